@@ -1,0 +1,46 @@
+import { Router } from "express";
+import { CreateTokenBody, IdParams } from "../auth/auth.schema.js";
+import { createApiToken, listApiTokens, revokeApiToken } from "../auth/auth.service.js";
+import { ListProductsQuery } from "../catalog/catalog.schema.js";
+import { getProductDetail, listProducts } from "../catalog/catalog.service.js";
+import type { Deps } from "../deps.js";
+import { AppError } from "../http/errors.js";
+import { validate } from "../http/validate.js";
+
+/** JSON admin API, /api/v1; mounted behind requireApiToken. */
+export function apiRoutes(deps: Deps) {
+  const router = Router();
+
+  router.get("/me", (_req, res) => {
+    res.json({ data: { token: res.locals.apiToken, shop: deps.shop } });
+  });
+
+  router.get("/tokens", async (_req, res) => {
+    res.json({ data: await listApiTokens(deps) });
+  });
+
+  router.post("/tokens", validate({ body: CreateTokenBody.omit({ _csrf: true }) }), async (req, res) => {
+    const { token, apiToken } = await createApiToken(deps, { name: req.valid.body.name });
+    res.status(201).json({ data: { ...apiToken, token } });
+  });
+
+  router.delete("/tokens/:id", validate({ params: IdParams }), async (req, res) => {
+    if (req.valid.params.id === res.locals.apiToken.id) {
+      throw AppError.conflict("A token cannot revoke itself; use another token or the admin page.");
+    }
+    res.json({ data: await revokeApiToken(deps, { id: req.valid.params.id }) });
+  });
+
+  router.get("/products", validate({ query: ListProductsQuery }), async (req, res) => {
+    const { items, nextCursor } = await listProducts(deps, { ...req.valid.query, includeAllStatuses: true });
+    res.json({ data: items, nextCursor });
+  });
+
+  router.get("/products/:id", validate({ params: IdParams }), async (req, res) => {
+    const product = await getProductDetail(deps, { id: req.valid.params.id });
+    if (!product) throw AppError.notFound("product");
+    res.json({ data: product });
+  });
+
+  return router;
+}

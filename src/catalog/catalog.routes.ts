@@ -1,0 +1,64 @@
+import { Router } from "express";
+import type { Deps } from "../deps.js";
+import { AppError } from "../http/errors.js";
+import { formatFeedPrice, formatMoney } from "../i18n/format.js";
+import { validate } from "../http/validate.js";
+import { mediaPath } from "../media/media.paths.js";
+import { ProductPageParams, ProductPageQuery } from "./catalog.schema.js";
+import { getProductPage, listStorefrontProducts } from "./catalog.service.js";
+import { LOW_STOCK } from "./offer.js";
+import { productJsonLd, summarize } from "./product-meta.js";
+
+/** Storefront pages: the product grid and the product page. */
+export function catalogRoutes(deps: Deps) {
+  const router = Router();
+
+  router.get("/", async (_req, res) => {
+    const { items } = await listStorefrontProducts(deps, { locale: res.locals.locale });
+    const cover = items.find((p) => p.image)?.image;
+    res.render("catalog/home", {
+      title: deps.shop.name,
+      products: items,
+      meta: {
+        title: deps.shop.name,
+        description: res.locals.t("home.lead"),
+        type: "website",
+        path: "/",
+        image: cover ? mediaPath(cover.storageKey, "square") : null,
+      },
+    });
+  });
+
+  router.get("/p/:slug", validate({ params: ProductPageParams, query: ProductPageQuery }), async (req, res) => {
+    const product = await getProductPage(deps, { slug: req.valid.params.slug, locale: res.locals.locale, variantId: req.valid.query.variant });
+    if (!product) throw AppError.notFound("product");
+    const absolute = (p: string) => `${res.locals.publicBase}${p}`;
+    const { offer } = product.selected;
+    const cover = product.images[0];
+    res.render("catalog/product", {
+      title: product.title,
+      product,
+      lowStock: offer.available > 0 && offer.available <= LOW_STOCK,
+      savePercent: offer.compareAtMinor ? Math.round((1 - offer.priceMinor / offer.compareAtMinor) * 100) : 0,
+      multipleVariants: product.variants.length > 1,
+      jsonLd: productJsonLd(product, absolute, deps.shop.name),
+      meta: {
+        title: `${product.title} · ${formatMoney(offer.priceMinor, offer.currency, res.locals.locale)}`,
+        description: summarize(product.description),
+        type: "product",
+        path: `/p/${product.slug}`,
+        image: cover ? mediaPath(cover.storageKey, "square") : null,
+        imageAlt: cover?.alt ?? product.title,
+        imageWidth: 800,
+        imageHeight: 800,
+        price: formatFeedPrice(offer.priceMinor, offer.currency).split(" ")[0],
+        currency: offer.currency,
+        availability: offer.availability === "in_stock" ? "in stock" : "out of stock",
+        priceLabel: formatMoney(offer.priceMinor, offer.currency, res.locals.locale),
+        availabilityLabel: res.locals.t(offer.availability === "in_stock" ? "product.inStock" : "product.soldOut"),
+      },
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,21 @@
+import type { Logger } from "pino";
+import type { Db } from "./db/client.js";
+import type { Locale } from "./i18n/translate.js";
+
+/** Shop-wide settings every feature may read. */
+export interface ShopSettings {
+  name: string;
+  currency: string;
+  locale: Locale;
+  /** Absolute URL where the storefront is mounted, if known (feeds, emails). */
+  publicUrl?: string;
+}
+
+/** What services receive: the database, the clock and shared settings. */
+export interface Deps {
+  db: Db;
+  now: () => Date;
+  shop: ShopSettings;
+  logger: Logger;
+  uploadsDir: string;
+}

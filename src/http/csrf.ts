@@ -1,0 +1,48 @@
+import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
+import type { Request, RequestHandler } from "express";
+import { cookieOptions } from "./cookies.js";
+import { AppError } from "./errors.js";
+
+const COOKIE = "bz_csrf";
+const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
+
+function tokenFor(secret: string, cookieValue: string) {
+  return createHmac("sha256", secret).update(`csrf:${cookieValue}`).digest("base64url");
+}
+
+/**
+ * Signed double-submit CSRF protection (OWASP): each browser gets a random
+ * cookie; forms carry an HMAC of it in `_csrf` (or the X-CSRF-Token header for
+ * fetch). A cross-site form can neither read the cookie nor forge the HMAC.
+ * Requests that authenticate with a Bearer token carry no ambient credential
+ * and are exempt, as are signed webhooks, which are mounted before this.
+ */
+export function csrfProtection(getSecret: () => string): RequestHandler {
+  return (req, res, next) => {
+    let value = req.cookies?.[COOKIE] as string | undefined;
+    if (!value || !/^[A-Za-z0-9_-]{20,64}$/.test(value)) {
+      value = randomBytes(24).toString("base64url");
+      // A request without the cookie cannot carry a matching token, so an
+      // unsafe one fails the check below; a GET simply gets its cookie.
+      res.cookie(COOKIE, value, cookieOptions(req));
+    }
+    const expected = tokenFor(getSecret(), value);
+    res.locals.csrfToken = expected;
+    if (!UNSAFE.has(req.method) || isBearer(req)) return next();
+    const sent = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get("x-csrf-token");
+    if (typeof sent !== "string" || !safeEqual(sent, expected)) {
+      throw AppError.forbidden("The form has expired or did not come from this shop. Reload the page and try again.", "csrf_invalid");
+    }
+    next();
+  };
+}
+
+function isBearer(req: Request) {
+  return /^Bearer\s/i.test(req.get("authorization") ?? "");
+}
+
+function safeEqual(a: string, b: string) {
+  const ab = Buffer.from(a);
+  const bb = Buffer.from(b);
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}

@@ -1,0 +1,52 @@
+import type { ErrorRequestHandler, RequestHandler } from "express";
+import { ZodError } from "zod";
+import { AppError } from "./errors.js";
+import { zodDetails, zodMessage } from "./validate.js";
+import { wantsJson } from "./wants-json.js";
+
+/** Unknown routes: one 404 in the same shape as every other error. */
+export const notFound: RequestHandler = (req) => {
+  throw new AppError("not_found", 404, `No route for ${req.method} ${req.originalUrl.split("?")[0]}.`);
+};
+
+/** Turns anything thrown into an AppError a client may see. Never leaks a 5xx's internals. */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (err instanceof ZodError) return AppError.validation(zodMessage(err), zodDetails(err));
+  const e = err as { type?: string; status?: number; statusCode?: number; code?: string } | null;
+  // body-parser errors carry a `type`; map the ones a client can fix.
+  if (e?.type === "entity.parse.failed") return new AppError("invalid_json", 400, "The request body is not valid JSON.");
+  if (e?.type === "entity.too.large") return new AppError("payload_too_large", 413, "The request body is too large.");
+  if (e?.type === "encoding.unsupported" || e?.type === "charset.unsupported") {
+    return new AppError("unsupported_encoding", 415, "The request body encoding is not supported; send UTF-8.");
+  }
+  if (e?.code === "P2025") return AppError.notFound("record");
+  const status = e?.status ?? e?.statusCode;
+  if (typeof status === "number" && status >= 400 && status < 500) {
+    return new AppError("bad_request", status, "The request could not be processed.");
+  }
+  return new AppError("internal_error", 500, "Something went wrong on our side. Please try again.");
+}
+
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  const appError = toAppError(err);
+  if (appError.status >= 500) req.log?.error({ err }, "request failed");
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.status(appError.status);
+  if (appError.status === 405 && Array.isArray(appError.details)) res.set("Allow", appError.details.join(", "));
+  const body = { error: { code: appError.code, message: appError.message, details: appError.details ?? null } };
+  if (wantsJson(req)) {
+    res.json(body);
+    return;
+  }
+  res.render("errors/error", {
+    title: appError.status === 404 ? res.locals.t?.("error.notFound") : res.locals.t?.("error.title"),
+    status: appError.status,
+    message: appError.message,
+    details: Array.isArray(appError.details) ? appError.details : null,
+    requestId: req.id,
+  });
+};

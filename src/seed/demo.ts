@@ -1,0 +1,145 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { z } from "zod";
+import type { Deps } from "../deps.js";
+import { handleKey, personKeyFor } from "../followers/person-key.js";
+import { storeImage } from "../media/media.service.js";
+
+const SEED_DIR = fileURLToPath(new URL("../../prisma/seed", import.meta.url));
+
+// The seed file is input like any other: parsed, so a typo fails loudly.
+const SeedFile = z.object({
+  collections: z.array(z.object({ slug: z.string(), title: z.string(), description: z.string() })),
+  products: z.array(
+    z.object({
+      slug: z.string(), title: z.string(), titleFa: z.string(), description: z.string(), descriptionFa: z.string(),
+      googleCategory: z.string(), collections: z.array(z.string()), optionNames: z.array(z.string()),
+      images: z.array(z.tuple([z.string(), z.string()]).or(z.tuple([z.string(), z.string(), z.string()]))),
+      variants: z.array(z.object({ sku: z.string(), options: z.array(z.string()), price: z.number().int(), compareAt: z.number().int().optional(), stock: z.number().int() })),
+    }),
+  ),
+  posts: z.array(
+    z.object({
+      platform: z.string(), permalink: z.string(), image: z.string(), caption: z.string(), daysAgo: z.number(),
+      tags: z.array(z.object({ product: z.string(), sku: z.string().optional(), x: z.number(), y: z.number() })),
+    }),
+  ),
+  reviews: z.array(z.object({ product: z.string(), rating: z.number().int().min(1).max(5), title: z.string(), body: z.string(), name: z.string(), daysAgo: z.number() })),
+  coupons: z.array(z.object({ code: z.string(), description: z.string(), kind: z.string(), percentOff: z.number().int(), followersOnly: z.boolean(), perFollowerLimit: z.number().int(), minFollowDays: z.number().int(), usageLimit: z.number().int() })),
+  followers: z.array(z.object({ platform: z.string(), handle: z.string(), followedDaysAgo: z.number() })),
+});
+
+const DAY = 24 * 3600 * 1000;
+
+/**
+ * Fills an empty shop with the demo catalog: products with variants and
+ * Persian translations, images (re-encoded like uploads), posts with tags,
+ * reviews with their rating summaries, a follower-only coupon. Does nothing
+ * when the shop already has products, so a second start keeps the data.
+ */
+export async function seedDemoShop(deps: Deps, opts: { dir?: string } = {}): Promise<boolean> {
+  if ((await deps.db.product.count()) > 0) return false;
+  const dir = opts.dir ?? SEED_DIR;
+  const seed = SeedFile.parse(JSON.parse(readFileSync(path.join(dir, "demo-catalog.json"), "utf8")));
+  const now = deps.now().getTime();
+
+  // Images first (files plus Media rows, idempotent by content hash), then all
+  // rows in one transaction so a failed seed leaves an empty shop, not half a one.
+  const media = new Map<string, string>();
+  for (const file of new Set(seed.products.flatMap((p) => p.images.map((i) => i[0])))) {
+    const alt = seed.products.flatMap((p) => p.images).find((i) => i[0] === file)?.[1] ?? "";
+    const row = await storeImage(deps, { bytes: readFileSync(path.join(dir, "images", file)), alt });
+    media.set(file, row.id);
+  }
+
+  await deps.db.$transaction(async (tx) => {
+    const collections = new Map<string, string>();
+    for (const [i, c] of seed.collections.entries()) {
+      const row = await tx.collection.create({ data: { ...c, position: i } });
+      collections.set(c.slug, row.id);
+    }
+    const products = new Map<string, { id: string; variants: Map<string, string> }>();
+    for (const [i, p] of seed.products.entries()) {
+      const product = await tx.product.create({
+        data: {
+          slug: p.slug, title: p.title, description: p.description, brand: "Bazaarche Studio", condition: "new",
+          googleCategory: p.googleCategory, identifierExists: false, status: "active", optionNames: JSON.stringify(p.optionNames),
+          // Staggered so the grid has a stable, meaningful order (newest first).
+          createdAt: new Date(now - (seed.products.length - i) * 3600 * 1000),
+          translations: { create: [{ locale: "fa", title: p.titleFa, description: p.descriptionFa }] },
+          collections: { create: p.collections.map((slug, position) => ({ collectionId: collections.get(slug)!, position })) },
+        },
+      });
+      const variants = new Map<string, string>();
+      for (const [position, v] of p.variants.entries()) {
+        const row = await tx.variant.create({
+          data: {
+            productId: product.id, sku: v.sku, option1: v.options[0] ?? null, option2: v.options[1] ?? null, option3: v.options[2] ?? null,
+            priceMinor: v.price, compareAtMinor: v.compareAt ?? null, currency: deps.shop.currency, stock: v.stock, position,
+          },
+        });
+        variants.set(v.sku, row.id);
+      }
+      for (const [position, [file, alt, sku]] of p.images.entries()) {
+        await tx.productImage.create({
+          data: { productId: product.id, mediaId: media.get(file)!, alt, position, variantId: sku ? variants.get(sku)! : null },
+        });
+      }
+      products.set(p.slug, { id: product.id, variants });
+    }
+
+    for (const [position, post] of seed.posts.entries()) {
+      await tx.post.create({
+        data: {
+          platform: post.platform, permalink: post.permalink, mediaType: "image", mediaId: media.get(post.image)!, caption: post.caption,
+          publishedAt: new Date(now - post.daysAgo * DAY), status: "published", position,
+          tags: {
+            create: post.tags.map((t) => ({
+              productId: products.get(t.product)!.id,
+              variantId: t.sku ? products.get(t.product)!.variants.get(t.sku)! : null,
+              x: t.x, y: t.y,
+            })),
+          },
+        },
+      });
+    }
+
+    const summaries = new Map<string, { count: number; sum: number; stars: number[] }>();
+    for (const r of seed.reviews) {
+      const productId = products.get(r.product)!.id;
+      const at = new Date(now - r.daysAgo * DAY);
+      await tx.review.create({
+        data: {
+          productId, rating: r.rating, title: r.title, body: r.body, displayName: r.name, status: "published", source: "web",
+          contentHash: createHash("sha256").update(r.body.toLowerCase().replace(/\s+/g, " ").trim()).digest("hex"),
+          createdAt: at, publishedAt: at,
+        },
+      });
+      const s = summaries.get(productId) ?? { count: 0, sum: 0, stars: [0, 0, 0, 0, 0] };
+      s.count += 1;
+      s.sum += r.rating;
+      s.stars[r.rating - 1]! += 1;
+      summaries.set(productId, s);
+    }
+    for (const [productId, s] of summaries) {
+      await tx.ratingSummary.create({
+        data: { productId, count: s.count, sum: s.sum, star1: s.stars[0]!, star2: s.stars[1]!, star3: s.stars[2]!, star4: s.stars[3]!, star5: s.stars[4]! },
+      });
+    }
+
+    for (const c of seed.coupons) await tx.coupon.create({ data: { ...c, code: c.code.toUpperCase() } });
+    for (const f of seed.followers) {
+      const followedAt = new Date(now - f.followedDaysAgo * DAY);
+      await tx.follower.create({
+        data: {
+          platform: f.platform, handle: f.handle, handleKey: handleKey(f.handle), personKey: personKeyFor(f.platform, f.handle),
+          status: "active", importedAt: new Date(now), followedAt,
+        },
+      });
+    }
+    await tx.counter.create({ data: { name: "order", value: 1000 } });
+  });
+  return true;
+}

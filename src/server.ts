@@ -1,0 +1,87 @@
+// Standalone program: reads the environment, opens and migrates the SQLite
+// database, seeds the demo shop on first start, and serves the storefront at /.
+import path from "node:path";
+import { pino } from "pino";
+import { ensureOwner } from "./auth/auth.service.js";
+import { ConfigError, loadConfig } from "./config.js";
+import { openDatabase, sqliteFilePath } from "./db/client.js";
+import { migrateDatabase } from "./db/migrate.js";
+import { listen } from "./http/lifecycle.js";
+import { seedDemoShop } from "./seed/demo.js";
+import { createStorefront } from "./storefront.js";
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.lines) console.error(line);
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  const logger = pino({ level: config.LOG_LEVEL });
+  const dbFile = sqliteFilePath(config.DATABASE_URL);
+  const { applied } = migrateDatabase(dbFile);
+  if (applied.length) logger.info({ applied }, "database migrated");
+  const prisma = await openDatabase(config.DATABASE_URL);
+  const uploadsDir = path.join(path.dirname(dbFile), "uploads");
+
+  const shop = createStorefront({
+    prisma,
+    shopName: config.SHOP_NAME,
+    currency: config.CURRENCY,
+    locale: config.LOCALE,
+    publicUrl: config.PUBLIC_URL,
+    uploadsDir,
+    logger,
+    trustProxy: config.TRUST_PROXY,
+  });
+  const deps = shop.bazaarche.deps;
+
+  const seeded = await seedDemoShop(deps);
+  const owner = await ensureOwner(deps, config.ADMIN_EMAIL);
+
+  const { ready, shutdown } = listen(shop, config.PORT, {
+    onDrain: () => shop.bazaarche.beginShutdown(),
+    onClosed: () => prisma.$disconnect(),
+  });
+  await ready;
+
+  const base = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
+  const lines = [
+    "",
+    `  ${config.SHOP_NAME} is running.`,
+    `  Storefront: ${base}/`,
+    `  Admin:      ${base}/admin`,
+  ];
+  if (seeded) lines.push(`  Demo catalog created in ${dbFile}`);
+  if (owner) {
+    lines.push(
+      "",
+      "  First start: an admin account and an API token were created.",
+      "  They are shown once and stored only as hashes. Keep them now.",
+      `    Admin email:    ${owner.email}`,
+      `    Admin password: ${owner.password}`,
+      `    API token:      ${owner.apiToken}`,
+    );
+  }
+  console.log(`${lines.join("\n")}\n`);
+
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, "shutting down: finishing in-flight requests");
+      void shutdown().then(() => {
+        logger.info("shutdown complete");
+        process.exit(0);
+      });
+    });
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? (err.stack ?? err.message) : err);
+  process.exit(1);
+});

@@ -1,0 +1,143 @@
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import cookieParser from "cookie-parser";
+import express, { type Express, type RequestHandler } from "express";
+import { pino, type Logger } from "pino";
+import { z } from "zod";
+import { adminRoutes } from "./admin/admin.routes.js";
+import { apiRoutes } from "./api/api.routes.js";
+import { loadAdmin, requireAdmin, requireApiToken } from "./auth/auth.middleware.js";
+import { authRoutes } from "./auth/auth.routes.js";
+import { catalogRoutes } from "./catalog/catalog.routes.js";
+import type { Db } from "./db/client.js";
+import type { Deps } from "./deps.js";
+import { healthRoutes } from "./health/health.routes.js";
+import { csrfProtection } from "./http/csrf.js";
+import { errorHandler, notFound } from "./http/error-handler.js";
+import { localeMiddleware } from "./http/locale.js";
+import { requestLog } from "./http/request-log.js";
+import { securityHeaders } from "./http/security.js";
+import { publicBaseFor } from "./http/urls.js";
+import { LOCALES } from "./i18n/translate.js";
+import { mediaRoutes } from "./media/media.routes.js";
+import { loadAppSecret } from "./settings/app-secret.js";
+import { createViewEngine } from "./views/engine.js";
+
+const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
+const VIEWS_DIR = path.join(PACKAGE_ROOT, "views");
+const require = createRequire(import.meta.url);
+
+const OptionsSchema = z.object({
+  prisma: z.custom<Db>((v) => typeof v === "object" && v !== null && "$transaction" in v, { message: "a PrismaClient (see openDatabase)" }),
+  shopName: z.string().trim().min(1).max(80).default("Bazaarche"),
+  currency: z.string().regex(/^[A-Z]{3}$/, "a 3-letter ISO 4217 code").default("USD"),
+  locale: z.enum(LOCALES).default("en"),
+  publicUrl: z.url().transform((u) => u.replace(/\/+$/, "")).optional(),
+  secret: z.string().min(32, "at least 32 characters").optional(),
+  uploadsDir: z.string().min(1).default(path.resolve("data/uploads")),
+  logger: z.custom<Logger>((v) => typeof v === "object" && v !== null && "info" in v).optional(),
+  now: z.custom<() => Date>((v) => typeof v === "function").optional(),
+  loginRateLimit: z.object({ windowMs: z.number().int().positive(), limit: z.number().int().positive() }).default({ windowMs: 15 * 60_000, limit: 10 }),
+  trustProxy: z.union([z.boolean(), z.number(), z.string()]).default(false),
+});
+
+export type StorefrontOptions = z.input<typeof OptionsSchema>;
+
+export type Storefront = Express & {
+  bazaarche: {
+    deps: Deps;
+    /** Marks the storefront as draining: /ready answers 503 from now on. */
+    beginShutdown(): void;
+  };
+};
+
+/**
+ * Builds the whole shop as an Express sub-app. Mount it anywhere:
+ *   hostApp.use("/shop", createStorefront({ prisma }))
+ * It carries its own view engine, settings, middleware and error handler, and
+ * every URL it renders is relative to where it is mounted.
+ */
+export function createStorefront(options: StorefrontOptions): Storefront {
+  const parsed = OptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    throw new TypeError(`createStorefront: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  const o = parsed.data;
+  const logger = o.logger ?? pino({ level: "info" });
+  const deps: Deps = {
+    db: o.prisma,
+    now: o.now ?? (() => new Date()),
+    shop: { name: o.shopName, currency: o.currency, locale: o.locale, publicUrl: o.publicUrl },
+    logger,
+    uploadsDir: o.uploadsDir,
+  };
+  let draining = false;
+  let secret = o.secret;
+
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("trust proxy", o.trustProxy);
+  app.engine("hbs", createViewEngine(VIEWS_DIR));
+  app.set("view engine", "hbs");
+  app.set("views", VIEWS_DIR);
+  app.locals.shopName = o.shopName;
+
+  app.use(requestLog(logger));
+  app.use(securityHeaders());
+  app.use(baseLocals(deps));
+  app.use("/assets/fonts/vazirmatn.woff2", (_req, res) => {
+    res.sendFile(require.resolve("vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2"), { maxAge: "365d", immutable: true });
+  });
+  app.use("/assets", express.static(path.join(VIEWS_DIR, "static"), { maxAge: "1h", index: false }));
+  app.use("/media", mediaRoutes(o.uploadsDir));
+  app.use(healthRoutes(deps, { draining: () => draining }));
+
+  // Body parsers come after anything that needs the raw body (payment webhooks).
+  app.use(cookieParser());
+  app.use(express.json({ limit: "1mb" }));
+  app.use(express.urlencoded({ extended: false, limit: "1mb" }));
+  app.use(localeMiddleware(o.locale));
+
+  // Bearer-token API: no cookies, so no CSRF check; JSON errors.
+  app.use("/api/v1", requireApiToken(deps), apiRoutes(deps));
+
+  app.use(async (_req, _res, next) => {
+    secret ??= await loadAppSecret(deps.db);
+    next();
+  });
+  app.use(csrfProtection(() => secret!));
+  app.use("/admin", loadAdmin(deps), authRoutes(deps, o.loginRateLimit));
+  app.use("/admin", requireAdmin, adminRoutes(deps));
+  app.use(catalogRoutes(deps));
+
+  app.use(notFound);
+  app.use(errorHandler);
+
+  return Object.assign(app, {
+    bazaarche: {
+      deps,
+      beginShutdown() {
+        draining = true;
+      },
+    },
+  });
+}
+
+/** Values every template can use: mount path, absolute base, language links. */
+function baseLocals(deps: Deps): RequestHandler {
+  return (req, res, next) => {
+    res.locals.base = req.baseUrl;
+    res.locals.publicBase = publicBaseFor(req, deps.shop.publicUrl);
+    res.locals.requestPath = req.path;
+    const url = new URL(req.originalUrl, "http://x");
+    url.searchParams.delete("lang");
+    const link = (lang: string) => {
+      const u = new URL(url);
+      u.searchParams.set("lang", lang);
+      return `${u.pathname}${u.search}`;
+    };
+    res.locals.langLinks = { en: link("en"), fa: link("fa") };
+    next();
+  };
+}

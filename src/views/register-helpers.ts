@@ -1,0 +1,35 @@
+import type Handlebars from "handlebars";
+import absUrl from "./helpers/abs_url.js";
+import concat from "./helpers/concat.js";
+import date from "./helpers/date.js";
+import eq from "./helpers/eq.js";
+import inc from "./helpers/inc.js";
+import isoDate from "./helpers/iso_date.js";
+import jsonLd from "./helpers/json_ld.js";
+import mediaUrl from "./helpers/media_url.js";
+import money from "./helpers/money.js";
+import num from "./helpers/num.js";
+import srcset from "./helpers/srcset.js";
+import starClass from "./helpers/star_class.js";
+import t from "./helpers/t.js";
+import url from "./helpers/url.js";
+
+/** Every helper the views may use, registered explicitly in one place. */
+export function registerHelpers(hbs: typeof Handlebars) {
+  hbs.registerHelper({
+    abs_url: absUrl,
+    concat,
+    date,
+    eq,
+    inc,
+    iso_date: isoDate,
+    json_ld: jsonLd,
+    media_url: mediaUrl,
+    money,
+    num,
+    srcset,
+    star_class: starClass,
+    t,
+    url,
+  });
+}

@@ -1,0 +1,69 @@
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+function errorsFor(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.lines;
+    throw err;
+  }
+  return [];
+}
+
+describe("configuration from the environment", () => {
+  it("has defaults that run the demo shop", () => {
+    expect(loadConfig({})).toMatchObject({
+      PORT: 3000,
+      DATABASE_URL: "file:./data/bazaarche.db",
+      SHOP_NAME: "Bazaarche Demo",
+      CURRENCY: "USD",
+      LOCALE: "en",
+      ADMIN_EMAIL: "admin@example.com",
+      TRUST_PROXY: 0,
+    });
+    expect(loadConfig({}).STRIPE_SECRET_KEY).toBeUndefined();
+  });
+
+  it("parses good values and treats empty strings as unset", () => {
+    const c = loadConfig({ PORT: "8080", CURRENCY: "EUR", LOCALE: "fa", PUBLIC_URL: "https://shop.example.com/", STRIPE_SECRET_KEY: "", TRUST_PROXY: "true" });
+    expect(c).toMatchObject({ PORT: 8080, CURRENCY: "EUR", LOCALE: "fa", PUBLIC_URL: "https://shop.example.com", TRUST_PROXY: 1 });
+  });
+
+  it.each([
+    [{ PORT: "abc" }, 'Invalid PORT (got "abc"): expected a whole number from 1 to 65535'],
+    [{ PORT: "70000" }, 'Invalid PORT (got "70000"): expected a whole number from 1 to 65535'],
+    [{ DATABASE_URL: "postgres://x" }, 'Invalid DATABASE_URL (got "postgres://x"): expected a SQLite URL of the form "file:./data/bazaarche.db"'],
+    [{ PUBLIC_URL: "shop.example.com" }, 'Invalid PUBLIC_URL (got "shop.example.com"): expected an absolute http(s) URL such as https://shop.example.com'],
+    [{ PUBLIC_URL: "ftp://shop.example.com" }, 'Invalid PUBLIC_URL (got "ftp://shop.example.com"): expected an absolute http(s) URL such as https://shop.example.com'],
+    [{ CURRENCY: "usd" }, 'Invalid CURRENCY (got "usd"): expected a 3-letter ISO 4217 code in capitals, e.g. USD'],
+    [{ CURRENCY: "ZZZ" }, 'Invalid CURRENCY (got "ZZZ"): expected a currency code Intl knows, e.g. USD, EUR, IRR'],
+    [{ LOCALE: "de" }, 'Invalid LOCALE (got "de"): expected one of "en" or "fa"'],
+    [{ ADMIN_EMAIL: "owner" }, 'Invalid ADMIN_EMAIL (got "owner"): expected an email address such as owner@example.com'],
+    [{ SMTP_URL: "http://mail" }, 'Invalid SMTP_URL (got "…"): expected a URL starting with smtp:// or smtps://'],
+    [{ STRIPE_SECRET_KEY: "pk_test_abc", STRIPE_WEBHOOK_SECRET: "whsec_abc" }, 'Invalid STRIPE_SECRET_KEY (got "…"): expected a Stripe secret key starting with sk_test_, sk_live_ or rk_'],
+    [{ STRIPE_SECRET_KEY: "sk_test_abc" }, "Invalid STRIPE_WEBHOOK_SECRET: expected required when STRIPE_SECRET_KEY is set (whsec_… from the Stripe dashboard or `stripe listen`)"],
+    [{ TRUST_PROXY: "yes" }, 'Invalid TRUST_PROXY (got "yes"): expected false, true (one proxy) or the number of proxy hops, e.g. 2'],
+  ])("names the variable and what it expects: %j", (env, line) => {
+    expect(errorsFor(env)).toEqual([line]);
+  });
+
+  it("never echoes a secret's value", () => {
+    const lines = errorsFor({ STRIPE_SECRET_KEY: "pk_live_verysecret", STRIPE_WEBHOOK_SECRET: "whsec_x" });
+    expect(lines.join()).not.toContain("verysecret");
+  });
+
+  it("stops the server start with one clear line and exit code 1", () => {
+    const root = path.resolve(import.meta.dirname, "..");
+    const run = spawnSync(process.execPath, ["--import", "tsx", "src/server.ts"], {
+      cwd: root,
+      env: { ...process.env, PORT: "not-a-port", DATABASE_URL: "" },
+      encoding: "utf8",
+      timeout: 30_000,
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe('Invalid PORT (got "not-a-port"): expected a whole number from 1 to 65535');
+  });
+});

@@ -1,0 +1,36 @@
+import * as cheerio from "cheerio";
+import type { Response } from "supertest";
+import type TestAgent from "supertest/lib/agent.js";
+
+export function load(html: string) {
+  return cheerio.load(html);
+}
+
+/** The CSRF token of the first form on a page. */
+export function csrfFrom(html: string): string {
+  const token = load(html)('input[name="_csrf"]').first().attr("value");
+  if (!token) throw new Error("no _csrf field on the page");
+  return token;
+}
+
+/** Every URL the page points at: links, assets, form actions, srcset entries, meta URLs. */
+export function urlsIn(html: string): string[] {
+  const $ = load(html);
+  const urls: string[] = [];
+  $("[href]").each((_, el) => void urls.push($(el).attr("href")!));
+  $("[src]").each((_, el) => void urls.push($(el).attr("src")!));
+  $("[action]").each((_, el) => void urls.push($(el).attr("action")!));
+  $("[data-full]").each((_, el) => void urls.push($(el).attr("data-full")!));
+  $("[srcset], [data-srcset]").each((_, el) => {
+    const set = $(el).attr("srcset") ?? $(el).attr("data-srcset") ?? "";
+    for (const part of set.split(",")) urls.push(part.trim().split(/\s+/)[0]!);
+  });
+  $('meta[property^="og:"][content^="http"], meta[name^="twitter:"][content^="http"]').each((_, el) => void urls.push($(el).attr("content")!));
+  return urls.filter((u) => u && !u.startsWith("#"));
+}
+
+/** Signs in through the real login form; the agent keeps the cookies. */
+export async function signIn(agent: TestAgent, email: string, password: string, mount = "/shop"): Promise<Response> {
+  const page = await agent.get(`${mount}/admin/login`).expect(200);
+  return agent.post(`${mount}/admin/login`).type("form").send({ _csrf: csrfFrom(page.text), email, password });
+}

@@ -1,0 +1,45 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { formatFeedPrice, formatMoney } from "../src/i18n/format.js";
+import { en } from "../src/i18n/messages/en.js";
+import { fa } from "../src/i18n/messages/fa.js";
+import { translate } from "../src/i18n/translate.js";
+
+describe("messages", () => {
+  it("Persian has every English key and the same placeholders", () => {
+    for (const key of Object.keys(en) as (keyof typeof en)[]) {
+      expect(fa[key], key).toBeTruthy();
+      const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+      expect(placeholders(fa[key]), key).toEqual(placeholders(en[key]));
+    }
+  });
+
+  it("writes numbers in the page's digits", () => {
+    expect(translate("en", "product.lowStock", { count: 3 })).toBe("Only 3 left");
+    expect(translate("fa", "product.lowStock", { count: 3 })).toBe("فقط ۳ عدد باقی مانده");
+  });
+});
+
+describe("money", () => {
+  it("formats for the page per locale and currency", () => {
+    expect(formatMoney(1250, "USD", "en")).toBe("$12.50");
+    expect(formatMoney(1250, "USD", "fa")).toMatch(/۱۲٫۵۰/);
+    expect(formatMoney(150000, "IRR", "en")).toMatch(/^IRR\s150,000$/);
+    expect(formatMoney(500, "JPY", "en")).toBe("¥500");
+  });
+
+  it("formats feed prices as '<amount> <ISO code>' with ASCII digits, for any amount", () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 10_000_000_00 }), fc.constantFrom("USD", "EUR", "JPY", "IRR", "KWD"), (minor, currency) => {
+        const s = formatFeedPrice(minor, currency);
+        expect(s).toMatch(/^\d+(\.\d+)? [A-Z]{3}$/);
+        const [amount] = s.split(" ");
+        const digits = currency === "JPY" || currency === "IRR" ? 0 : currency === "KWD" ? 3 : 2;
+        // Round trip: the printed amount is exactly the minor units.
+        expect(Math.round(Number(amount) * 10 ** digits)).toBe(minor);
+      }),
+    );
+    expect(formatFeedPrice(1250, "USD")).toBe("12.50 USD");
+    expect(formatFeedPrice(5, "USD")).toBe("0.05 USD");
+  });
+});

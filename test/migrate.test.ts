@@ -1,0 +1,62 @@
+import { cpSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import Database from "better-sqlite3";
+import { describe, expect, it } from "vitest";
+import { MIGRATIONS_DIR, migrateDatabase } from "../src/db/migrate.js";
+
+const tmp = () => mkdtempSync(path.join(os.tmpdir(), "bz-migrate-"));
+
+describe("migrations", () => {
+  it("applies every migration once, then nothing on a second run", () => {
+    const file = path.join(tmp(), "a.db");
+    const first = migrateDatabase(file);
+    expect(first.applied.length).toBeGreaterThan(0);
+    expect(migrateDatabase(file).applied).toEqual([]);
+    const db = new Database(file);
+    const tables = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all().map((r) => (r as { name: string }).name);
+    for (const t of ["Product", "Variant", "PostTag", "ShortLink", "Review", "RatingSummary", "Order", "PaymentEvent", "Follower", "Coupon", "Redemption", "LiveSession", "LiveClaim", "AnalyticsEvent", "OutboxEmail", "AuditLog"]) {
+      expect(tables).toContain(t);
+    }
+    // The ledger has the same shape and checksums as `prisma migrate deploy` writes.
+    const ledger = db.prepare('SELECT migration_name, checksum, finished_at, applied_steps_count FROM "_prisma_migrations"').all() as { checksum: string; finished_at: string | null; applied_steps_count: number }[];
+    expect(ledger).toHaveLength(first.applied.length);
+    for (const row of ledger) {
+      expect(row.checksum).toMatch(/^[0-9a-f]{64}$/);
+      expect(row.finished_at).not.toBeNull();
+      expect(row.applied_steps_count).toBe(1);
+    }
+    db.close();
+  });
+
+  it("refuses to run when an applied migration was edited", () => {
+    const dir = tmp();
+    const migrations = path.join(dir, "migrations");
+    cpSync(MIGRATIONS_DIR, migrations, { recursive: true });
+    const file = path.join(dir, "b.db");
+    migrateDatabase(file, migrations);
+    const first = first_migration(migrations);
+    writeFileSync(first, "-- edited\n", { flag: "a" });
+    expect(() => migrateDatabase(file, migrations)).toThrow(/was changed after it was applied/);
+  });
+
+  it("rolls back a failing migration completely", () => {
+    const dir = tmp();
+    const migrations = path.join(dir, "migrations");
+    cpSync(MIGRATIONS_DIR, migrations, { recursive: true });
+    const bad = path.join(migrations, "29990101000000_broken");
+    cpSync(path.join(migrations, path.basename(path.dirname(first_migration(migrations)))), bad, { recursive: true });
+    writeFileSync(path.join(bad, "migration.sql"), 'CREATE TABLE "Half" (id TEXT);\nTHIS IS NOT SQL;');
+    const file = path.join(dir, "c.db");
+    expect(() => migrateDatabase(file, migrations)).toThrow();
+    const db = new Database(file);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'Half'").all()).toEqual([]);
+    expect(db.prepare('SELECT count(*) AS n FROM "_prisma_migrations" WHERE migration_name = ?').get("29990101000000_broken")).toEqual({ n: 0 });
+    db.close();
+  });
+});
+
+function first_migration(dir: string) {
+  const names = readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+  return path.join(dir, names[0]!, "migration.sql");
+}
