@@ -1,16 +1,18 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatFeedPrice, formatMoney } from "../src/i18n/format.js";
-import { en } from "../src/i18n/messages/en.js";
-import { fa } from "../src/i18n/messages/fa.js";
+import { MESSAGE_SETS } from "../src/i18n/registry.js";
 import { translate } from "../src/i18n/translate.js";
 
 describe("messages", () => {
-  it("Persian has every English key and the same placeholders", () => {
-    for (const key of Object.keys(en) as (keyof typeof en)[]) {
-      expect(fa[key], key).toBeTruthy();
-      const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
-      expect(placeholders(fa[key]), key).toEqual(placeholders(en[key]));
+  it("Persian has every English key and the same placeholders, in every feature", () => {
+    const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    for (const { en, fa } of MESSAGE_SETS) {
+      expect(Object.keys(fa).sort()).toEqual(Object.keys(en).sort());
+      for (const key of Object.keys(en)) {
+        expect(fa[key], key).toBeTruthy();
+        expect(placeholders(fa[key]!), key).toEqual(placeholders(en[key]!));
+      }
     }
   });
 

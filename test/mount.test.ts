@@ -2,7 +2,7 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTestApp, MOUNT, type TestApp } from "./helpers/app.js";
 import { createAdmin, createProduct } from "./helpers/factories.js";
-import { signIn, urlsIn } from "./helpers/html.js";
+import { setCookies, signIn, urlsIn } from "./helpers/html.js";
 
 let t: TestApp;
 beforeAll(async () => {
@@ -64,7 +64,7 @@ describe("mounted at /shop inside a host app", () => {
     const login = await signIn(agent, email, password);
     expect(login.status).toBe(303);
     expect(login.headers.location).toBe(`${MOUNT}/admin`);
-    for (const cookie of [login.headers["set-cookie"]].flat()) expect(cookie).toMatch(new RegExp(`Path=${MOUNT}(;|$)`));
+    for (const cookie of setCookies(login)) expect(cookie).toMatch(new RegExp(`Path=${MOUNT}(;|$)`));
 
     for (const path of ["/admin", "/admin/tokens"]) {
       const page = await agent.get(`${MOUNT}${path}`).expect(200);

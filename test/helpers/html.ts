@@ -34,3 +34,14 @@ export async function signIn(agent: TestAgent, email: string, password: string, 
   const page = await agent.get(`${mount}/admin/login`).expect(200);
   return agent.post(`${mount}/admin/login`).type("form").send({ _csrf: csrfFrom(page.text), email, password });
 }
+
+/** The Set-Cookie headers of a response, always as an array. */
+export function setCookies(res: Response): string[] {
+  const raw = res.headers["set-cookie"] as string | string[] | undefined;
+  return raw === undefined ? [] : Array.isArray(raw) ? raw : [raw];
+}
+
+/** The Set-Cookie header for one cookie name, or undefined. */
+export function cookieNamed(res: Response, name: string): string | undefined {
+  return setCookies(res).find((c) => c.startsWith(`${name}=`));
+}

@@ -1,0 +1,8 @@
+import type { MessageSet } from "./define.js";
+import { siteMessages } from "./messages/site.js";
+
+/**
+ * Every feature's messages, in one explicit list. A feature adds its
+ * `*.messages.ts` here; a key defined twice stops the process at start-up.
+ */
+export const MESSAGE_SETS: MessageSet[] = [siteMessages];

@@ -1,0 +1,81 @@
+import { existsSync, mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import path from "node:path";
+import { readFileSync } from "node:fs";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { listen } from "../../src/http/lifecycle.js";
+import type { TestApp } from "./app.js";
+
+export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, "../../test-results/screenshots");
+const require = createRequire(import.meta.url);
+
+/** Debian's Chromium (`apt-get install chromium`), or CHROMIUM_PATH. Never a downloaded browser. */
+export function chromiumPath(): string {
+  const candidates = [process.env.CHROMIUM_PATH, "/usr/bin/chromium", "/usr/bin/chromium-browser"].filter(Boolean) as string[];
+  const found = candidates.find((p) => existsSync(p));
+  if (!found) {
+    throw new Error("Browser tests need Chromium: run `apt-get install -y chromium` (as .ci/run does) or set CHROMIUM_PATH to a Chromium/Chrome binary.");
+  }
+  return found;
+}
+
+export async function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath(),
+    // The machines have no network beyond package registries: keep Chromium
+    // from phoning home (each refused connection is a slow error otherwise).
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"],
+  });
+}
+
+/** Serves a test app on a loopback port for the browser. */
+export async function serve(t: TestApp) {
+  const { server, ready, shutdown } = listen(t.app, 0, { graceMs: 500 });
+  await ready;
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return { origin, shutdown };
+}
+
+export interface PageProblems {
+  console: string[];
+  csp: string[];
+}
+
+/** Collects console errors, uncaught exceptions and CSP violations of a page. */
+export async function watchProblems(page: Page): Promise<PageProblems> {
+  const problems: PageProblems = { console: [], csp: [] };
+  page.on("console", (msg) => {
+    if (msg.type() === "error") problems.console.push(msg.text());
+  });
+  page.on("pageerror", (err) => problems.console.push(`uncaught: ${err.message}`));
+  await page.exposeFunction("__reportCsp", (text: string) => problems.csp.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener("securitypolicyviolation", (e) => {
+      (window as unknown as { __reportCsp: (t: string) => void }).__reportCsp(`${e.violatedDirective} blocked ${e.blockedURI}`);
+    });
+  });
+  return problems;
+}
+
+export async function screenshot(page: Page, name: string) {
+  mkdirSync(SCREENSHOT_DIR, { recursive: true });
+  const file = path.join(SCREENSHOT_DIR, `${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  return file;
+}
+
+const axeSource = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+
+/**
+ * Runs axe-core (WCAG 2 A/AA rules, including colour contrast) in the page.
+ * Injected with evaluate(), which the page's CSP does not govern.
+ */
+export async function accessibilityViolations(page: Page) {
+  await page.evaluate(axeSource);
+  const result = (await page.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run: (ctx: Document, opts: unknown) => Promise<unknown> } }).axe;
+    return axe.run(document, { runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } });
+  })) as { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] };
+  return result.violations.map((v) => `${v.impact}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+}

@@ -1,0 +1,103 @@
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+
+const ROOT = path.resolve(import.meta.dirname, "..");
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+const running: ChildProcessWithoutNullStreams[] = [];
+afterEach(() => {
+  for (const p of running.splice(0)) if (p.exitCode === null) p.kill("SIGKILL");
+});
+
+/** Starts `src/server.ts` the way `npm start` does and waits for its banner. */
+async function start(env: Record<string, string>) {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "warn", ...env } });
+  running.push(child);
+  let out = "";
+  let err = "";
+  child.stdout.on("data", (d) => (out += d));
+  child.stderr.on("data", (d) => (err += d));
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 60_000);
+    child.stdout.on("data", () => {
+      if (out.includes("Admin:")) {
+        clearTimeout(timer);
+        // The credentials block follows the banner in the same write.
+        setTimeout(resolve, 50);
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${out}\n${err}`)));
+  });
+  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
+    const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    child.kill(signal);
+    return exited;
+  };
+  return { child, output: () => out, errors: () => err, stop };
+}
+
+describe("npm start", () => {
+  it("creates, migrates and seeds the database on first start, prints working credentials once, keeps data on restart, and shuts down on SIGTERM", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "bazaarche-start-"));
+    const port = await freePort();
+    const env = { PORT: String(port), DATABASE_URL: `file:${path.join(dir, "shop.db")}`, ADMIN_EMAIL: "owner@example.com", SHOP_NAME: "E2E Shop" };
+    const base = `http://127.0.0.1:${port}`;
+
+    const first = await start(env);
+    const out = first.output();
+    expect(out).toContain(`Storefront: http://localhost:${port}/`);
+    expect(out).toContain(`Admin:      http://localhost:${port}/admin`);
+    const password = /Admin password: (\S+)/.exec(out)?.[1];
+    const token = /API token:\s+(bz_\S+)/.exec(out)?.[1];
+    expect(password).toBeTruthy();
+    expect(token).toBeTruthy();
+
+    expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: "ok" });
+    expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: "ready" });
+    const home = await (await fetch(`${base}/`)).text();
+    expect(home).toContain("E2E Shop");
+    expect(home.match(/class="card"/g)?.length).toBe(12);
+
+    const me = await fetch(`${base}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(me.status).toBe(200);
+    const products = (await (await fetch(`${base}/api/v1/products?limit=100`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { data: unknown[] };
+    expect(products.data).toHaveLength(12);
+
+    // The printed password signs in through the real form.
+    const loginPage = await fetch(`${base}/admin/login`);
+    const csrfCookie = loginPage.headers.getSetCookie().find((c) => c.startsWith("bz_csrf="))!.split(";")[0]!;
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())![1]!;
+    const login = await fetch(`${base}/admin/login`, {
+      method: "POST",
+      redirect: "manual",
+      headers: { "Content-Type": "application/x-www-form-urlencoded", Cookie: csrfCookie },
+      body: new URLSearchParams({ _csrf: csrf, email: "owner@example.com", password: password! }),
+    });
+    expect(login.status).toBe(303);
+    expect(login.headers.getSetCookie().some((c) => c.startsWith("bz_admin="))).toBe(true);
+
+    expect(await first.stop("SIGTERM")).toBe(0);
+
+    const second = await start(env);
+    expect(second.output()).not.toContain("Admin password");
+    expect(second.output()).not.toContain("Demo catalog created");
+    const again = await (await fetch(`${base}/`)).text();
+    expect(again.match(/class="card"/g)?.length).toBe(12);
+    const stillValid = await fetch(`${base}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
+    expect(stillValid.status).toBe(200);
+    expect(await second.stop("SIGTERM")).toBe(0);
+    expect(second.errors()).toBe("");
+  }, 120_000);
+});
