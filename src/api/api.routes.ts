@@ -1,13 +1,12 @@
 import { Router } from "express";
 import { CreateTokenBody, IdParams } from "../auth/auth.schema.js";
 import { createApiToken, listApiTokens, revokeApiToken } from "../auth/auth.service.js";
-import { ListProductsQuery } from "../catalog/catalog.schema.js";
-import { getProductDetail, listProducts } from "../catalog/catalog.service.js";
+import { catalogApiRoutes } from "../catalog/catalog.api.routes.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { validate } from "../http/validate.js";
 
-/** JSON admin API, /api/v1; mounted behind requireApiToken. */
+/** JSON admin API, /api/v1; mounted behind requireApiToken. Features add their routers here. */
 export function apiRoutes(deps: Deps) {
   const router = Router();
 
@@ -31,16 +30,8 @@ export function apiRoutes(deps: Deps) {
     res.json({ data: await revokeApiToken(deps, { id: req.valid.params.id }) });
   });
 
-  router.get("/products", validate({ query: ListProductsQuery }), async (req, res) => {
-    const { items, nextCursor } = await listProducts(deps, { ...req.valid.query, includeAllStatuses: true });
-    res.json({ data: items, nextCursor });
-  });
-
-  router.get("/products/:id", validate({ params: IdParams }), async (req, res) => {
-    const product = await getProductDetail(deps, { id: req.valid.params.id });
-    if (!product) throw AppError.notFound("product");
-    res.json({ data: product });
-  });
+  // Feature APIs, one router each.
+  router.use(catalogApiRoutes(deps));
 
   return router;
 }
