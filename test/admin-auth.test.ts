@@ -124,6 +124,19 @@ describe("CSRF", () => {
     expect(res.status).toBe(403);
   });
 
+  it("refuses a cross-site multipart post even on a route that never reads its body", async () => {
+    const agent = request.agent(t.app);
+    await signIn(agent, admin.email, admin.password);
+    const { apiToken } = await (await import("../src/auth/auth.service.js")).createApiToken(t.deps, { name: "victim" });
+    const forged = await agent.post(`/shop/admin/tokens/${apiToken.id}/revoke`).field("x", "1");
+    expect(forged.status).toBe(403);
+    expect((await t.db.apiToken.findUniqueOrThrow({ where: { id: apiToken.id } })).revokedAt).toBeNull();
+    // Our own multipart forms carry the token in the action URL.
+    const page = await agent.get("/shop/admin/tokens");
+    await agent.post(`/shop/admin/tokens/${apiToken.id}/revoke?_csrf=${encodeURIComponent(csrfFrom(page.text))}`).field("x", "1").expect(303);
+    expect((await t.db.apiToken.findUniqueOrThrow({ where: { id: apiToken.id } })).revokedAt).not.toBeNull();
+  });
+
   it("refuses the login form itself without a token", async () => {
     const res = await request(t.app).post("/shop/admin/login").type("form").send({ email: admin.email, password: admin.password });
     expect(res.status).toBe(403);

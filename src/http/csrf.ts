@@ -29,12 +29,25 @@ export function csrfProtection(getSecret: () => string): RequestHandler {
     const expected = tokenFor(getSecret(), value);
     res.locals.csrfToken = expected;
     if (!UNSAFE.has(req.method) || isBearer(req)) return next();
-    const sent = (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get("x-csrf-token");
-    if (typeof sent !== "string" || !safeEqual(sent, expected)) {
-      throw AppError.forbidden("The form has expired or did not come from this shop. Reload the page and try again.", "csrf_invalid");
-    }
+    assertCsrf(req, expected);
     next();
   };
+}
+
+/**
+ * The token comes from the body field `_csrf`, the X-CSRF-Token header, or —
+ * for multipart forms, whose body is parsed later by the route — the `_csrf`
+ * query parameter of the form's action URL. Checking here, before any route,
+ * means no route can forget it (a route that ignores its body would otherwise
+ * accept a cross-site multipart post). Referrer-Policy keeps the query string
+ * from leaving the site, and the request log redacts it.
+ */
+function assertCsrf(req: Request, expected: string) {
+  const fromQuery = req.is("multipart/form-data") ? req.query._csrf : undefined;
+  const sent = fromQuery ?? (req.body as Record<string, unknown> | undefined)?._csrf ?? req.get("x-csrf-token");
+  if (typeof sent !== "string" || !safeEqual(sent, expected)) {
+    throw AppError.forbidden("The form has expired or did not come from this shop. Reload the page and try again.", "csrf_invalid");
+  }
 }
 
 function isBearer(req: Request) {

@@ -24,7 +24,7 @@ export function requestLog(logger: Logger) {
       return "info";
     },
     serializers: {
-      req: (req) => ({ id: req.id, method: req.method, url: String(req.url).replace(/([?&](token|access_token)=)[^&]+/g, "$1[redacted]"), ua: req.headers?.["user-agent"] }),
+      req: (req) => ({ id: req.id, method: req.method, url: String(req.url).replace(/([?&](token|access_token|_csrf)=)[^&]+/g, "$1[redacted]"), ua: req.headers?.["user-agent"] }),
       res: (res) => ({ status: res.statusCode }),
     },
   });
