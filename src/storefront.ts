@@ -9,9 +9,11 @@ import { adminRoutes } from "./admin/admin.routes.js";
 import { apiRoutes } from "./api/api.routes.js";
 import { loadAdmin, requireAdmin, requireApiToken } from "./auth/auth.middleware.js";
 import { authRoutes } from "./auth/auth.routes.js";
+import { catalogAdminRoutes } from "./catalog/catalog.admin.routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import type { Db } from "./db/client.js";
 import type { Deps } from "./deps.js";
+import { feedAdminRoutes, feedApiRoutes, feedRoutes } from "./feeds/feeds.routes.js";
 import { healthRoutes } from "./health/health.routes.js";
 import { csrfProtection } from "./http/csrf.js";
 import { errorHandler, notFound } from "./http/error-handler.js";
@@ -100,6 +102,9 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(localeMiddleware(o.locale));
 
   // Bearer-token API: no cookies, so no CSRF check; JSON errors.
+  // Platform feeds: GET-only, token in the query string, no cookies set.
+  app.use("/feeds", feedRoutes(deps));
+  app.use("/api/v1/feeds", requireApiToken(deps), feedApiRoutes(deps));
   app.use("/api/v1", requireApiToken(deps), apiRoutes(deps));
 
   app.use(async (_req, _res, next) => {
@@ -109,6 +114,8 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(csrfProtection(() => secret!));
   app.use("/admin", loadAdmin(deps), authRoutes(deps, o.loginRateLimit));
   app.use("/admin", requireAdmin, adminRoutes(deps));
+  app.use("/admin", requireAdmin, feedAdminRoutes(deps));
+  app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
   app.use(catalogRoutes(deps));
 
   app.use(notFound);

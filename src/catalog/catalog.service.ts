@@ -197,3 +197,60 @@ function toApiProduct(p: ProductRow, held: Map<string, number>) {
     }),
   };
 }
+
+/** Everything the admin edit form shows for one product. */
+export async function getProductForEditing(deps: Deps, input: { id: string }) {
+  const p = await deps.db.product.findUnique({
+    where: { id: input.id },
+    include: {
+      variants: { where: { archivedAt: null }, orderBy: { position: "asc" } },
+      images: { orderBy: { position: "asc" }, include: { media: true, variant: { select: { sku: true } } } },
+      translations: true,
+      collections: { include: { collection: { select: { slug: true } } } },
+    },
+  });
+  if (!p) return null;
+  return {
+    id: p.id,
+    slug: p.slug,
+    title: p.title,
+    description: p.description,
+    brand: p.brand,
+    condition: p.condition,
+    googleCategory: p.googleCategory,
+    identifierExists: p.identifierExists,
+    status: p.status,
+    updatedAt: p.updatedAt,
+    optionNames: JSON.parse(p.optionNames) as string[],
+    translations: p.translations,
+    collections: p.collections.map((c) => c.collection.slug),
+    images: p.images.map((i) => ({ mediaId: i.mediaId, storageKey: i.media.storageKey, alt: i.alt, variantSku: i.variant?.sku ?? null })),
+    variants: p.variants,
+  };
+}
+
+/** Admin product table: one row per product with stock and price range. */
+export async function listProductsForAdmin(deps: Deps, input: { q?: string; status?: string; cursor?: string; limit: number }) {
+  const { items, nextCursor } = await listProducts(deps, { ...input, includeAllStatuses: true });
+  const thumbs = await deps.db.productImage.findMany({
+    where: { productId: { in: items.map((p) => p.id) }, position: 0 },
+    include: { media: { select: { storageKey: true } } },
+  });
+  const statusCounts = await deps.db.product.groupBy({ by: ["status"], _count: { _all: true } });
+  return {
+    items: items.map((p) => {
+      const prices = p.variants.map((v) => v.priceMinor);
+      return {
+        ...p,
+        thumb: thumbs.find((t) => t.productId === p.id)?.media.storageKey ?? null,
+        stock: p.variants.reduce((n, v) => n + v.stock, 0),
+        available: p.variants.reduce((n, v) => n + v.available, 0),
+        minPrice: prices.length ? Math.min(...prices) : 0,
+        maxPrice: prices.length ? Math.max(...prices) : 0,
+        currency: p.variants[0]?.currency ?? deps.shop.currency,
+      };
+    }),
+    nextCursor,
+    counts: Object.fromEntries(statusCounts.map((s) => [s.status, s._count._all])) as Record<string, number>,
+  };
+}

@@ -1,3 +1,5 @@
+import { catalogMessages } from "../catalog/catalog.messages.js";
+import { feedsMessages } from "../feeds/feeds.messages.js";
 import type { MessageSet } from "./define.js";
 import { siteMessages } from "./messages/site.js";
 
@@ -5,4 +7,4 @@ import { siteMessages } from "./messages/site.js";
  * Every feature's messages, in one explicit list. A feature adds its
  * `*.messages.ts` here; a key defined twice stops the process at start-up.
  */
-export const MESSAGE_SETS: MessageSet[] = [siteMessages];
+export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, feedsMessages];

@@ -9,6 +9,7 @@ import jsonLd from "./helpers/json_ld.js";
 import mediaUrl from "./helpers/media_url.js";
 import money from "./helpers/money.js";
 import num from "./helpers/num.js";
+import qs from "./helpers/qs.js";
 import srcset from "./helpers/srcset.js";
 import starClass from "./helpers/star_class.js";
 import t from "./helpers/t.js";
@@ -27,6 +28,7 @@ export function registerHelpers(hbs: typeof Handlebars) {
     media_url: mediaUrl,
     money,
     num,
+    qs,
     srcset,
     star_class: starClass,
     t,
