@@ -1,0 +1,183 @@
+import { Router, type Response } from "express";
+import { z } from "zod";
+import type { Deps } from "../deps.js";
+import { AppError } from "../http/errors.js";
+import { urlFor } from "../http/urls.js";
+import { validate, zodDetails, zodMessage } from "../http/validate.js";
+import type { Locale } from "../i18n/translate.js";
+import { FEED_FILES, FeedParams, FeedQuery, HealthQuery, TokenForm } from "./feeds.schema.js";
+import {
+  authorizeFeedRequest,
+  clearFeedToken,
+  describeProblem,
+  FORMATS,
+  getFeedHealth,
+  getFeedVersion,
+  rotateFeedToken,
+  streamFeed,
+  type FeedHealth,
+  type FeedSink,
+} from "./feeds.service.js";
+
+/** Bytes gathered before one write to the socket: fewer, larger writes, still flat memory. */
+const FLUSH_BYTES = 64 * 1024;
+const FEED_HEADERS = ["ETag", "Last-Modified", "Cache-Control", "Content-Disposition", "Content-Type", "X-Robots-Tag"];
+
+/** Public feed files, /feeds/<platform>.<ext>. GET only, no cookies, so no CSRF concern. */
+export function feedRoutes(deps: Deps) {
+  const router = Router();
+
+  router.get("/:file", async (req, res) => {
+    const params = FeedParams.safeParse(req.params);
+    if (!params.success) {
+      throw new AppError("not_found", 404, `No such feed. The feeds are ${Object.keys(FEED_FILES).map((f) => `/feeds/${f}`).join(", ")}.`);
+    }
+    const query = FeedQuery.safeParse(req.query);
+    if (!query.success) throw AppError.validation(zodMessage(query.error, "Invalid query string"), zodDetails(query.error));
+
+    const platform = FEED_FILES[params.data.file];
+    const format = FORMATS[platform];
+    const { tokenRequired } = await authorizeFeedRequest(deps, { token: query.data.token });
+    const publicBase = res.locals.publicBase as string;
+    const version = await getFeedVersion(deps, { platform, publicBase });
+
+    res.set({
+      "Content-Type": format.contentType,
+      "Content-Disposition": `inline; filename="${format.fileName}"`,
+      ETag: version.etag,
+      "Last-Modified": version.lastModified.toUTCString(),
+      // Stock can change without any edit (a hold expires), so every fetch
+      // revalidates; a 304 costs one aggregate query. A token URL must not
+      // sit in shared caches.
+      "Cache-Control": `${tokenRequired ? "private" : "public"}, no-cache`,
+      "X-Robots-Tag": "noindex",
+    });
+    if (req.fresh) {
+      res.status(304).end();
+      return;
+    }
+    if (req.method === "HEAD") {
+      res.end();
+      return;
+    }
+
+    const sink = responseSink(res);
+    try {
+      await streamFeed(deps, { platform, publicBase }, sink);
+      await sink.end();
+    } catch (err) {
+      if (!res.headersSent) {
+        for (const name of FEED_HEADERS) res.removeHeader(name);
+        throw err;
+      }
+      // Part of the file is out. Ending it normally would hand the platform a
+      // short but valid-looking feed, and a missing item is deleted on their
+      // side; cutting the connection makes the fetch fail and be retried.
+      req.log?.error({ err }, "feed stream failed");
+      res.destroy();
+    }
+  });
+
+  return router;
+}
+
+/**
+ * A sink over the HTTP response: gathers small item strings into chunks and,
+ * when the socket's buffer is full, waits for "drain" (or the client leaving)
+ * before the feed reads more rows.
+ */
+function responseSink(res: Response): FeedSink & { end(): Promise<void> } {
+  let parts: string[] = [];
+  let size = 0;
+  const flush = async () => {
+    if (size === 0 || res.destroyed) return;
+    const chunk = parts.join("");
+    parts = [];
+    size = 0;
+    if (res.write(chunk)) return;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        res.off("drain", done);
+        res.off("close", done);
+        resolve();
+      };
+      res.on("drain", done);
+      res.on("close", done);
+    });
+  };
+  return {
+    write(chunk) {
+      parts.push(chunk);
+      size += chunk.length;
+      return size >= FLUSH_BYTES ? flush() : undefined;
+    },
+    get closed() {
+      return res.destroyed;
+    },
+    async end() {
+      await flush();
+      if (!res.destroyed) res.end();
+    },
+  };
+}
+
+const DoneQuery = z.object({
+  done: z.enum(["rotated", "cleared"]).optional(),
+  lang: z.enum(["en", "fa"]).optional(),
+});
+
+/** Admin "Feed health" page and the feed-token forms; mounted under /admin behind requireAdmin. */
+export function feedAdminRoutes(deps: Deps) {
+  const router = Router();
+
+  router.get("/feeds", validate({ query: DoneQuery }), async (req, res) => {
+    const health = await getFeedHealth(deps, { publicBase: res.locals.publicBase });
+    const t = res.locals.t as (key: string, vars?: Record<string, unknown>) => string;
+    res.render("admin/feed-health", {
+      layout: "admin",
+      title: t("feeds.title"),
+      nav: "feeds",
+      done: req.valid.query.done,
+      health,
+      platforms: health.platforms.map((p) => ({ ...p, label: t(`feeds.platform.${p.platform}`), paste: t(`feeds.paste.${p.platform}`) })),
+      problems: describeRows(res.locals.locale as Locale, health).map((p) => ({ ...p, platformLabel: t(`feeds.platform.${p.platform}`) })),
+      truncated: health.problemCount > health.problems.length,
+    });
+  });
+
+  router.post("/feeds/token", validate({ body: TokenForm }), async (req, res) => {
+    await rotateFeedToken(deps);
+    res.redirect(303, `${urlFor(req, "/admin/feeds")}?done=rotated`);
+  });
+
+  router.post("/feeds/token/clear", validate({ body: TokenForm }), async (req, res) => {
+    await clearFeedToken(deps);
+    res.redirect(303, `${urlFor(req, "/admin/feeds")}?done=cleared`);
+  });
+
+  return router;
+}
+
+/** JSON twin of the Feed health page, /api/v1/feeds; mounted behind requireApiToken. */
+export function feedApiRoutes(deps: Deps) {
+  const router = Router();
+
+  router.get("/health", validate({ query: HealthQuery }), async (req, res) => {
+    const health = await getFeedHealth(deps, { publicBase: res.locals.publicBase });
+    const only = req.valid.query.platform as string | undefined;
+    const problems = describeRows(req.valid.query.lang ?? "en", health).filter((p) => !only || p.platform === only);
+    res.json({
+      data: {
+        ...health,
+        platforms: health.platforms.filter((p) => !only || p.platform === only),
+        problems,
+      },
+    });
+  });
+
+  return router;
+}
+
+function describeRows(locale: Locale, health: FeedHealth) {
+  return health.problems.map((p) => ({ ...p, ...describeProblem(locale, p) }));
+}

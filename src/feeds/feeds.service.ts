@@ -1,0 +1,432 @@
+import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { getHeldQuantities, variantLabel } from "../catalog/catalog.service.js";
+import { offerFor, type Offer } from "../catalog/offer.js";
+import type { Deps } from "../deps.js";
+import { AppError } from "../http/errors.js";
+import { formatFeedPrice } from "../i18n/format.js";
+import { translate, type Locale } from "../i18n/translate.js";
+import { mediaPath } from "../media/media.paths.js";
+import { FIRST_CURSOR, readCatalogFingerprint, readImages, readProductTypes, readVariantBatch, type VariantCursor } from "./feeds.queries.js";
+import { checkItem, cleanDescription, cleanTitle, hasErrors, LIMITS, PLATFORMS, truncateText, type Platform, type Problem, type Severity } from "./feeds.rules.js";
+import { googleFeed } from "./formats/google.js";
+import type { FeedFormat, FeedItem } from "./formats/item.js";
+import { metaFeed } from "./formats/meta.js";
+import { pinterestFeed } from "./formats/pinterest.js";
+import { tiktokFeed } from "./formats/tiktok.js";
+
+export const FORMATS: Record<Platform, FeedFormat> = { google: googleFeed, meta: metaFeed, pinterest: pinterestFeed, tiktok: tiktokFeed };
+
+/** utm_source per platform; Meta's traffic is reported as "facebook" by convention. */
+const UTM_SOURCE: Record<Platform, string> = { google: "google", meta: "facebook", pinterest: "pinterest", tiktok: "tiktok" };
+
+/** Rows per query. Big enough that per-query overhead vanishes, small enough that memory stays flat. */
+export const BATCH_SIZE = 1000;
+
+/**
+ * Bumped when the output of a feed changes for the same catalog (new column,
+ * new rule), so fetchers holding an old ETag download the new shape.
+ */
+const FORMAT_VERSION = "1";
+
+const TOKEN_KEY = "feeds.token";
+const VERSION_KEY = "feeds.version";
+
+/** One sellable variant with everything any platform needs, before per-platform cleaning. */
+export interface FeedCandidate {
+  productId: string;
+  variantId: string;
+  sku: string;
+  slug: string;
+  productTitle: string;
+  title: string;
+  description: string;
+  image: { storageKey: string; width: number; height: number } | null;
+  additionalImages: string[];
+  offer: Offer;
+  condition: string;
+  brand: string;
+  gtin: string | null;
+  mpn: string | null;
+  identifierExists: boolean;
+  googleCategory: string;
+  productType: string;
+  attributes: { color: string | null; size: string | null; material: string | null; pattern: string | null };
+}
+
+const ATTRIBUTE_NAMES: [keyof FeedCandidate["attributes"], RegExp][] = [
+  ["color", /^(colou?r|رنگ)$/i],
+  ["size", /^(size|سایز|اندازه)$/i],
+  ["material", /^(material|جنس)$/i],
+  ["pattern", /^(pattern|طرح)$/i],
+];
+
+/**
+ * The whole sellable catalog, one batch of variants at a time, with offers
+ * from offerFor() and held quantities from getHeldQuantities(): the same two
+ * functions the product page uses, so feed and page cannot disagree.
+ */
+export async function* readFeedCandidates(deps: Deps, input: { batchSize?: number } = {}): AsyncGenerator<FeedCandidate[]> {
+  const limit = input.batchSize ?? BATCH_SIZE;
+  let cursor: VariantCursor = FIRST_CURSOR;
+  for (;;) {
+    const rows = await readVariantBatch(deps.db, cursor, limit);
+    if (rows.length === 0) return;
+    const last = rows[rows.length - 1]!;
+    cursor = { productId: last.productId, position: last.position, rid: Number(last.rid) };
+
+    const productIds = [...new Set(rows.map((r) => r.productId))];
+    const [images, productTypes, held] = await Promise.all([
+      readImages(deps.db, productIds),
+      readProductTypes(deps.db, productIds),
+      getHeldQuantities(deps, rows.map((r) => r.id)),
+    ]);
+    const imagesByProduct = new Map<string, typeof images>();
+    for (const image of images) {
+      const list = imagesByProduct.get(image.productId);
+      if (list) list.push(image);
+      else imagesByProduct.set(image.productId, [image]);
+    }
+    const optionNames = new Map<string, string[]>();
+
+    const batch: FeedCandidate[] = rows.map((row) => {
+      let names = optionNames.get(row.productId);
+      if (!names) {
+        names = parseOptionNames(row.optionNames);
+        optionNames.set(row.productId, names);
+      }
+      const attributes: FeedCandidate["attributes"] = { color: null, size: null, material: null, pattern: null };
+      const values = [row.option1, row.option2, row.option3];
+      names.forEach((name, i) => {
+        const match = ATTRIBUTE_NAMES.find(([, pattern]) => pattern.test(name.trim()));
+        if (match && values[i]) attributes[match[0]] = values[i]!;
+      });
+
+      // As on the product page: the variant's own photo first, else the product's first.
+      // Photos of the other variants are left out so a feed item never shows the wrong colour.
+      const productImages = (imagesByProduct.get(row.productId) ?? []).filter((i) => i.variantId === null || i.variantId === row.id);
+      const main = productImages.find((i) => i.variantId === row.id) ?? productImages[0] ?? null;
+      const label = variantLabel(row);
+      return {
+        productId: row.productId,
+        variantId: row.id,
+        sku: row.sku,
+        slug: row.slug,
+        productTitle: row.title,
+        title: label ? `${row.title} - ${label}` : row.title,
+        description: row.description,
+        image: main ? { storageKey: main.storageKey, width: Number(main.width), height: Number(main.height) } : null,
+        additionalImages: productImages.filter((i) => i !== main).map((i) => i.storageKey),
+        offer: offerFor(
+          { id: row.id, priceMinor: Number(row.priceMinor), compareAtMinor: row.compareAtMinor === null ? null : Number(row.compareAtMinor), currency: row.currency, stock: Number(row.stock) },
+          held.get(row.id),
+        ),
+        condition: row.condition,
+        brand: row.brand,
+        gtin: row.gtin?.trim() || null,
+        mpn: row.mpn?.trim() || null,
+        identifierExists: Boolean(Number(row.identifierExists)),
+        googleCategory: row.googleCategory,
+        productType: productTypes.get(row.productId) ?? "",
+        attributes,
+      };
+    });
+    yield batch;
+    if (rows.length < limit) return;
+  }
+}
+
+function parseOptionNames(json: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(json);
+    return Array.isArray(parsed) ? parsed.map((n) => String(n)) : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Absolute product URL of the variant, tagged for the platform. */
+export function feedLink(publicBase: string, platform: Platform, candidate: Pick<FeedCandidate, "slug" | "variantId">): string {
+  const params = new URLSearchParams({ variant: candidate.variantId, utm_source: UTM_SOURCE[platform], utm_medium: "product_feed", utm_campaign: "catalog" });
+  return `${publicBase}/p/${encodeURIComponent(candidate.slug)}?${params}`;
+}
+
+/**
+ * Checks one candidate against one platform's rules and, when nothing blocks
+ * it, returns the item as that platform gets it. Prices and availability are
+ * taken from the candidate's offer untouched.
+ */
+export function buildFeedItem(platform: Platform, candidate: FeedCandidate, publicBase: string): { item: FeedItem | null; problems: Problem[] } {
+  const link = feedLink(publicBase, platform, candidate);
+  const { offer } = candidate;
+  const problems = checkItem(platform, {
+    id: candidate.variantId,
+    title: candidate.title,
+    description: candidate.description,
+    link,
+    image: candidate.image,
+    availability: offer.availability,
+    priceMinor: offer.priceMinor,
+    currency: offer.currency,
+    condition: candidate.condition,
+    brand: candidate.brand,
+    gtin: candidate.gtin,
+    mpn: candidate.mpn,
+    identifierExists: candidate.identifierExists,
+    googleCategory: candidate.googleCategory,
+  });
+  if (hasErrors(problems) || !candidate.image) return { item: null, problems };
+  const image = (key: string) => `${publicBase}${mediaPath(key, "square")}`;
+  const onSale = offer.compareAtMinor !== null;
+  return {
+    problems,
+    item: {
+      id: candidate.variantId,
+      itemGroupId: candidate.productId,
+      sku: candidate.sku,
+      title: cleanTitle(candidate.title),
+      description: truncateText(cleanDescription(candidate.description), LIMITS[platform].description),
+      link,
+      imageLink: image(candidate.image.storageKey),
+      additionalImageLinks: candidate.additionalImages.map(image),
+      availability: offer.availability,
+      available: offer.available,
+      // Platforms read "price" as the regular price and "sale_price" as what is paid now.
+      price: formatFeedPrice(onSale ? offer.compareAtMinor! : offer.priceMinor, offer.currency),
+      salePrice: onSale ? formatFeedPrice(offer.priceMinor, offer.currency) : null,
+      condition: candidate.condition,
+      brand: candidate.brand.trim(),
+      gtin: candidate.gtin,
+      mpn: candidate.mpn,
+      identifierExists: candidate.identifierExists || candidate.gtin !== null || candidate.mpn !== null,
+      googleCategory: candidate.googleCategory.trim(),
+      productType: candidate.productType,
+      ...candidate.attributes,
+    },
+  };
+}
+
+/** Where a feed writes. write() may return a promise when the reader is slow; the feed waits for it. */
+export interface FeedSink {
+  write(chunk: string): void | Promise<void>;
+  readonly closed: boolean;
+}
+
+/**
+ * Writes one platform's full feed to `sink`, one item per sellable variant
+ * that passes the platform's rules. Reads one batch at a time and stops early
+ * when the client goes away.
+ */
+export async function streamFeed(deps: Deps, input: { platform: Platform; publicBase: string }, sink: FeedSink): Promise<{ items: number; excluded: number }> {
+  const format = FORMATS[input.platform];
+  let items = 0;
+  let excluded = 0;
+  await sink.write(format.head({ title: deps.shop.name, link: `${input.publicBase}/`, description: `${deps.shop.name} product catalog` }));
+  for await (const batch of readFeedCandidates(deps)) {
+    for (const candidate of batch) {
+      const { item } = buildFeedItem(input.platform, candidate, input.publicBase);
+      if (!item) {
+        excluded++;
+        continue;
+      }
+      items++;
+      const pending = sink.write(format.item(item));
+      if (pending) await pending;
+    }
+    if (sink.closed) return { items, excluded };
+  }
+  await sink.write(format.tail());
+  return { items, excluded };
+}
+
+/**
+ * ETag and Last-Modified of a feed. The ETag hashes the catalog fingerprint
+ * with the platform and base URL. Last-Modified is when this fingerprint was
+ * first seen, kept in the Setting table: deletions and hold expiries leave no
+ * timestamp in the data, and each new version is at least one second after
+ * the last so an If-Modified-Since date can never hide a change.
+ */
+export async function getFeedVersion(deps: Deps, input: { platform: Platform; publicBase: string }): Promise<{ etag: string; lastModified: Date }> {
+  const now = deps.now();
+  const fingerprint = createHash("sha256").update(await readCatalogFingerprint(deps.db, now)).digest("base64url");
+  const stored = await readSetting<{ fingerprint: string; since: string }>(deps, VERSION_KEY);
+  let since = stored ? new Date(stored.since) : null;
+  if (!stored || stored.fingerprint !== fingerprint || Number.isNaN(since!.getTime())) {
+    const floor = Math.floor(now.getTime() / 1000) * 1000;
+    since = new Date(Math.max(floor, since && !Number.isNaN(since.getTime()) ? since.getTime() + 1000 : 0));
+    await writeSetting(deps, VERSION_KEY, { fingerprint, since: since.toISOString() });
+  }
+  const etag = createHash("sha256").update(`${FORMAT_VERSION}\n${input.platform}\n${input.publicBase}\n${fingerprint}`).digest("base64url").slice(0, 32);
+  return { etag: `"${etag}"`, lastModified: since! };
+}
+
+// ───────────────────────────── access token ─────────────────────────────
+
+/** The feed token, or null when feeds are public. Kept readable: the owner pastes it into four platforms. */
+export async function getFeedToken(deps: Deps): Promise<string | null> {
+  const stored = await readSetting<{ token: string }>(deps, TOKEN_KEY);
+  return stored?.token ?? null;
+}
+
+/** Creates or replaces the token; the old one stops working at once. */
+export async function rotateFeedToken(deps: Deps): Promise<string> {
+  const token = randomBytes(32).toString("base64url");
+  await writeSetting(deps, TOKEN_KEY, { token, createdAt: deps.now().toISOString() });
+  return token;
+}
+
+/** Makes the feeds public again. */
+export async function clearFeedToken(deps: Deps): Promise<void> {
+  await deps.db.setting.deleteMany({ where: { key: TOKEN_KEY } });
+}
+
+/** Throws unless the request may read the feeds: no token configured, or the right one given. */
+export async function authorizeFeedRequest(deps: Deps, input: { token: string | undefined }): Promise<{ tokenRequired: boolean }> {
+  const expected = await getFeedToken(deps);
+  if (!expected) return { tokenRequired: false };
+  if (input.token === undefined) {
+    throw new AppError("feed_token_required", 401, "This shop's feeds need an access token: add ?token=<token> to the URL. Copy the full feed URL from Admin → Feed health.");
+  }
+  if (!sameSecret(input.token, expected)) {
+    throw new AppError("feed_token_invalid", 403, "This feed token is not valid; it may have been rotated. Copy the current feed URL from Admin → Feed health.");
+  }
+  return { tokenRequired: true };
+}
+
+/** Constant-time: compares fixed-length digests so neither content nor length leaks through timing. */
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash("sha256").update(given).digest();
+  const b = createHash("sha256").update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+// ───────────────────────────── health ─────────────────────────────
+
+export interface PlatformHealth {
+  platform: Platform;
+  url: string;
+  /** Items in the feed. */
+  published: number;
+  /** Variants left out because of at least one error. */
+  excluded: number;
+  /** Published items with at least one warning. */
+  warnings: number;
+}
+
+export interface ProblemRow {
+  platform: Platform;
+  severity: Severity;
+  rule: Problem["rule"];
+  field: string;
+  params: Problem["params"];
+  productId: string;
+  productTitle: string;
+  /** Null when the problem is on the product (every variant has it). */
+  variantId: string | null;
+  sku: string | null;
+}
+
+export interface FeedHealth {
+  checkedAt: string;
+  tokenRequired: boolean;
+  variants: number;
+  platforms: PlatformHealth[];
+  problems: ProblemRow[];
+  /** Problems found in all; `problems` lists at most MAX_PROBLEM_ROWS of them. */
+  problemCount: number;
+}
+
+export const MAX_PROBLEM_ROWS = 1000;
+
+const healthCache = new WeakMap<Deps, { key: string; health: Omit<FeedHealth, "platforms" | "tokenRequired"> & { counts: Omit<PlatformHealth, "url">[] } }>();
+
+/**
+ * Runs every platform's rules over the whole catalog, the same way the feeds
+ * do. The result is cached per catalog fingerprint, so reloading the page is
+ * cheap and any catalog or hold change is picked up at once.
+ */
+export async function getFeedHealth(deps: Deps, input: { publicBase: string }): Promise<FeedHealth> {
+  const [version, token] = await Promise.all([getFeedVersion(deps, { platform: "google", publicBase: input.publicBase }), getFeedToken(deps)]);
+  let cached = healthCache.get(deps);
+  if (!cached || cached.key !== version.etag) {
+    cached = { key: version.etag, health: await computeHealth(deps, input.publicBase) };
+    healthCache.set(deps, cached);
+  }
+  const { counts, ...rest } = cached.health;
+  return {
+    ...rest,
+    tokenRequired: token !== null,
+    platforms: counts.map((c) => ({ ...c, url: feedUrl(input.publicBase, c.platform, token) })),
+  };
+}
+
+export function feedUrl(publicBase: string, platform: Platform, token: string | null): string {
+  return `${publicBase}/feeds/${FORMATS[platform].fileName}${token ? `?token=${encodeURIComponent(token)}` : ""}`;
+}
+
+async function computeHealth(deps: Deps, publicBase: string) {
+  const counts = PLATFORMS.map((platform) => ({ platform, published: 0, excluded: 0, warnings: 0 }));
+  const problems: ProblemRow[] = [];
+  const seenProductProblems = new Set<string>();
+  let problemCount = 0;
+  let variants = 0;
+  for await (const batch of readFeedCandidates(deps)) {
+    for (const candidate of batch) {
+      variants++;
+      for (const count of counts) {
+        const { item, problems: found } = buildFeedItem(count.platform, candidate, publicBase);
+        if (item) {
+          count.published++;
+          if (found.length > 0) count.warnings++;
+        } else count.excluded++;
+        for (const p of found) {
+          // A product-level problem is the same for every variant: list it once.
+          if (p.scope === "product") {
+            const key = `${candidate.productId}\n${count.platform}\n${p.rule}`;
+            if (seenProductProblems.has(key)) continue;
+            seenProductProblems.add(key);
+          }
+          problemCount++;
+          if (problems.length < MAX_PROBLEM_ROWS) {
+            problems.push({
+              platform: count.platform,
+              severity: p.severity,
+              rule: p.rule,
+              field: p.field,
+              params: p.params,
+              productId: candidate.productId,
+              productTitle: candidate.productTitle,
+              variantId: p.scope === "variant" ? candidate.variantId : null,
+              sku: p.scope === "variant" ? candidate.sku : null,
+            });
+          }
+        }
+      }
+    }
+  }
+  // Errors first, then by product, so the page opens on what keeps items out.
+  problems.sort((a, b) => (a.severity === b.severity ? 0 : a.severity === "error" ? -1 : 1) || a.productTitle.localeCompare(b.productTitle));
+  return { checkedAt: deps.now().toISOString(), variants, counts, problems, problemCount };
+}
+
+/** The problem and its fix in words, for the admin page and the API. */
+export function describeProblem(locale: Locale, row: Pick<ProblemRow, "rule" | "params" | "platform">): { message: string; fix: string } {
+  const vars = { ...row.params, platform: translate(locale, `feeds.platform.${row.platform}`) };
+  return { message: translate(locale, `feeds.rule.${row.rule}`, vars), fix: translate(locale, `feeds.fix.${row.rule}`, vars) };
+}
+
+// ───────────────────────────── settings ─────────────────────────────
+
+async function readSetting<T>(deps: Deps, key: string): Promise<T | null> {
+  const row = await deps.db.setting.findUnique({ where: { key } });
+  if (!row) return null;
+  try {
+    return JSON.parse(row.value) as T;
+  } catch {
+    return null;
+  }
+}
+
+async function writeSetting(deps: Deps, key: string, value: unknown): Promise<void> {
+  const json = JSON.stringify(value);
+  await deps.db.setting.upsert({ where: { key }, create: { key, value: json }, update: { value: json } });
+}
