@@ -79,3 +79,11 @@ export async function accessibilityViolations(page: Page) {
   })) as { violations: { id: string; impact: string; help: string; nodes: { target: string[] }[] }[] };
   return result.violations.map((v) => `${v.impact}: ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
 }
+
+/** Signs in through the real login form in the browser. */
+export async function signInInBrowser(page: Page, origin: string, email: string, password: string, lang: "en" | "fa" = "en") {
+  await page.goto(`${origin}/shop/admin/login?lang=${lang}`);
+  await page.locator("#email").fill(email);
+  await page.locator("#password").fill(password);
+  await Promise.all([page.waitForURL(/\/shop\/admin$/), page.locator('button[type="submit"]').click()]);
+}
