@@ -29,6 +29,35 @@ describe("migrations", () => {
     db.close();
   });
 
+  it("keeps child rows when a later migration rebuilds a parent table", () => {
+    const dir = tmp();
+    const all = readdirSync(MIGRATIONS_DIR, { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name).sort();
+    const initOnly = path.join(dir, "init-only");
+    cpSync(path.join(MIGRATIONS_DIR, all[0]!), path.join(initOnly, all[0]!), { recursive: true });
+    const file = path.join(dir, "d.db");
+    migrateDatabase(file, initOnly);
+    const db = new Database(file);
+    const now = new Date().toISOString();
+    db.exec(`
+      INSERT INTO Product (id, slug, title, updatedAt) VALUES ('p1', 'mug', 'Mug', '${now}');
+      INSERT INTO Variant (id, productId, sku, priceMinor, currency, stock, updatedAt) VALUES ('v1', 'p1', 'MUG-1', 100, 'USD', 3, '${now}');
+      INSERT INTO Media (id, storageKey, mime, width, height, bytes) VALUES ('m1', 'k', 'image/webp', 1, 1, 1);
+      INSERT INTO ProductImage (id, productId, variantId, mediaId) VALUES ('i1', 'p1', 'v1', 'm1');
+      INSERT INTO StockHold (id, variantId, quantity, expiresAt) VALUES ('h1', 'v1', 1, '${now}');
+      INSERT INTO Cart (id, tokenHash, currency, updatedAt) VALUES ('c1', 't', 'USD', '${now}');
+      INSERT INTO CartItem (id, cartId, variantId, quantity) VALUES ('ci1', 'c1', 'v1', 2);
+    `);
+    db.close();
+    expect(migrateDatabase(file).applied.length).toBe(all.length - 1);
+    const after = new Database(file);
+    expect(after.prepare("SELECT variantId FROM ProductImage WHERE id = 'i1'").get()).toEqual({ variantId: "v1" });
+    expect(after.prepare("SELECT count(*) AS n FROM StockHold").get()).toEqual({ n: 1 });
+    expect(after.prepare("SELECT count(*) AS n FROM CartItem").get()).toEqual({ n: 1 });
+    expect(after.prepare("SELECT stock FROM Variant WHERE id = 'v1'").get()).toEqual({ stock: 3 });
+    expect(after.pragma("foreign_keys", { simple: true })).toBe(1);
+    after.close();
+  });
+
   it("refuses to run when an applied migration was edited", () => {
     const dir = tmp();
     const migrations = path.join(dir, "migrations");

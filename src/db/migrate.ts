@@ -53,13 +53,21 @@ export function migrateDatabase(file: string, dir = MIGRATIONS_DIR): { applied: 
         continue;
       }
       const started = new Date().toISOString();
-      // One transaction per migration: a failing migration leaves no half-made tables.
+      // SQLite changes a column by rebuilding the table (CREATE new, copy,
+      // DROP old, RENAME). With foreign keys on, that DROP would fire ON DELETE
+      // CASCADE on every child row, and `PRAGMA foreign_keys=OFF` inside the
+      // migration is ignored within a transaction. So: keys off outside the
+      // transaction, check them before commit, keys back on (sqlite.org/lang_altertable.html).
+      db.pragma("foreign_keys = OFF");
       db.transaction(() => {
         db.exec(sql);
+        const broken = db.pragma("foreign_key_check") as unknown[];
+        if (broken.length > 0) throw new Error(`Migration ${name} leaves ${broken.length} rows with broken foreign keys: ${JSON.stringify(broken.slice(0, 5))}`);
         db.prepare(
           `INSERT INTO "_prisma_migrations" (id, checksum, finished_at, migration_name, logs, rolled_back_at, started_at, applied_steps_count) VALUES (?, ?, ?, ?, NULL, NULL, ?, 1)`,
         ).run(randomUUID(), checksum, new Date().toISOString(), name, started);
       })();
+      db.pragma("foreign_keys = ON");
       applied.push(name);
     }
     return { applied };
