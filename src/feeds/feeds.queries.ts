@@ -109,14 +109,16 @@ export function sqliteTime(date: Date): string {
 /**
  * A cheap summary of everything a feed shows. Counts and sums of rowids catch
  * inserts and deletes (which leave no timestamp); max(updatedAt) catches edits
- * of products and variants; the active-hold set is taken at `now`, so it
+ * of products and variants, and the weighted sum of stock and prices catches
+ * checkout's raw conditional updates, which do not touch updatedAt; the active-hold set is taken at `now`, so it
  * changes when a hold is placed, released, or simply expires.
  */
 export async function readCatalogFingerprint(db: Db, now: Date): Promise<string> {
   const rows = await db.$queryRawUnsafe<Record<string, unknown>[]>(
     `SELECT
        (SELECT count(*) || '/' || coalesce(max(updatedAt), '') || '/' || total(rowid) FROM Product) AS products,
-       (SELECT count(*) || '/' || coalesce(max(updatedAt), '') || '/' || total(rowid) FROM Variant) AS variants,
+       (SELECT count(*) || '/' || coalesce(max(updatedAt), '') || '/' || total(rowid) || '/' ||
+               total(rowid * (stock * 7 + reserved * 13) + priceMinor + coalesce(compareAtMinor, 0) * 3) FROM Variant) AS variants,
        (SELECT count(*) || '/' || total(pi.rowid * 7 + pi.position * 131 + m.rowid * 8191 + coalesce(length(pi.variantId), 0))
           FROM ProductImage pi JOIN Media m ON m.id = pi.mediaId) AS images,
        (SELECT count(*) || '/' || total(rowid) || '/' || total(length(title) + length(description)) FROM ProductTranslation) AS translations,

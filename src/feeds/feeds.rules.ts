@@ -226,8 +226,10 @@ export function cleanDescription(text: string): string {
   if (TAG.test(plain)) {
     plain = plain
       .replace(/<!--[\s\S]*?-->/g, "")
-      .replace(/<(br|\/p|\/div|\/li|\/h[1-6])\b[^>]*>/gi, "\n")
-      .replace(/<[^>]*>/g, " ")
+      .replace(/<(br|\/p|\/div|\/li|\/h[1-6]|\/tr)\b[^>]*>/gi, "\n")
+      .replace(/<\/?(p|div|li|ul|ol|h[1-6]|tr|td|th|table|section|article)\b[^>]*>/gi, " ")
+      // Inline tags (<b>, <a>, <span>) sit inside words and sentences: drop them.
+      .replace(/<[^>]*>/g, "")
       .replace(/&(amp|lt|gt|quot|apos|nbsp|#39);/g, (_, name: string) => ENTITIES[name] ?? "");
   }
   return plain

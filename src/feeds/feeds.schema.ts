@@ -25,5 +25,5 @@ export const HealthQuery = z.strictObject({
 });
 
 export const TokenForm = z.strictObject({
-  _csrf: z.string(),
+  _csrf: z.string().optional(),
 });
