@@ -1,0 +1,28 @@
+import { randomBytes } from "node:crypto";
+import type { CheckoutOutcome, CheckoutRequest, HostedCheckout, PaymentGateway } from "./gateway.js";
+
+/**
+ * The embedded default: the "provider" is a page inside the shop (/pay/:ref)
+ * where a tester pays, fails or cancels. That page calls the same order
+ * functions a Stripe webhook does, so the whole flow runs with no network.
+ * It never moves money; the README says so.
+ */
+export class LocalGateway implements PaymentGateway {
+  readonly provider = "local" as const;
+
+  async createCheckout(request: CheckoutRequest, _idempotencyKey: string): Promise<HostedCheckout> {
+    const ref = `loc_${randomBytes(16).toString("base64url")}`;
+    return { ref, url: `${request.returnBase}/pay/${ref}` };
+  }
+
+  /** The local page records its outcome directly; nothing to ask a provider. */
+  async getCheckout(ref: string): Promise<CheckoutOutcome> {
+    return { ref, orderId: null, status: "open", paid: false, amountTotalMinor: null, currency: null, paymentIntentId: null, email: null, name: null, address: null, shippingMinor: null };
+  }
+
+  async expireCheckout(_ref: string): Promise<void> {}
+
+  async refund(input: { paymentIntentId: string; amountMinor: number; idempotencyKey: string }): Promise<{ refundId: string }> {
+    return { refundId: `locre_${randomBytes(12).toString("base64url")}` };
+  }
+}
