@@ -1,0 +1,201 @@
+import { CsvError, parse } from "csv-parse/sync";
+import type { CsvProblem } from "./csv.schema.js";
+
+/** One CSV record with the physical line it starts on (header = line 1). */
+export interface CsvRecord {
+  line: number;
+  fields: string[];
+}
+
+export type CsvReadResult = { ok: true; header: string[]; headerLine: number; records: CsvRecord[] } | { ok: false; problems: CsvProblem[] };
+
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+
+/**
+ * Turns uploaded bytes into records, or into problems a person can act on.
+ * Only UTF-8 is accepted (decoding anything else would silently corrupt
+ * Persian text and accents); each bad byte is reported at its line and column.
+ * Lines are counted here from the bytes, not taken from the parser, so a
+ * quoted field spanning several lines still leaves every later row with its
+ * real line number.
+ */
+export function readCsv(input: Buffer): CsvReadResult {
+  let bytes = input;
+  if (bytes.length >= 3 && bytes.subarray(0, 3).equals(BOM)) bytes = bytes.subarray(3);
+  if (input.length >= 2 && ((input[0] === 0xff && input[1] === 0xfe) || (input[0] === 0xfe && input[1] === 0xff))) {
+    return fail(1, null, "The file is UTF-16, not UTF-8. Save it as \"CSV UTF-8\" and upload it again.");
+  }
+  if (bytes.toString("utf8").trim() === "") return fail(1, null, "The file is empty.");
+
+  const lines = new LineIndex(bytes);
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return { ok: false, problems: encodingProblems(bytes, lines) };
+  }
+
+  const parsed = parseRecords(bytes, lines);
+  const [head, ...records] = parsed.records;
+  if (parsed.error) {
+    const column = head && parsed.error.fieldIndex !== null ? (head.fields[parsed.error.fieldIndex]?.trim() ?? null) : null;
+    return fail(parsed.error.line, parsed.error.line === head?.line ? null : column, `Malformed CSV: ${parsed.error.message}`);
+  }
+  if (!head) return fail(1, null, "The file is empty.");
+  return { ok: true, header: head.fields.map((h) => h.trim()), headerLine: head.line, records };
+}
+
+function fail(line: number, column: string | null, message: string): CsvReadResult {
+  return { ok: false, problems: [{ line, column, message }] };
+}
+
+/** Byte offsets of every line feed, to turn an offset into a physical line number. */
+class LineIndex {
+  private readonly feeds: number[] = [];
+  constructor(bytes: Buffer) {
+    for (let i = bytes.indexOf(0x0a); i !== -1; i = bytes.indexOf(0x0a, i + 1)) this.feeds.push(i);
+  }
+  /** 1-based line of the byte at `offset`. */
+  lineAt(offset: number): number {
+    let lo = 0;
+    let hi = this.feeds.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.feeds[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo + 1;
+  }
+}
+
+interface Parsed {
+  records: (CsvRecord & { start: number; end: number })[];
+  error?: { line: number; fieldIndex: number | null; message: string };
+}
+
+/** RFC 4180 records with CRLF or LF; rows whose cells are all blank are skipped (spreadsheets append them). */
+function parseRecords(bytes: Buffer, lines: LineIndex): Parsed {
+  const records: Parsed["records"] = [];
+  let end = 0;
+  const startAfter = (offset: number) => {
+    let s = offset;
+    while (s < bytes.length && (bytes[s] === 0x0a || bytes[s] === 0x0d)) s++;
+    return s;
+  };
+  try {
+    parse(bytes, {
+      relax_column_count: true,
+      skip_empty_lines: true,
+      record_delimiter: ["\r\n", "\n"],
+      bom: false,
+      // Records are collected here, with their byte range, instead of returned:
+      // when a later record is malformed the ones before it are still known.
+      on_record: (record: string[], context: { bytes: number }) => {
+        const start = startAfter(end);
+        end = context.bytes;
+        if (record.some((f) => f.trim() !== "")) records.push({ line: lines.lineAt(start), fields: record, start, end });
+        return null;
+      },
+    });
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err;
+    const field = (err as CsvError & { column?: unknown }).column;
+    return { records, error: { line: lines.lineAt(startAfter(end)), fieldIndex: typeof field === "number" ? field : null, message: describeCsvError(err) } };
+  }
+  return { records };
+}
+
+function describeCsvError(err: CsvError): string {
+  switch (err.code) {
+    case "CSV_QUOTE_NOT_CLOSED":
+      return "a quoted field starts in this row but its closing quote is missing.";
+    case "INVALID_OPENING_QUOTE":
+      return 'a quote (") in the middle of an unquoted field. Put the whole field in quotes and write each quote inside it twice ("").';
+    case "CSV_INVALID_CLOSING_QUOTE":
+      return 'text follows a closing quote. Inside a quoted field, write each quote twice ("").';
+    default:
+      return err.message;
+  }
+}
+
+/** Offsets of bytes that do not start a valid UTF-8 sequence (RFC 3629: no overlongs, no surrogates). */
+export function invalidUtf8Offsets(bytes: Buffer): number[] {
+  const bad: number[] = [];
+  let i = 0;
+  while (i < bytes.length) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let length = 0;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (b >= 0xc2 && b <= 0xdf) length = 2;
+    else if (b >= 0xe0 && b <= 0xef) {
+      length = 3;
+      if (b === 0xe0) lo = 0xa0;
+      if (b === 0xed) hi = 0x9f;
+    } else if (b >= 0xf0 && b <= 0xf4) {
+      length = 4;
+      if (b === 0xf0) lo = 0x90;
+      if (b === 0xf4) hi = 0x8f;
+    }
+    let ok = length > 0 && i + length <= bytes.length;
+    for (let k = 1; ok && k < length; k++) {
+      const c = bytes[i + k]!;
+      ok = k === 1 ? c >= lo && c <= hi : c >= 0x80 && c <= 0xbf;
+    }
+    if (ok) i += length;
+    else {
+      bad.push(i);
+      i++;
+    }
+  }
+  return bad;
+}
+
+/**
+ * One problem per cell holding bytes that are not UTF-8 (typically a file
+ * saved as Latin-1 or Windows-1252: "café" written with byte E9). To name
+ * the column, each bad byte is swapped for NUL and the copy parsed, so the
+ * cell that contains it can be found even inside multi-line quoted fields.
+ */
+function encodingProblems(bytes: Buffer, lines: LineIndex): CsvProblem[] {
+  const offsets = invalidUtf8Offsets(bytes);
+  const copy = Buffer.from(bytes);
+  for (const o of offsets) copy[o] = 0;
+  const { records } = parseRecords(copy, lines);
+  const header = records[0]?.fields.map((h) => h.replaceAll("\u0000", "?").trim()) ?? [];
+  const problems: CsvProblem[] = [];
+  const seen = new Set<string>();
+  let r = 0;
+  let k = 0;
+  for (const offset of offsets) {
+    while (r < records.length && records[r]!.end <= offset) {
+      r++;
+      k = 0;
+    }
+    const record = records[r];
+    let column: string | null = null;
+    if (record && record.start <= offset && r > 0) {
+      // The k-th bad byte of a record sits in the field holding its k-th NUL.
+      let seenNuls = 0;
+      const index = record.fields.findIndex((f) => {
+        seenNuls += [...f].filter((c) => c === "\u0000").length;
+        return seenNuls > k;
+      });
+      column = index >= 0 ? (header[index] ?? `field ${index + 1}`) : null;
+      k++;
+    }
+    const line = lines.lineAt(offset);
+    const key = `${line}\u0000${column}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push({
+      line,
+      column,
+      message: `The file is not UTF-8 (byte 0x${bytes[offset]!.toString(16).toUpperCase().padStart(2, "0")} here is not valid UTF-8; the file was probably saved as Latin-1 or Windows-1252). Save it as "CSV UTF-8" and upload it again.`,
+    });
+  }
+  return problems;
+}
