@@ -10,6 +10,7 @@ import { apiRoutes } from "./api/api.routes.js";
 import { loadAdmin, requireAdmin, requireApiToken } from "./auth/auth.middleware.js";
 import { authRoutes } from "./auth/auth.routes.js";
 import { catalogAdminRoutes } from "./catalog/catalog.admin.routes.js";
+import { csvAdminRoutes } from "./catalog/csv/csv.routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import type { Db } from "./db/client.js";
 import type { Deps } from "./deps.js";
@@ -114,6 +115,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(csrfProtection(() => secret!));
   app.use("/admin", loadAdmin(deps), authRoutes(deps, o.loginRateLimit));
   app.use("/admin", requireAdmin, adminRoutes(deps));
+  app.use("/admin/products", requireAdmin, csvAdminRoutes(deps));
   app.use("/admin", requireAdmin, feedAdminRoutes(deps));
   app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
   app.use(catalogRoutes(deps));
