@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Db } from "./db/client.js";
 import type { Locale } from "./i18n/translate.js";
+import type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
 
 /** Shop-wide settings every feature may read. */
 export interface ShopSettings {
@@ -18,4 +19,13 @@ export interface Deps {
   shop: ShopSettings;
   logger: Logger;
   uploadsDir: string;
+  /** Stripe when configured, else the local payment page. */
+  payments: PaymentGateway;
+  checkout: CheckoutSettings;
+}
+
+export interface CheckoutSettings {
+  /** How long checkout holds stock (and the payment page stays open). */
+  holdMinutes: number;
+  shippingOptions: ShippingOption[];
 }

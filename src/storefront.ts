@@ -12,6 +12,9 @@ import { authRoutes } from "./auth/auth.routes.js";
 import { catalogAdminRoutes } from "./catalog/catalog.admin.routes.js";
 import { csvAdminRoutes } from "./catalog/csv/csv.routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
+import { CART_COOKIE, countCartItems } from "./checkout/cart.service.js";
+import { checkoutRoutes } from "./checkout/checkout.routes.js";
+import { stripeWebhookRoutes } from "./checkout/webhooks.routes.js";
 import type { Db } from "./db/client.js";
 import type { Deps } from "./deps.js";
 import { feedAdminRoutes, feedApiRoutes, feedRoutes } from "./feeds/feeds.routes.js";
@@ -24,6 +27,8 @@ import { securityHeaders } from "./http/security.js";
 import { publicBaseFor } from "./http/urls.js";
 import { LOCALES } from "./i18n/translate.js";
 import { mediaRoutes } from "./media/media.routes.js";
+import { LocalGateway } from "./payments/local-gateway.js";
+import type { PaymentGateway } from "./payments/gateway.js";
 import { loadAppSecret } from "./settings/app-secret.js";
 import { createViewEngine } from "./views/engine.js";
 
@@ -43,6 +48,21 @@ const OptionsSchema = z.object({
   now: z.custom<() => Date>((v) => typeof v === "function").optional(),
   loginRateLimit: z.object({ windowMs: z.number().int().positive(), limit: z.number().int().positive() }).default({ windowMs: 15 * 60_000, limit: 10 }),
   trustProxy: z.union([z.boolean(), z.number(), z.string()]).default(false),
+  payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
+  checkout: z
+    .object({
+      // Stripe Checkout sessions live 30 minutes to 24 hours.
+      holdMinutes: z.number().int().min(30).max(24 * 60).default(30),
+      shippingOptions: z
+        .array(z.object({ id: z.string().regex(/^[a-z0-9_-]{1,32}$/), label: z.string().min(1).max(60), amountMinor: z.number().int().min(0) }))
+        .min(1)
+        .max(5)
+        .default([
+          { id: "standard", label: "Standard shipping", amountMinor: 500 },
+          { id: "express", label: "Express shipping", amountMinor: 1500 },
+        ]),
+    })
+    .default({ holdMinutes: 30, shippingOptions: [{ id: "standard", label: "Standard shipping", amountMinor: 500 }, { id: "express", label: "Express shipping", amountMinor: 1500 }] }),
 });
 
 export type StorefrontOptions = z.input<typeof OptionsSchema>;
@@ -74,6 +94,8 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     shop: { name: o.shopName, currency: o.currency, locale: o.locale, publicUrl: o.publicUrl },
     logger,
     uploadsDir: o.uploadsDir,
+    payments: o.payments ?? new LocalGateway(),
+    checkout: o.checkout,
   };
   let draining = false;
   let secret = o.secret;
@@ -95,6 +117,8 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/assets", express.static(path.join(VIEWS_DIR, "static"), { maxAge: "1h", index: false }));
   app.use("/media", mediaRoutes(o.uploadsDir));
   app.use(healthRoutes(deps, { draining: () => draining }));
+  // Before the body parsers: the signature is over the raw bytes.
+  app.use(stripeWebhookRoutes(deps));
 
   // Body parsers come after anything that needs the raw body (payment webhooks).
   app.use(cookieParser());
@@ -118,6 +142,8 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/products", requireAdmin, csvAdminRoutes(deps));
   app.use("/admin", requireAdmin, feedAdminRoutes(deps));
   app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
+  app.use(cartCount(deps));
+  app.use(checkoutRoutes(deps));
   app.use(catalogRoutes(deps));
 
   app.use(notFound);
@@ -131,6 +157,14 @@ export function createStorefront(options: StorefrontOptions): Storefront {
       },
     },
   });
+}
+
+/** The header's mini-cart: item count on every HTML page view. */
+function cartCount(deps: Deps): RequestHandler {
+  return async (req, res, next) => {
+    if (req.method === "GET") res.locals.cartCount = await countCartItems(deps, req.cookies?.[CART_COOKIE]);
+    next();
+  };
 }
 
 /** Values every template can use: mount path, absolute base, language links. */

@@ -42,3 +42,15 @@ export function formatNumber(value: number, locale: Locale): string {
 export function intlLocale(locale: Locale): string {
   return INTL_LOCALE[locale];
 }
+
+const digitFormats = new Map<Locale, Intl.NumberFormat>();
+
+/** An identifier such as an order number: the locale's digits, no grouping ("1001", "۱۰۰۱"). */
+export function formatDigits(value: number, locale: Locale): string {
+  let fmt = digitFormats.get(locale);
+  if (!fmt) {
+    fmt = new Intl.NumberFormat(INTL_LOCALE[locale], { useGrouping: false });
+    digitFormats.set(locale, fmt);
+  }
+  return fmt.format(value);
+}

@@ -12,7 +12,10 @@ export class LocalGateway implements PaymentGateway {
 
   async createCheckout(request: CheckoutRequest, _idempotencyKey: string): Promise<HostedCheckout> {
     const ref = `loc_${randomBytes(16).toString("base64url")}`;
-    return { ref, url: `${request.returnBase}/pay/${ref}` };
+    // The page is opened with the shopper's own order key (from the success
+    // URL), which is what authorises paying or cancelling there.
+    const key = new URL(request.successUrl).searchParams.get("key") ?? "";
+    return { ref, url: `${request.returnBase}/pay/${ref}?key=${encodeURIComponent(key)}` };
   }
 
   /** The local page records its outcome directly; nothing to ask a provider. */

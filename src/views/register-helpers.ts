@@ -2,6 +2,8 @@ import type Handlebars from "handlebars";
 import absUrl from "./helpers/abs_url.js";
 import concat from "./helpers/concat.js";
 import date from "./helpers/date.js";
+import fallback from "./helpers/default.js";
+import digits from "./helpers/digits.js";
 import eq from "./helpers/eq.js";
 import inc from "./helpers/inc.js";
 import isoDate from "./helpers/iso_date.js";
@@ -10,6 +12,7 @@ import mediaUrl from "./helpers/media_url.js";
 import money from "./helpers/money.js";
 import num from "./helpers/num.js";
 import qs from "./helpers/qs.js";
+import shippingList from "./helpers/shipping_list.js";
 import srcset from "./helpers/srcset.js";
 import starClass from "./helpers/star_class.js";
 import t from "./helpers/t.js";
@@ -21,6 +24,8 @@ export function registerHelpers(hbs: typeof Handlebars) {
     abs_url: absUrl,
     concat,
     date,
+    default: fallback,
+    digits,
     eq,
     inc,
     iso_date: isoDate,
@@ -29,6 +34,7 @@ export function registerHelpers(hbs: typeof Handlebars) {
     money,
     num,
     qs,
+    shipping_list: shippingList,
     srcset,
     star_class: starClass,
     t,

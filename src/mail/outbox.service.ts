@@ -1,0 +1,17 @@
+import type { Prisma } from "../db/client.js";
+
+/**
+ * Queues an email in the outbox inside the caller's transaction. The dedupe
+ * key makes "send the confirmation once" hold however often the caller runs
+ * (webhook redeliveries, reconcile): a second queue with the same key is a no-op.
+ */
+export async function queueEmail(
+  tx: Prisma.TransactionClient,
+  input: { to: string; subject: string; text: string; template: string; dedupeKey: string },
+) {
+  return tx.outboxEmail.upsert({
+    where: { dedupeKey: input.dedupeKey },
+    create: { dedupeKey: input.dedupeKey, to: input.to, subject: input.subject, text: input.text, template: input.template },
+    update: {},
+  });
+}
