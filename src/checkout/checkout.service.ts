@@ -96,6 +96,7 @@ export async function startCheckout(
         paymentProvider: deps.payments.provider,
         accessKeyHash: hashKey(accessKey),
         cartId: cart.id,
+        createdAt: now,
         expiresAt,
         linkId: input.attribution?.linkId ?? null,
         postId: input.attribution?.postId ?? null,
@@ -114,11 +115,11 @@ export async function startCheckout(
             totalMinor: l.totalMinor,
           })),
         },
-        holds: { create: lines.map((l) => ({ variantId: l.variant.id, quantity: l.item.quantity, expiresAt })) },
+        holds: { create: lines.map((l) => ({ variantId: l.variant.id, quantity: l.item.quantity, createdAt: now, expiresAt })) },
       },
     });
     await tx.analyticsEvent.create({
-      data: { type: "checkout_start", orderId: created.id, valueMinor: subtotal, linkId: created.linkId, postId: created.postId, liveSessionId: created.liveSessionId, channel: created.channel, visitorId: created.visitorId },
+      data: { type: "checkout_start", at: now, orderId: created.id, valueMinor: subtotal, linkId: created.linkId, postId: created.postId, liveSessionId: created.liveSessionId, channel: created.channel, visitorId: created.visitorId },
     });
     return { ...created, lines };
   });
@@ -234,7 +235,7 @@ export async function markOrderPaid(deps: CheckoutDeps, input: { orderId: string
       });
     }
     await tx.analyticsEvent.create({
-      data: { type: "order_paid", orderId: order.id, valueMinor: totalMinor, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel, visitorId: order.visitorId },
+      data: { type: "order_paid", at: deps.now(), orderId: order.id, valueMinor: totalMinor, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel, visitorId: order.visitorId },
     });
     await recordAudit(tx, { actor: { type: "system" }, action: "order.paid", entityType: "order", entityId: order.id, details: { provider: deps.payments.provider, eventId: input.eventId ?? null } });
     return { changed: true as const, reason: "paid" as const };

@@ -6,9 +6,10 @@ export function load(html: string) {
   return cheerio.load(html);
 }
 
-/** The CSRF token of the first form on a page. */
+/** The CSRF token of the first form on a page (or the page's csrf-token meta tag). */
 export function csrfFrom(html: string): string {
-  const token = load(html)('input[name="_csrf"]').first().attr("value");
+  const $ = load(html);
+  const token = $('input[name="_csrf"]').first().attr("value") ?? $('meta[name="csrf-token"]').attr("content");
   if (!token) throw new Error("no _csrf field on the page");
   return token;
 }

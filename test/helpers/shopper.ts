@@ -1,0 +1,33 @@
+import request from "supertest";
+import type TestAgent from "supertest/lib/agent.js";
+import type { Express } from "express";
+import { csrfFrom } from "./html.js";
+
+/** A shopper's browser: its own cookies, CSRF token and cart. */
+export async function newShopper(app: Express) {
+  const agent = request.agent(app);
+  const home = await agent.get("/shop/").expect(200);
+  const csrf = csrfFrom(home.text);
+  return {
+    agent,
+    csrf,
+    add: (variantId: string, quantity = 1, extra: Record<string, unknown> = {}) =>
+      agent.post("/shop/cart/items").type("form").send({ _csrf: csrf, variantId, quantity, ...extra }),
+    checkout: (extra: Record<string, unknown> = {}) => agent.post("/shop/checkout").type("form").send({ _csrf: csrf, ...extra }),
+  };
+}
+
+export type Shopper = Awaited<ReturnType<typeof newShopper>>;
+
+/** Sends a signed Stripe webhook the way Stripe does (raw JSON body). */
+export function deliverWebhook(app: Express, event: { payload: string; signature: string }) {
+  return request(app).post("/shop/webhooks/stripe").set("Content-Type", "application/json").set("Stripe-Signature", event.signature).send(event.payload);
+}
+
+export function sessionIdFrom(location: string | undefined) {
+  const m = /\/pay\/(cs_test_[0-9a-f]+)$/.exec(location ?? "");
+  if (!m) throw new Error(`not a Stripe checkout URL: ${location}`);
+  return m[1]!;
+}
+
+export type { TestAgent };
