@@ -28,4 +28,6 @@ export const CheckoutBody = z.object({
 });
 
 export const OrderParams = z.object({ id: z.string().min(1).max(64) });
-export const OrderKeyQuery = z.object({ key: z.string().min(10).max(100), lang: z.enum(["en", "fa"]).optional() });
+// The key is the only credential of a capability URL: a missing or malformed
+// one must look exactly like a wrong one (404), never a 400 that says a key exists.
+export const OrderKeyQuery = z.object({ key: z.string().max(100).catch(""), lang: z.enum(["en", "fa"]).optional() });

@@ -102,7 +102,11 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
   // Stripe (or the local page) sends the shopper here when they back out.
   router.get("/checkout/cancel/:id", validate({ params: OrderParams, query: OrderKeyQuery }), async (req, res) => {
     const order = await getOrderForShopper(deps, { orderId: req.valid.params.id, key: req.valid.query.key });
-    await cancelOrder(deps, { orderId: order.id, reason: "shopper_cancelled", actor: { type: "shopper" } });
+    const cancelled = await cancelOrder(deps, { orderId: order.id, reason: "shopper_cancelled", actor: { type: "shopper" } });
+    // Too late to back out (paid in another tab): show the order, not a "cancelled" cart.
+    if (!cancelled && order.status !== "pending" && order.status !== "cancelled") {
+      return res.redirect(303, `${urlFor(req, `/orders/${order.id}`)}?key=${encodeURIComponent(req.valid.query.key)}`);
+    }
     res.redirect(303, `${urlFor(req, "/cart")}?cancelled=1`);
   });
 
