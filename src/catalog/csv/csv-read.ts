@@ -41,7 +41,7 @@ export function readCsv(input: Buffer): CsvReadResult {
     return fail(parsed.error.line, parsed.error.line === head?.line ? null : column, `Malformed CSV: ${parsed.error.message}`);
   }
   if (!head) return fail(1, null, "The file is empty.");
-  return { ok: true, header: head.fields.map((h) => h.trim()), headerLine: head.line, records };
+  return { ok: true, header: head.fields.map((h) => h.trim()), headerLine: head.line, records: records.map(({ line, fields }) => ({ line, fields })) };
 }
 
 function fail(line: number, column: string | null, message: string): CsvReadResult {

@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import request from "supertest";
+import type { Deps } from "../../src/deps.js";
+import { ProductInput } from "../../src/catalog/catalog.schema.js";
+import { createProduct as saveNewProduct } from "../../src/catalog/product-write.service.js";
+
+const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/csv");
+
+/** A fixture file's exact bytes (some are deliberately not UTF-8). */
+export function fixture(name: string): Buffer {
+  return readFileSync(path.join(FIXTURES, name));
+}
+
+type App = Parameters<typeof request>[0];
+
+/** POST a CSV to the JSON API. */
+export function importCsv(app: App, token: string, body: string | Buffer, dryRun: boolean) {
+  return request(app)
+    .post(`/shop/api/v1/products/import?dryRun=${dryRun}`)
+    .set("Authorization", `Bearer ${token}`)
+    .set("Content-Type", "text/csv")
+    .send(typeof body === "string" ? Buffer.from(body, "utf8") : body);
+}
+
+/** GET the export as raw bytes (BOM included), to compare files byte for byte. */
+export async function exportBytes(app: App, token: string): Promise<Buffer> {
+  const res = await request(app)
+    .get("/shop/api/v1/products/export.csv")
+    .set("Authorization", `Bearer ${token}`)
+    .buffer(true)
+    .parse((r, done) => {
+      const chunks: Buffer[] = [];
+      r.on("data", (c: Buffer) => chunks.push(c));
+      r.on("end", () => done(null, Buffer.concat(chunks)));
+    })
+    .expect(200);
+  return res.body as Buffer;
+}
+
+/** Creates a product through the real write path (the input goes through ProductInput). */
+export async function addProduct(deps: Deps, input: Record<string, unknown>) {
+  return saveNewProduct(deps, { product: ProductInput.parse(input), actor: { type: "system" } });
+}
+
+/** `updatedAt` of every product and variant, to prove an import wrote nothing. */
+export async function catalogStamps(deps: Deps) {
+  const products = await deps.db.product.findMany({ select: { slug: true, updatedAt: true }, orderBy: { slug: "asc" } });
+  const variants = await deps.db.variant.findMany({ select: { sku: true, updatedAt: true }, orderBy: { sku: "asc" } });
+  return JSON.stringify({ products, variants });
+}
+
+/** Row counts of every table an import could write. */
+export async function catalogCounts(deps: Deps) {
+  const db = deps.db;
+  return {
+    products: await db.product.count(),
+    variants: await db.variant.count(),
+    images: await db.productImage.count(),
+    translations: await db.productTranslation.count(),
+    collections: await db.collection.count(),
+    memberships: await db.collectionProduct.count(),
+    audit: await db.auditLog.count(),
+  };
+}
