@@ -3,7 +3,52 @@
  * feed never holds more than one batch in memory, and the fingerprint is one
  * aggregate query so a conditional request costs milliseconds.
  */
+import Database from "better-sqlite3";
 import type { Db } from "../db/client.js";
+
+/** Runs one read-only statement with positional parameters. */
+export interface CatalogReader {
+  all<T>(sql: string, params: unknown[]): Promise<T[]>;
+  close(): void;
+}
+
+/**
+ * A reader for one feed or health run. On a SQLite file it is a private
+ * read-only better-sqlite3 connection to the same file (WAL lets it read
+ * beside the writer): going through Prisma's adapter costs twice a bare read
+ * before any feed work, the bench's limit. Every statement is one short
+ * batch, so no read transaction stays open while a slow client drains.
+ * In-memory or non-SQLite databases fall back to Prisma's raw queries, with
+ * the same SQL.
+ */
+export async function openCatalogReader(db: Db, options: { direct?: boolean } = {}): Promise<CatalogReader> {
+  const file = options.direct === false ? "" : await mainDatabaseFile(db);
+  if (!file) {
+    return { all: <T>(sql: string, params: unknown[]) => db.$queryRawUnsafe<T[]>(sql, ...params), close: () => undefined };
+  }
+  const connection = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+  const statements = new Map<string, Database.Statement>();
+  return {
+    all<T>(sql: string, params: unknown[]) {
+      let statement = statements.get(sql);
+      if (!statement) {
+        statement = connection.prepare(sql);
+        statements.set(sql, statement);
+      }
+      return Promise.resolve(statement.all(...params) as T[]);
+    },
+    close: () => connection.close(),
+  };
+}
+
+async function mainDatabaseFile(db: Db): Promise<string> {
+  try {
+    const rows = await db.$queryRawUnsafe<{ file: string }[]>(`SELECT file FROM pragma_database_list WHERE name = 'main'`);
+    return rows[0]?.file ?? "";
+  } catch {
+    return "";
+  }
+}
 
 export interface VariantRow {
   rid: number;
@@ -20,6 +65,12 @@ export interface VariantRow {
   gtin: string | null;
   mpn: string | null;
   position: number;
+  /** Units in active, unexpired holds. */
+  held: number;
+}
+
+export interface ProductRow {
+  id: string;
   slug: string;
   title: string;
   description: string;
@@ -45,21 +96,38 @@ export const FIRST_CURSOR: VariantCursor = { productId: "", position: Number.MIN
  * index's hidden last column), so each batch is an index range scan; CROSS
  * JOIN keeps SQLite from starting at Product and sorting the whole result for
  * every batch, which made reading quadratic.
+ *
+ * `held` is getHeldQuantities() (catalog.service.ts) as a correlated subquery
+ * on StockHold(variantId, status, expiresAt): the same rule (active, expiring
+ * after now), one index probe per variant instead of a Prisma groupBy per
+ * slice of ids, which cost more than reading the rows. test/feeds-demo.test.ts
+ * holds feed and product page to the same answer.
  */
-export function readVariantBatch(db: Db, cursor: VariantCursor, limit: number): Promise<VariantRow[]> {
-  return db.$queryRawUnsafe<VariantRow[]>(
+export function readVariantBatch(reader: CatalogReader, cursor: VariantCursor, limit: number, now: Date): Promise<VariantRow[]> {
+  return reader.all<VariantRow>(
     `SELECT v.rowid AS rid, v.id, v.productId, v.sku, v.option1, v.option2, v.option3, v.priceMinor, v.compareAtMinor,
             v.currency, v.stock, v.gtin, v.mpn, v.position,
-            p.slug, p.title, p.description, p.brand, p.condition, p.googleCategory, p.identifierExists, p.optionNames
+            (SELECT total(h.quantity) FROM StockHold h
+              WHERE h.variantId = v.id AND h.status = 'active' AND h.expiresAt > ?) AS held
        FROM Variant v CROSS JOIN Product p ON p.id = v.productId
       WHERE p.status = 'active' AND v.archivedAt IS NULL
         AND (v.productId, v.position, v.rowid) > (?, ?, ?)
       ORDER BY v.productId, v.position, v.rowid
       LIMIT ?`,
-    cursor.productId,
-    cursor.position,
-    cursor.rid,
-    limit,
+    [sqliteTime(now), cursor.productId, cursor.position, cursor.rid, limit],
+  );
+}
+
+/**
+ * The product columns for a batch, once per product rather than once per
+ * variant: a description is read and decoded one time, not five.
+ */
+export function readProducts(reader: CatalogReader, productIds: string[]): Promise<ProductRow[]> {
+  if (productIds.length === 0) return Promise.resolve([]);
+  return reader.all<ProductRow>(
+    `SELECT id, slug, title, description, brand, condition, googleCategory, identifierExists, optionNames
+       FROM Product WHERE id IN (${placeholders(productIds.length)})`,
+    productIds,
   );
 }
 
@@ -72,26 +140,26 @@ export interface ImageRow {
 }
 
 /** Images of some products, in page order (position, then insertion). */
-export function readImages(db: Db, productIds: string[]): Promise<ImageRow[]> {
+export function readImages(reader: CatalogReader, productIds: string[]): Promise<ImageRow[]> {
   if (productIds.length === 0) return Promise.resolve([]);
-  return db.$queryRawUnsafe<ImageRow[]>(
+  return reader.all<ImageRow>(
     `SELECT pi.productId, pi.variantId, m.storageKey, m.width, m.height
        FROM ProductImage pi JOIN Media m ON m.id = pi.mediaId
       WHERE pi.productId IN (${placeholders(productIds.length)})
       ORDER BY pi.productId, pi.position, pi.rowid`,
-    ...productIds,
+    productIds,
   );
 }
 
 /** Each product's first collection (by collection order), used as product_type. */
-export async function readProductTypes(db: Db, productIds: string[]): Promise<Map<string, string>> {
+export async function readProductTypes(reader: CatalogReader, productIds: string[]): Promise<Map<string, string>> {
   if (productIds.length === 0) return new Map();
-  const rows = await db.$queryRawUnsafe<{ productId: string; title: string }[]>(
+  const rows = await reader.all<{ productId: string; title: string }>(
     `SELECT cp.productId, c.title
        FROM CollectionProduct cp JOIN Collection c ON c.id = cp.collectionId
       WHERE cp.productId IN (${placeholders(productIds.length)})
       ORDER BY cp.productId, c.position DESC, c.rowid DESC`,
-    ...productIds,
+    productIds,
   );
   // Ordered descending so the last write per product is its first collection.
   return new Map(rows.map((r) => [r.productId, r.title]));

@@ -1,4 +1,4 @@
-import { Router, type Response } from "express";
+import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
@@ -52,7 +52,7 @@ export function feedRoutes(deps: Deps) {
       "Cache-Control": `${tokenRequired ? "private" : "public"}, no-cache`,
       "X-Robots-Tag": "noindex",
     });
-    if (req.fresh) {
+    if (notModified(req, version.etag, version.lastModified)) {
       res.status(304).end();
       return;
     }
@@ -79,6 +79,23 @@ export function feedRoutes(deps: Deps) {
   });
 
   return router;
+}
+
+/**
+ * RFC 9110 conditional GET: If-None-Match wins when present (weak comparison,
+ * "*" or a list); otherwise If-Modified-Since at one-second precision.
+ * Express's req.fresh is not used because it answers 200 whenever the request
+ * says "Cache-Control: no-cache", which fetch() adds to every conditional
+ * request; that directive is for caches, not for the origin.
+ */
+function notModified(req: Request, etag: string, lastModified: Date): boolean {
+  const ifNoneMatch = req.get("if-none-match");
+  if (ifNoneMatch !== undefined) {
+    const bare = (tag: string) => tag.trim().replace(/^W\//, "");
+    return ifNoneMatch.trim() === "*" || ifNoneMatch.split(",").some((tag) => bare(tag) === bare(etag));
+  }
+  const since = Date.parse(req.get("if-modified-since") ?? "");
+  return !Number.isNaN(since) && Math.floor(lastModified.getTime() / 1000) * 1000 <= since;
 }
 
 /**

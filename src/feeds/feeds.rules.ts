@@ -111,6 +111,7 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 const CONTROL_IN_TITLE = /[\u0000-\u001F\u007F-\u009F]/;
 // Characters that are emoji by default, or text symbols forced into emoji form.
 const EMOJI = /\p{Emoji_Presentation}|\p{Extended_Pictographic}\uFE0F/u;
+const PRINTABLE_ASCII = /^[\x20-\x7E]*$/;
 const CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
 
 export function checkItem(platform: Platform, item: RuleInput): Problem[] {
@@ -127,21 +128,23 @@ export function checkItem(platform: Platform, item: RuleInput): Problem[] {
   const title = item.title.trim();
   if (title === "") add("title_missing", "title");
   else {
-    const length = [...cleanTitle(title)].length;
+    const length = codePoints(cleanTitle(title));
     if (length > limits.title) add("title_too_long", "title", { length, max: limits.title });
     else if (limits.titleSoft && length > limits.titleSoft) add("title_long", "title", { length, max: limits.titleSoft });
     if (isAllCaps(title)) add("title_all_caps", "title");
-    if (EMOJI.test(title)) add("title_emoji", "title");
-    if (CONTROL_IN_TITLE.test(title)) add("title_control_chars", "title");
+    // Printable ASCII can hold neither emoji nor control characters.
+    if (!PRINTABLE_ASCII.test(title)) {
+      if (EMOJI.test(title)) add("title_emoji", "title");
+      if (CONTROL_IN_TITLE.test(title)) add("title_control_chars", "title");
+    }
     if (PROMO.test(title)) add("title_promo", "title");
   }
 
-  const description = cleanDescription(item.description);
-  if (description === "") add("description_missing", "description");
+  const description = describeText(item.description);
+  if (description.clean === "") add("description_missing", "description");
   else {
-    if (TAG.test(item.description)) add("description_html", "description");
-    const length = [...description].length;
-    if (length > limits.description) add("description_too_long", "description", { length, max: limits.description });
+    if (description.hasHtml) add("description_html", "description");
+    if (description.length > limits.description) add("description_too_long", "description", { length: description.length, max: limits.description });
   }
 
   if (item.link.length > limits.link) add("link_too_long", "slug", { length: item.link.length, max: limits.link });
@@ -202,12 +205,14 @@ export function gtinCheckDigit(body: string): number {
  * without case (Persian) and short codes ("USB") are never all caps.
  */
 export function isAllCaps(text: string): boolean {
+  if (/[a-z]/.test(text)) return false;
   const letters = [...text].filter((c) => c.toLowerCase() !== c.toUpperCase());
   return letters.length >= 4 && letters.every((c) => c === c.toUpperCase());
 }
 
 /** A title as published: control characters dropped, whitespace collapsed. */
 export function cleanTitle(text: string): string {
+  if (PRINTABLE_ASCII.test(text) && !/^ | $|  /.test(text)) return text;
   return stripInvalid(text)
     .replace(/[\u0000-\u001F\u007F-\u009F]/g, " ")
     .replace(/\s+/g, " ")
@@ -241,8 +246,43 @@ export function cleanDescription(text: string): string {
     .trim();
 }
 
+export interface TextInfo {
+  /** Plain text as published (cleanDescription). */
+  clean: string;
+  /** Length in characters (code points), as platforms count. */
+  length: number;
+  hasHtml: boolean;
+}
+
+let lastText: { raw: string; info: TextInfo } | null = null;
+
+/**
+ * cleanDescription() plus what the rules need to know about the result.
+ * Every variant of a product, on every platform, has the same description,
+ * and variants arrive one after another: remembering the last answer turns
+ * twenty cleanings of the same text into one.
+ */
+export function describeText(raw: string): TextInfo {
+  if (lastText?.raw === raw) return lastText.info;
+  const clean = cleanDescription(raw);
+  const info = { clean, length: codePoints(clean), hasHtml: TAG.test(raw) };
+  lastText = { raw, info };
+  return info;
+}
+
+/** Characters as platforms count them: code points, not UTF-16 units. */
+export function codePoints(text: string): number {
+  let surrogates = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xdc00 && c <= 0xdfff) surrogates++;
+  }
+  return text.length - surrogates;
+}
+
 /** Cuts at a word boundary so that the result has at most `max` characters. */
 export function truncateText(text: string, max: number): string {
+  if (text.length <= max) return text;
   const chars = [...text];
   if (chars.length <= max) return text;
   const cut = chars.slice(0, max - 1).join("");

@@ -1,13 +1,13 @@
 import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
-import { getHeldQuantities, variantLabel } from "../catalog/catalog.service.js";
+import { variantLabel } from "../catalog/catalog.service.js";
 import { offerFor, type Offer } from "../catalog/offer.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { formatFeedPrice } from "../i18n/format.js";
 import { translate, type Locale } from "../i18n/translate.js";
 import { mediaPath } from "../media/media.paths.js";
-import { FIRST_CURSOR, readCatalogFingerprint, readImages, readProductTypes, readVariantBatch, type VariantCursor } from "./feeds.queries.js";
-import { checkItem, cleanDescription, cleanTitle, hasErrors, LIMITS, PLATFORMS, truncateText, type Platform, type Problem, type Severity } from "./feeds.rules.js";
+import { FIRST_CURSOR, openCatalogReader, readCatalogFingerprint, readImages, readProducts, readProductTypes, readVariantBatch, type CatalogReader, type VariantCursor } from "./feeds.queries.js";
+import { checkItem, cleanTitle, describeText, hasErrors, LIMITS, PLATFORMS, truncateText, type Platform, type Problem, type Severity } from "./feeds.rules.js";
 import { googleFeed } from "./formats/google.js";
 import type { FeedFormat, FeedItem } from "./formats/item.js";
 import { metaFeed } from "./formats/meta.js";
@@ -18,6 +18,10 @@ export const FORMATS: Record<Platform, FeedFormat> = { google: googleFeed, meta:
 
 /** utm_source per platform; Meta's traffic is reported as "facebook" by convention. */
 const UTM_SOURCE: Record<Platform, string> = { google: "google", meta: "facebook", pinterest: "pinterest", tiktok: "tiktok" };
+
+const UTM = Object.fromEntries(
+  Object.entries(UTM_SOURCE).map(([platform, source]) => [platform, `&utm_source=${source}&utm_medium=product_feed&utm_campaign=catalog`]),
+) as Record<Platform, string>;
 
 /** Rows per query. Big enough that per-query overhead vanishes, small enough that memory stays flat. */
 export const BATCH_SIZE = 1000;
@@ -61,24 +65,32 @@ const ATTRIBUTE_NAMES: [keyof FeedCandidate["attributes"], RegExp][] = [
 ];
 
 /**
- * The whole sellable catalog, one batch of variants at a time, with offers
- * from offerFor() and held quantities from getHeldQuantities(): the same two
- * functions the product page uses, so feed and page cannot disagree.
+ * The whole sellable catalog, one batch of variants at a time, each with its
+ * offer from offerFor(), the function the product page uses, so feed and page
+ * cannot disagree. Held units come with the batch (see readVariantBatch).
  */
-export async function* readFeedCandidates(deps: Deps, input: { batchSize?: number } = {}): AsyncGenerator<FeedCandidate[]> {
-  const limit = input.batchSize ?? BATCH_SIZE;
+export async function* readFeedCandidates(deps: Deps, input: { batchSize?: number; direct?: boolean } = {}): AsyncGenerator<FeedCandidate[]> {
+  const reader = await openCatalogReader(deps.db, { direct: input.direct });
+  try {
+    yield* readBatches(deps, reader, input.batchSize ?? BATCH_SIZE);
+  } finally {
+    reader.close();
+  }
+}
+
+async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): AsyncGenerator<FeedCandidate[]> {
   let cursor: VariantCursor = FIRST_CURSOR;
   for (;;) {
-    const rows = await readVariantBatch(deps.db, cursor, limit);
+    const rows = await readVariantBatch(reader, cursor, limit, deps.now());
     if (rows.length === 0) return;
     const last = rows[rows.length - 1]!;
     cursor = { productId: last.productId, position: last.position, rid: Number(last.rid) };
 
     const productIds = [...new Set(rows.map((r) => r.productId))];
-    const [images, productTypes, held] = await Promise.all([
-      readImages(deps.db, productIds),
-      readProductTypes(deps.db, productIds),
-      getHeldQuantities(deps, rows.map((r) => r.id)),
+    const [products, images, productTypes] = await Promise.all([
+      inChunks(productIds, (ids) => readProducts(reader, ids)).then((parts) => new Map(parts.flat().map((p) => [p.id, p]))),
+      inChunks(productIds, (ids) => readImages(reader, ids)).then((parts) => parts.flat()),
+      inChunks(productIds, (ids) => readProductTypes(reader, ids)).then((parts) => new Map(parts.flatMap((m) => [...m]))),
     ]);
     const imagesByProduct = new Map<string, typeof images>();
     for (const image of images) {
@@ -88,10 +100,14 @@ export async function* readFeedCandidates(deps: Deps, input: { batchSize?: numbe
     }
     const optionNames = new Map<string, string[]>();
 
-    const batch: FeedCandidate[] = rows.map((row) => {
+    const batch: FeedCandidate[] = [];
+    for (const row of rows) {
+      const product = products.get(row.productId);
+      // Deleted between the two reads: the next fetch will not list it either.
+      if (!product) continue;
       let names = optionNames.get(row.productId);
       if (!names) {
-        names = parseOptionNames(row.optionNames);
+        names = parseOptionNames(product.optionNames);
         optionNames.set(row.productId, names);
       }
       const attributes: FeedCandidate["attributes"] = { color: null, size: null, material: null, pattern: null };
@@ -106,33 +122,45 @@ export async function* readFeedCandidates(deps: Deps, input: { batchSize?: numbe
       const productImages = (imagesByProduct.get(row.productId) ?? []).filter((i) => i.variantId === null || i.variantId === row.id);
       const main = productImages.find((i) => i.variantId === row.id) ?? productImages[0] ?? null;
       const label = variantLabel(row);
-      return {
+      batch.push({
         productId: row.productId,
         variantId: row.id,
         sku: row.sku,
-        slug: row.slug,
-        productTitle: row.title,
-        title: label ? `${row.title} - ${label}` : row.title,
-        description: row.description,
+        slug: product.slug,
+        productTitle: product.title,
+        title: label ? `${product.title} - ${label}` : product.title,
+        description: product.description,
         image: main ? { storageKey: main.storageKey, width: Number(main.width), height: Number(main.height) } : null,
         additionalImages: productImages.filter((i) => i !== main).map((i) => i.storageKey),
         offer: offerFor(
           { id: row.id, priceMinor: Number(row.priceMinor), compareAtMinor: row.compareAtMinor === null ? null : Number(row.compareAtMinor), currency: row.currency, stock: Number(row.stock) },
-          held.get(row.id),
+          Number(row.held),
         ),
-        condition: row.condition,
-        brand: row.brand,
+        condition: product.condition,
+        brand: product.brand,
         gtin: row.gtin?.trim() || null,
         mpn: row.mpn?.trim() || null,
-        identifierExists: Boolean(Number(row.identifierExists)),
-        googleCategory: row.googleCategory,
+        identifierExists: Boolean(Number(product.identifierExists)),
+        googleCategory: product.googleCategory,
         productType: productTypes.get(row.productId) ?? "",
         attributes,
-      };
-    });
+      });
+    }
     yield batch;
     if (rows.length < limit) return;
   }
+}
+
+/**
+ * SQLite through Prisma's adapter takes at most 999 bound values per
+ * statement, so id lists are sent in slices that always fit.
+ */
+const MAX_IDS_PER_QUERY = 500;
+
+async function inChunks<T>(ids: string[], run: (slice: string[]) => Promise<T>): Promise<T[]> {
+  const out: T[] = [];
+  for (let i = 0; i < ids.length; i += MAX_IDS_PER_QUERY) out.push(await run(ids.slice(i, i + MAX_IDS_PER_QUERY)));
+  return out;
 }
 
 function parseOptionNames(json: string): string[] {
@@ -146,8 +174,7 @@ function parseOptionNames(json: string): string[] {
 
 /** Absolute product URL of the variant, tagged for the platform. */
 export function feedLink(publicBase: string, platform: Platform, candidate: Pick<FeedCandidate, "slug" | "variantId">): string {
-  const params = new URLSearchParams({ variant: candidate.variantId, utm_source: UTM_SOURCE[platform], utm_medium: "product_feed", utm_campaign: "catalog" });
-  return `${publicBase}/p/${encodeURIComponent(candidate.slug)}?${params}`;
+  return `${publicBase}/p/${encodeURIComponent(candidate.slug)}?variant=${encodeURIComponent(candidate.variantId)}${UTM[platform]}`;
 }
 
 /**
@@ -184,7 +211,7 @@ export function buildFeedItem(platform: Platform, candidate: FeedCandidate, publ
       itemGroupId: candidate.productId,
       sku: candidate.sku,
       title: cleanTitle(candidate.title),
-      description: truncateText(cleanDescription(candidate.description), LIMITS[platform].description),
+      description: truncateText(describeText(candidate.description).clean, LIMITS[platform].description),
       link,
       imageLink: image(candidate.image.storageKey),
       additionalImageLinks: candidate.additionalImages.map(image),

@@ -7,7 +7,11 @@ const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;"
  * XML forbids (everything below U+0020 except tab and line breaks) dropped,
  * since one of them would make the whole file unparseable.
  */
+const NEEDS_WORK = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+
 export function xmlText(value: string): string {
+  // Most values (ids, prices, URLs without "&") need nothing: one test, no copies.
+  if (!NEEDS_WORK.test(value)) return value;
   return value.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "").replace(/[&<>"']/g, (c) => ESCAPES[c]!);
 }
 
