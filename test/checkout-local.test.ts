@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LocalGateway } from "../src/payments/local-gateway.js";
 import { buildTestApp, type TestApp } from "./helpers/app.js";
 import { createProduct } from "./helpers/factories.js";
 import { startFakeStripe } from "./helpers/fake-stripe.js";
@@ -257,5 +258,18 @@ describe("the pay page belongs to the local gateway only", () => {
       await s.close();
       await stripe.close();
     }
+  });
+});
+
+describe("the local gateway's refunds", () => {
+  it("answer the same refund for the same idempotency key, as Stripe does, and a new one for a new key", async () => {
+    const gateway = new LocalGateway();
+    const input = { paymentIntentId: "local_pi_x", amountMinor: 500, orderId: "o1" };
+    const a = await gateway.refund({ ...input, idempotencyKey: "refund:o1:0:500" });
+    const b = await gateway.refund({ ...input, idempotencyKey: "refund:o1:0:500" });
+    const c = await gateway.refund({ ...input, idempotencyKey: "refund:o1:500:500" });
+    expect(a.refundId).toMatch(/^locre_[A-Za-z0-9_-]{24}$/);
+    expect(b.refundId).toBe(a.refundId);
+    expect(c.refundId).not.toBe(a.refundId);
   });
 });

@@ -22,11 +22,22 @@ export async function applyRefundedTotalInTx(tx: Tx, input: { orderId: string; r
   return changed.count === 1;
 }
 
-/** Refunds all or part of a paid order through its payment provider. */
-export async function refundOrder(deps: Deps, input: { orderId: string; amountMinor: number; reason: string; actor: Actor }) {
+/**
+ * Refunds all or part of a paid order through its payment provider.
+ * `expectedRefundedMinor` is the refunded total the caller saw (the admin
+ * form sends it): if another refund landed since, this one is refused, so a
+ * double-clicked form whose second post arrives after the first committed
+ * cannot refund twice.
+ */
+export async function refundOrder(deps: Deps, input: { orderId: string; amountMinor: number; reason: string; actor: Actor; expectedRefundedMinor?: number }) {
   const order = await deps.db.order.findUnique({ where: { id: input.orderId } });
   if (!order) throw AppError.notFound("order");
   if (!REFUNDABLE.includes(order.status)) throw AppError.conflict(`Order #${order.number} is ${order.status}; only paid orders can be refunded.`);
+  if (input.expectedRefundedMinor !== undefined && input.expectedRefundedMinor !== order.refundedMinor) {
+    throw new AppError("refund_changed", 409, `Order #${order.number} was refunded meanwhile (${order.refundedMinor} minor units so far); check the order before refunding again.`, [
+      { field: "expectedRefundedMinor", message: `now ${order.refundedMinor}`, refundedMinor: order.refundedMinor },
+    ]);
+  }
   const refundable = order.totalMinor - order.refundedMinor;
   if (input.amountMinor < 1 || input.amountMinor > refundable) {
     throw AppError.validation(`amount: between 0.01 and the ${refundable} minor units not yet refunded.`, [{ field: "amount", message: `at most ${refundable}` }]);
@@ -40,10 +51,13 @@ export async function refundOrder(deps: Deps, input: { orderId: string; amountMi
     orderId: order.id,
   });
   return deps.db.$transaction(async (tx) => {
+    // The same key gave the same refund id: a concurrent duplicate already recorded it.
     const known = await tx.refund.findUnique({ where: { providerRef: refundId } });
-    if (!known) await tx.refund.create({ data: { orderId: order.id, amountMinor: input.amountMinor, providerRef: refundId, reason: input.reason } });
-    await applyRefundedTotalInTx(tx, { orderId: order.id, refundedMinor: order.refundedMinor + input.amountMinor });
-    await recordAudit(tx, { actor: input.actor, action: "order.refund", entityType: "order", entityId: order.id, rule: input.reason || undefined, details: { amountMinor: input.amountMinor, refundId } });
+    if (!known) {
+      await tx.refund.create({ data: { orderId: order.id, amountMinor: input.amountMinor, providerRef: refundId, reason: input.reason } });
+      await applyRefundedTotalInTx(tx, { orderId: order.id, refundedMinor: order.refundedMinor + input.amountMinor });
+      await recordAudit(tx, { actor: input.actor, action: "order.refund", entityType: "order", entityId: order.id, rule: input.reason || undefined, details: { amountMinor: input.amountMinor, refundId } });
+    }
     return tx.order.findUniqueOrThrow({ where: { id: order.id } });
   });
 }

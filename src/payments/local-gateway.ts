@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import type { CheckoutOutcome, CheckoutRequest, HostedCheckout, PaymentGateway } from "./gateway.js";
 
 /**
@@ -25,7 +25,8 @@ export class LocalGateway implements PaymentGateway {
 
   async expireCheckout(_ref: string): Promise<void> {}
 
+  /** Like Stripe, the same idempotency key answers with the same refund, so a retried request refunds once. */
   async refund(input: { paymentIntentId: string; amountMinor: number; idempotencyKey: string }): Promise<{ refundId: string }> {
-    return { refundId: `locre_${randomBytes(12).toString("base64url")}` };
+    return { refundId: `locre_${createHash("sha256").update(input.idempotencyKey).digest("base64url").slice(0, 24)}` };
   }
 }
