@@ -14,6 +14,7 @@ import { csvAdminRoutes } from "./catalog/csv/csv.routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { CART_COOKIE, countCartItems } from "./checkout/cart.service.js";
 import { checkoutRoutes } from "./checkout/checkout.routes.js";
+import { ordersAdminRoutes } from "./checkout/orders.admin.routes.js";
 import { stripeWebhookRoutes } from "./checkout/webhooks.routes.js";
 import type { Db } from "./db/client.js";
 import type { Deps } from "./deps.js";
@@ -142,6 +143,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/products", requireAdmin, csvAdminRoutes(deps));
   app.use("/admin", requireAdmin, feedAdminRoutes(deps));
   app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
+  app.use("/admin/orders", requireAdmin, ordersAdminRoutes(deps));
   app.use(cartCount(deps));
   app.use(checkoutRoutes(deps));
   app.use(catalogRoutes(deps));

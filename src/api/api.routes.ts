@@ -3,6 +3,7 @@ import { CreateTokenBody, IdParams } from "../auth/auth.schema.js";
 import { createApiToken, listApiTokens, revokeApiToken } from "../auth/auth.service.js";
 import { catalogApiRoutes } from "../catalog/catalog.api.routes.js";
 import { csvApiRoutes } from "../catalog/csv/csv.api.routes.js";
+import { ordersApiRoutes } from "../checkout/orders.api.routes.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { validate } from "../http/validate.js";
@@ -34,6 +35,7 @@ export function apiRoutes(deps: Deps) {
   // Feature APIs, one router each.
   router.use(csvApiRoutes(deps));
   router.use(catalogApiRoutes(deps));
+  router.use(ordersApiRoutes(deps));
 
   return router;
 }

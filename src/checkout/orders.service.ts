@@ -97,7 +97,7 @@ export async function listOrders(deps: Deps, input: { status?: string; q?: strin
 export async function getOrderDetail(deps: Deps, input: { orderId: string }) {
   const order = await deps.db.order.findUnique({
     where: { id: input.orderId },
-    include: { lines: true, refunds: { orderBy: { createdAt: "asc" } }, link: { select: { code: true } }, post: { select: { id: true, platform: true } } },
+    include: { lines: true, refunds: { orderBy: { createdAt: "asc" } }, link: { select: { code: true } }, post: { select: { id: true, platform: true } }, liveSession: { select: { id: true, title: true, code: true } } },
   });
   if (!order) return null;
   const events = await deps.db.auditLog.findMany({ where: { entityType: "order", entityId: order.id }, orderBy: { at: "asc" } });

@@ -1,5 +1,6 @@
 import { catalogMessages } from "../catalog/catalog.messages.js";
 import { checkoutMessages } from "../checkout/checkout.messages.js";
+import { ordersMessages } from "../checkout/orders.messages.js";
 import { csvMessages } from "../catalog/csv/csv.messages.js";
 import { feedsMessages } from "../feeds/feeds.messages.js";
 import type { MessageSet } from "./define.js";
@@ -9,4 +10,4 @@ import { siteMessages } from "./messages/site.js";
  * Every feature's messages, in one explicit list. A feature adds its
  * `*.messages.ts` here; a key defined twice stops the process at start-up.
  */
-export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, csvMessages, feedsMessages];
+export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, csvMessages, feedsMessages, ordersMessages];

@@ -2,6 +2,7 @@ import type Handlebars from "handlebars";
 import absUrl from "./helpers/abs_url.js";
 import concat from "./helpers/concat.js";
 import date from "./helpers/date.js";
+import dateTime from "./helpers/date_time.js";
 import fallback from "./helpers/default.js";
 import digits from "./helpers/digits.js";
 import eq from "./helpers/eq.js";
@@ -24,6 +25,7 @@ export function registerHelpers(hbs: typeof Handlebars) {
     abs_url: absUrl,
     concat,
     date,
+    date_time: dateTime,
     default: fallback,
     digits,
     eq,
