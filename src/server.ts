@@ -3,10 +3,12 @@
 import path from "node:path";
 import { pino } from "pino";
 import { ensureOwner } from "./auth/auth.service.js";
+import { startCheckoutSweep } from "./checkout/checkout-sweep.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase, sqliteFilePath } from "./db/client.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { listen } from "./http/lifecycle.js";
+import { createPaymentGateway } from "./payments/from-config.js";
 import { seedDemoShop } from "./seed/demo.js";
 import { createStorefront } from "./storefront.js";
 
@@ -28,6 +30,7 @@ async function main() {
   if (applied.length) logger.info({ applied }, "database migrated");
   const prisma = await openDatabase(config.DATABASE_URL);
   const uploadsDir = path.join(path.dirname(dbFile), "uploads");
+  const payments = createPaymentGateway(config);
 
   const shop = createStorefront({
     prisma,
@@ -38,15 +41,23 @@ async function main() {
     uploadsDir,
     logger,
     trustProxy: config.TRUST_PROXY,
+    payments,
   });
   const deps = shop.bazaarche.deps;
 
   const seeded = await seedDemoShop(deps);
   const owner = await ensureOwner(deps, config.ADMIN_EMAIL);
 
+  // Holds past their expiry are released (and their orders cancelled) even
+  // when no shopper touches those products; the timer never keeps the process up.
+  const sweep = startCheckoutSweep(deps, { intervalMs: 60_000 });
   const { ready, shutdown } = listen(shop, config.PORT, {
-    onDrain: () => shop.bazaarche.beginShutdown(),
-    onClosed: () => prisma.$disconnect(),
+    onDrain: () => {
+      shop.bazaarche.beginShutdown();
+      void sweep.stop();
+    },
+    // A sweep in flight finishes before the database closes.
+    onClosed: () => sweep.stop().then(() => prisma.$disconnect()),
   });
   await ready;
 
@@ -56,6 +67,9 @@ async function main() {
     `  ${config.SHOP_NAME} is running.`,
     `  Storefront: ${base}/`,
     `  Admin:      ${base}/admin`,
+    payments.provider === "stripe"
+      ? `  Payments:   Stripe (webhook endpoint ${base}/webhooks/stripe)`
+      : "  Payments:   local test payment page (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)",
   ];
   if (seeded) lines.push(`  Demo catalog created in ${dbFile}`);
   if (owner) {

@@ -30,6 +30,7 @@ import { LOCALES } from "./i18n/translate.js";
 import { mediaRoutes } from "./media/media.routes.js";
 import { LocalGateway } from "./payments/local-gateway.js";
 import type { PaymentGateway } from "./payments/gateway.js";
+import { postsRoutes } from "./posts/posts.routes.js";
 import { loadAppSecret } from "./settings/app-secret.js";
 import { createViewEngine } from "./views/engine.js";
 
@@ -147,6 +148,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(cartCount(deps));
   app.use(checkoutRoutes(deps));
   app.use(catalogRoutes(deps));
+  app.use(postsRoutes(deps));
 
   app.use(notFound);
   app.use(errorHandler);

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pino } from "pino";
+import { startCheckoutSweep, sweepExpiredCheckouts } from "../src/checkout/checkout-sweep.js";
+import { createPaymentGateway } from "../src/payments/from-config.js";
+import { LocalGateway } from "../src/payments/local-gateway.js";
+import { StripeGateway } from "../src/payments/stripe-gateway.js";
+import { buildTestApp, type TestApp } from "./helpers/app.js";
+import { createProduct } from "./helpers/factories.js";
+import { startFakeStripe, type FakeStripe } from "./helpers/fake-stripe.js";
+import { newShopper, sessionIdFrom } from "./helpers/shopper.js";
+
+/** The periodic sweep the server runs, and how the server picks its gateway. */
+let stripe: FakeStripe;
+let t: TestApp;
+let clock = Date.parse("2026-11-20T10:00:00Z");
+const logged: { level: number; msg: string }[] = [];
+
+beforeAll(async () => {
+  stripe = await startFakeStripe();
+  const logger = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) });
+  t = await buildTestApp({ payments: stripe.gateway, now: () => new Date(clock), logger });
+});
+afterAll(async () => {
+  await t.close();
+  await stripe.close();
+});
+
+async function started(variantId: string) {
+  const shopper = await newShopper(t.app);
+  await shopper.add(variantId, 1).expect(303);
+  const sessionId = sessionIdFrom((await shopper.checkout().expect(303)).headers.location);
+  return { sessionId, order: await t.db.order.findUniqueOrThrow({ where: { paymentRef: sessionId } }) };
+}
+
+const stock = async (id: string) => {
+  const v = await t.db.variant.findUniqueOrThrow({ where: { id } });
+  return { stock: v.stock, reserved: v.reserved };
+};
+const status = async (id: string) => (await t.db.order.findUniqueOrThrow({ where: { id } })).status;
+
+describe("checkout sweep", () => {
+  it("settles a checkout paid while its webhook was delayed, and cancels the abandoned ones, once their hold is up", async () => {
+    const p = await createProduct(t.deps, { variants: [{ stock: 3 }] });
+    const v = p.variants[0]!;
+    const paid = await started(v.id);
+    const abandoned = await started(v.id);
+    const fresh = await started(v.id);
+    stripe.complete(paid.sessionId);
+    expect(await stock(v.id)).toEqual({ stock: 3, reserved: 3 });
+
+    // Nothing is due yet: holds last 30 minutes.
+    expect(await sweepExpiredCheckouts(t.deps)).toEqual({ paid: [], cancelledOrders: 0 });
+    clock += 31 * 60_000;
+    await t.db.order.update({ where: { id: fresh.order.id }, data: { createdAt: new Date(clock) } });
+    await t.db.stockHold.updateMany({ where: { orderId: fresh.order.id }, data: { expiresAt: new Date(clock + 30 * 60_000) } });
+
+    const result = await sweepExpiredCheckouts(t.deps);
+    expect(result).toEqual({ paid: [paid.order.number], cancelledOrders: 1 });
+    expect(await status(paid.order.id)).toBe("paid");
+    expect(await status(abandoned.order.id)).toBe("cancelled");
+    expect(await status(fresh.order.id)).toBe("pending");
+    expect(await stock(v.id)).toEqual({ stock: 2, reserved: 1 });
+    // A second pass finds nothing more to do.
+    expect(await sweepExpiredCheckouts(t.deps)).toEqual({ paid: [], cancelledOrders: 0 });
+  });
+
+  it("still releases the stock when the provider cannot be asked, and logs why", async () => {
+    const p = await createProduct(t.deps, { variants: [{ stock: 1 }] });
+    const { order } = await started(p.variants[0]!.id);
+    clock += 31 * 60_000;
+    stripe.failNext(/^\/v1\/checkout\/sessions\/cs_/, 500, 3);
+    logged.length = 0;
+    const result = await sweepExpiredCheckouts(t.deps);
+    expect(result.cancelledOrders).toBeGreaterThanOrEqual(1);
+    expect(await status(order.id)).toBe("cancelled");
+    expect(await stock(p.variants[0]!.id)).toEqual({ stock: 1, reserved: 0 });
+    expect(logged.some((l) => l.level === 50 && l.msg.includes("could not reconcile"))).toBe(true);
+  });
+
+  it("runs on an unref'd timer, logs a failing pass instead of crashing, and stops", async () => {
+    const p = await createProduct(t.deps, { variants: [{ stock: 2 }] });
+    const { order } = await started(p.variants[0]!.id);
+    clock += 31 * 60_000;
+    const sweep = startCheckoutSweep(t.deps, { intervalMs: 20 });
+    expect(sweep.timer.hasRef()).toBe(false);
+    for (let i = 0; i < 100 && (await status(order.id)) === "pending"; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(await status(order.id)).toBe("cancelled");
+    expect(logged.some((l) => l.msg === "checkout sweep")).toBe(true);
+    await sweep.stop();
+
+    // A broken database: the pass fails, is logged, and nothing throws.
+    const broken = await buildTestApp({ logger: t.deps.logger });
+    await broken.db.$executeRawUnsafe('ALTER TABLE "StockHold" RENAME TO "StockHoldGone"');
+    const failing = startCheckoutSweep(broken.deps, { intervalMs: 60_000 });
+    logged.length = 0;
+    await failing.runNow();
+    expect(logged.some((l) => l.level === 50 && l.msg.startsWith("checkout sweep failed"))).toBe(true);
+    await failing.stop();
+    await broken.close();
+
+    // After stop(), no pass runs any more.
+    const p2 = await createProduct(t.deps, { variants: [{ stock: 1 }] });
+    const later = await started(p2.variants[0]!.id);
+    clock += 31 * 60_000;
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await status(later.order.id)).toBe("pending");
+  });
+});
+
+describe("payment gateway from the environment", () => {
+  it("is Stripe when the keys are set, the local page otherwise", () => {
+    expect(createPaymentGateway({ STRIPE_SECRET_KEY: "sk_test_abc", STRIPE_WEBHOOK_SECRET: "whsec_abc" })).toBeInstanceOf(StripeGateway);
+    expect(createPaymentGateway({ STRIPE_SECRET_KEY: undefined, STRIPE_WEBHOOK_SECRET: undefined })).toBeInstanceOf(LocalGateway);
+  });
+});

@@ -1,0 +1,156 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestApp, type TestApp } from "./helpers/app.js";
+import { createProduct, createToken } from "./helpers/factories.js";
+import { load } from "./helpers/html.js";
+import { createPost, createTag } from "./helpers/post-factories.js";
+import { buildCountingTestApp } from "./helpers/query-count.js";
+
+let t: TestApp;
+let token: string;
+beforeAll(async () => {
+  t = await buildTestApp({ publicUrl: "https://shop.example/shop" });
+  ({ token } = await createToken(t.deps));
+});
+afterAll(() => t.close());
+
+const api = () => ({ Authorization: `Bearer ${token}` });
+
+/** The tag card of one tag on a public page. */
+async function cardOn(path: string, tagId: string) {
+  const res = await request(t.app).get(path).expect(200);
+  const $ = load(res.text);
+  const card = $(`#tag-${tagId}`);
+  return { $, card, exists: card.length > 0, text: card.text().replace(/\s+/g, " ").trim() };
+}
+
+describe("gallery and post pages", () => {
+  it("shows published posts newest first, with numbered hotspots and product cards; hides drafts, hidden and scheduled posts", async () => {
+    const mug = await createProduct(t.deps, { title: "Gallery Mug", variants: [{ priceMinor: 1800, stock: 5 }], image: true });
+    const older = await createPost(t.deps, { caption: "Older post", publishedAt: new Date(Date.now() - 5 * 86400_000) });
+    const newer = await createPost(t.deps, { caption: "Newer post" });
+    const draft = await createPost(t.deps, { caption: "Draft post", status: "draft" });
+    const hidden = await createPost(t.deps, { caption: "Hidden post", status: "hidden" });
+    const scheduled = await createPost(t.deps, { caption: "Scheduled post", publishedAt: new Date(Date.now() + 86400_000) });
+    const tag = await createTag(t.deps, { postId: newer.id, productId: mug.id, x: 0.25, y: 0.75 });
+
+    const res = await request(t.app).get("/shop/gallery").expect(200);
+    const $ = load(res.text);
+    const ids = $(".bio-tile__link").map((_, el) => $(el).attr("data-post")).get();
+    expect(ids.indexOf(newer.id)).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf(newer.id)).toBeLessThan(ids.indexOf(older.id));
+    for (const p of [draft, hidden, scheduled]) expect(ids).not.toContain(p.id);
+    expect($(`.bio-tile__link[data-post="${newer.id}"]`).attr("href")).toBe(`/shop/posts/${newer.id}`);
+
+    // The tile's dialog content is server-rendered in a <template>: hotspot and card.
+    const tpl = load($(`template#post-${newer.id}`).html() ?? "");
+    expect(tpl(".hotspot").attr("data-x")).toBe("0.25");
+    expect(tpl(".hotspot").attr("data-y")).toBe("0.75");
+    expect(tpl(`#tag-${tag.id}`).text()).toContain("Gallery Mug");
+    expect(tpl(`#tag-${tag.id}`).text()).toContain("$18.00");
+    expect(tpl(`#tag-${tag.id} a`).first().attr("href")).toBe(`/shop/p/${mug.slug}`);
+
+    await request(t.app).get(`/shop/posts/${draft.id}`).expect(404);
+    await request(t.app).get(`/shop/posts/${scheduled.id}`).expect(404);
+    const page = await cardOn(`/shop/posts/${newer.id}`, tag.id);
+    expect(page.text).toContain("In stock");
+  });
+
+  it("follows a price change at once (catalog API), on the gallery and the post page", async () => {
+    const product = await createProduct(t.deps, { title: "Price Watch Bowl", variants: [{ sku: "PWB-1", priceMinor: 2400, stock: 3 }] });
+    const post = await createPost(t.deps);
+    const tag = await createTag(t.deps, { postId: post.id, productId: product.id, variantId: product.variants[0]!.id });
+    expect((await cardOn(`/shop/posts/${post.id}`, tag.id)).text).toContain("$24.00");
+
+    await request(t.app).patch(`/shop/api/v1/variants/${product.variants[0]!.id}`).set(api()).send({ priceMinor: 1950, compareAtMinor: 2400 }).expect(200);
+    const after = await cardOn(`/shop/posts/${post.id}`, tag.id);
+    expect(after.text).toContain("$19.50");
+    expect(after.card.find(".tag-card__was").text()).toBe("$24.00");
+    expect(after.text).not.toMatch(/\$24\.00 In stock/);
+    const gallery = await request(t.app).get("/shop/gallery").expect(200);
+    expect(load(load(gallery.text)(`template#post-${post.id}`).html() ?? "")(`#tag-${tag.id}`).text()).toContain("$19.50");
+  });
+
+  it("shows a sold-out variant as sold out and offers an in-stock sibling, then drops the offer when the sibling sells out", async () => {
+    const product = await createProduct(t.deps, {
+      title: "Kilim Pouch",
+      optionNames: ["Colour"],
+      variants: [
+        { sku: "KP-RED", option1: "Red", priceMinor: 3000, stock: 4 },
+        { sku: "KP-BLUE", option1: "Blue", priceMinor: 3200, stock: 2 },
+      ],
+    });
+    const [red, blue] = product.variants;
+    const post = await createPost(t.deps);
+    const tag = await createTag(t.deps, { postId: post.id, productId: product.id, variantId: red!.id });
+
+    await request(t.app).patch(`/shop/api/v1/variants/${red!.id}`).set(api()).send({ stock: 0 }).expect(200);
+    let page = await cardOn(`/shop/posts/${post.id}`, tag.id);
+    expect(page.card.hasClass("tag-card--soldout")).toBe(true);
+    expect(page.card.find(".tag-card__stock").text()).toBe("Sold out");
+    expect(page.card.find(".tag-card__alt").attr("href")).toBe(`/shop/p/${product.slug}?variant=${blue!.id}`);
+    expect(page.card.find(".tag-card__alt").text()).toContain("Blue is in stock");
+    expect(page.card.find(".tag-card__alt").text()).toContain("$32.00");
+    expect(page.$(".hotspot--soldout").length).toBe(1);
+
+    // Stock held by a pending checkout counts too: offerFor subtracts active holds.
+    await t.db.stockHold.create({ data: { variantId: blue!.id, quantity: 2, expiresAt: new Date(Date.now() + 600_000) } });
+    page = await cardOn(`/shop/posts/${post.id}`, tag.id);
+    expect(page.card.find(".tag-card__stock").text()).toBe("Sold out");
+    expect(page.card.find(".tag-card__alt").length).toBe(0);
+
+    // The in-stock filter leaves this post out now.
+    const filtered = await request(t.app).get("/shop/gallery?available=1").expect(200);
+    expect(load(filtered.text)(`[data-post="${post.id}"]`).length).toBe(0);
+    const all = await request(t.app).get("/shop/gallery").expect(200);
+    expect(load(all.text)(`[data-post="${post.id}"]`).length).toBe(1);
+  });
+
+  it("hides the tag of an archived product at once, and shows it again when restored", async () => {
+    const product = await createProduct(t.deps, { title: "Archivable Vase" });
+    const post = await createPost(t.deps);
+    const tag = await createTag(t.deps, { postId: post.id, productId: product.id, x: 0.4, y: 0.4 });
+    expect((await cardOn(`/shop/posts/${post.id}`, tag.id)).exists).toBe(true);
+
+    await request(t.app).delete(`/shop/api/v1/products/${product.id}`).set(api()).expect(200);
+    const hidden = await cardOn(`/shop/posts/${post.id}`, tag.id);
+    expect(hidden.exists).toBe(false);
+    expect(hidden.$(".hotspot").length).toBe(0);
+    expect(hidden.$(".shoppable").text()).toContain("Nothing from this post is on sale right now.");
+    const gallery = await request(t.app).get("/shop/gallery").expect(200);
+    expect(load(gallery.text)(`template#post-${post.id}`).html()).not.toContain("Archivable Vase");
+
+    await request(t.app).patch(`/shop/api/v1/products/${product.id}/status`).set(api()).send({ status: "active" }).expect(200);
+    expect((await cardOn(`/shop/posts/${post.id}`, tag.id)).exists).toBe(true);
+  });
+
+  it("hides the tag of a deleted product; the tag itself survives for Tag health", async () => {
+    const product = await createProduct(t.deps, { title: "Doomed Lamp" });
+    const post = await createPost(t.deps);
+    const tag = await createTag(t.deps, { postId: post.id, productId: product.id });
+    await t.db.product.delete({ where: { id: product.id } });
+    expect((await cardOn(`/shop/posts/${post.id}`, tag.id)).exists).toBe(false);
+    const row = await t.db.postTag.findUniqueOrThrow({ where: { id: tag.id } });
+    expect(row.productId).toBeNull();
+    expect(row.productTitle).toBe("Doomed Lamp");
+  });
+
+  it("filters the gallery to posts with something in stock, and drops sold-out tags from them", async () => {
+    const inStock = await createProduct(t.deps, { title: "Filter In", variants: [{ stock: 2 }] });
+    const soldOut = await createProduct(t.deps, { title: "Filter Out", variants: [{ stock: 0 }] });
+    const mixed = await createPost(t.deps, { caption: "mixed" });
+    const empty = await createPost(t.deps, { caption: "all sold out" });
+    await createTag(t.deps, { postId: mixed.id, productId: inStock.id });
+    const outTag = await createTag(t.deps, { postId: mixed.id, productId: soldOut.id, x: 0.2 });
+    await createTag(t.deps, { postId: empty.id, productId: soldOut.id });
+
+    const res = await request(t.app).get("/shop/gallery?available=1").expect(200);
+    const $ = load(res.text);
+    expect($('.chip[aria-current="page"]').text()).toBe("In stock only");
+    expect($(`[data-post="${mixed.id}"]`).length).toBe(1);
+    expect($(`[data-post="${empty.id}"]`).length).toBe(0);
+    const tpl = load($(`template#post-${mixed.id}`).html() ?? "");
+    expect(tpl("#tag-" + outTag.id).length).toBe(0);
+    expect(tpl(".tag-card").text()).toContain("Filter In");
+  });
+});
