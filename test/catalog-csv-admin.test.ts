@@ -107,6 +107,7 @@ describe("admin CSV import page", () => {
     expect($('[data-count="products-unchanged"]').text()).toBe("2");
     expect($("form.apply-form").length).toBe(0);
     expect(res.text).toContain("applying it would change nothing");
+    expect(await pendingCount()).toBe(0);
   });
 
   it("refuses to apply a plan that changed after the dry run, shows the new one, and applies it when confirmed", async () => {

@@ -103,6 +103,7 @@ describe("bad input: every problem named by line and column, nothing written", (
 
   it.each([
     ["an empty file", "", "The file is empty."],
+    ["a header without rows", "handle,title,sku,price,stock\r\n", "The file has a header but no rows"],
     ["a header we do not know", "name,cost\r\nMug,12\r\n", "The header is not one we know."],
     ["a column named twice", "handle,title,sku,price,stock,price\r\nmug,Mug,M-1,1.00,1,2.00\r\n", 'The column "price" appears twice'],
     ["a row with a missing cell", "handle,title,sku,price,stock\r\nmug,Mug,M-1,1.00\r\n", "This row has 4 cells but the header has 5"],

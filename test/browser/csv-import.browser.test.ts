@@ -78,5 +78,5 @@ describe.each(["en", "fa"] as const)("CSV import page in %s", (lang) => {
     // The refused file answers 422, which Chromium logs as a failed resource: expected here.
     expect(problems.console.filter((m) => !m.includes("status of 422"))).toEqual([]);
     await context.close();
-  });
+  }, 90_000);
 });

@@ -33,26 +33,23 @@ export async function* exportCatalogRows(deps: Deps): AsyncGenerator<string[]> {
 }
 
 function productRows(p: ProductSnapshot): string[][] {
-  const product: Partial<Record<OurColumn, string>> = {
-    handle: p.slug,
-    title: p.title,
-    title_fa: p.fa?.title ?? "",
-    description: p.description,
-    description_fa: p.fa?.description ?? "",
-    brand: p.brand,
-    condition: p.condition,
-    google_category: p.googleCategory,
-    identifier_exists: String(p.identifierExists),
-    status: p.status,
-    option1_name: p.optionNames[0] ?? "",
-    option2_name: p.optionNames[1] ?? "",
-    option3_name: p.optionNames[2] ?? "",
-    collections: p.collections.join(";"),
-    images: formatImagesCell(p.images),
-  };
   return p.variants.map((v) => {
     const cells: Record<OurColumn, string> = {
-      ...(product as Record<OurColumn, string>),
+      handle: p.slug,
+      title: p.title,
+      title_fa: p.fa?.title ?? "",
+      description: p.description,
+      description_fa: p.fa?.description ?? "",
+      brand: p.brand,
+      condition: p.condition,
+      google_category: p.googleCategory,
+      identifier_exists: String(p.identifierExists),
+      status: p.status,
+      option1_name: p.optionNames[0] ?? "",
+      option2_name: p.optionNames[1] ?? "",
+      option3_name: p.optionNames[2] ?? "",
+      collections: p.collections.join(";"),
+      images: formatImagesCell(p.images),
       sku: v.sku,
       option1: v.option1 ?? "",
       option2: v.option2 ?? "",
@@ -75,10 +72,10 @@ function productRows(p: ProductSnapshot): string[][] {
  * Persian and accented text correctly; the import skips it. Every field with
  * a line break is quoted, because the import accepts both CRLF and LF.
  */
-export async function streamCatalogCsv(deps: Deps, out: Writable): Promise<void> {
+export async function streamCatalogCsv(deps: Deps, input: { out: Writable }): Promise<void> {
   await pipeline(
     Readable.from(exportCatalogRows(deps)),
     stringify({ bom: true, record_delimiter: "\r\n", quoted_match: /[\r\n]/ }),
-    out,
+    input.out,
   );
 }

@@ -22,7 +22,7 @@ export async function sendCatalogCsv(deps: Deps, res: Response) {
     "Content-Disposition": `attachment; filename="products-${day}.csv"`,
     "Cache-Control": "no-store",
   });
-  await streamCatalogCsv(deps, res);
+  await streamCatalogCsv(deps, { out: res });
 }
 
 /**
@@ -60,9 +60,10 @@ export function csvAdminRoutes(deps: Deps) {
     if (!file.success) throw AppError.validation("file: choose a CSV file to check.", [{ field: "file", message: "no file" }]);
     const { digest, ...report } = await previewCatalogImport(deps, { bytes: file.data.buffer });
     const fileName = file.data.originalname || "products.csv";
-    // Only a valid file can be applied, so only a valid one is kept.
-    const importId = report.valid ? await savePendingImport(deps, { adminId: res.locals.admin.id, fileName, bytes: file.data.buffer, digest }) : undefined;
-    render(res, report.valid ? 200 : 422, { report: present(report), fileName, importId });
+    // Only a valid file that changes something can be applied, so only such a file is kept.
+    const view = present(report);
+    const importId = view.hasChanges && report.valid ? await savePendingImport(deps, { adminId: res.locals.admin.id, fileName, bytes: file.data.buffer, digest }) : undefined;
+    render(res, report.valid ? 200 : 422, { report: view, fileName, importId });
   });
 
   router.post("/import/apply", validate({ body: ApplyImportBody }), async (req, res) => {
