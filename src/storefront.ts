@@ -30,6 +30,7 @@ import { LOCALES } from "./i18n/translate.js";
 import { mediaRoutes } from "./media/media.routes.js";
 import { LocalGateway } from "./payments/local-gateway.js";
 import type { PaymentGateway } from "./payments/gateway.js";
+import { postsAdminRoutes } from "./posts/posts.admin.routes.js";
 import { postsRoutes } from "./posts/posts.routes.js";
 import { loadAppSecret } from "./settings/app-secret.js";
 import { createViewEngine } from "./views/engine.js";
@@ -145,6 +146,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin", requireAdmin, feedAdminRoutes(deps));
   app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
   app.use("/admin/orders", requireAdmin, ordersAdminRoutes(deps));
+  app.use("/admin/posts", requireAdmin, postsAdminRoutes(deps));
   app.use(cartCount(deps));
   app.use(checkoutRoutes(deps));
   app.use(catalogRoutes(deps));

@@ -1,0 +1,82 @@
+import { z } from "zod";
+import type { PostView } from "./posts.service.js";
+
+/**
+ * The admin post and tag forms post strings ("0.42", "2026-11-20T14:30").
+ * These schemas accept exactly the form's fields (anything else is refused,
+ * so a typo never silently does nothing) and turn the strings into the
+ * shapes PostInput and TagInput validate.
+ */
+
+export const PostForm = z.strictObject({
+  _csrf: z.string().optional(),
+  platform: z.string().max(40).default(""),
+  permalink: z.string().max(600).default(""),
+  mediaType: z.string().max(20).default("image"),
+  imageAlt: z.string().max(400).default(""),
+  videoUrl: z.string().max(600).default(""),
+  caption: z.string().max(5000).default(""),
+  publishedAt: z.string().max(40).default(""),
+  status: z.string().max(20).default("published"),
+});
+export type PostFormT = z.infer<typeof PostForm>;
+
+export const TagForm = z.strictObject({
+  _csrf: z.string().optional(),
+  productId: z.string().max(64).default(""),
+  product: z.string().max(120).default(""),
+  variantId: z.string().max(64).default(""),
+  x: z.string().max(20).default(""),
+  y: z.string().max(20).default(""),
+  startSec: z.string().max(20).default(""),
+  endSec: z.string().max(20).default(""),
+});
+export type TagFormT = z.infer<typeof TagForm>;
+
+const LOCAL_DIGITS: Record<string, string> = { "۰": "0", "۱": "1", "۲": "2", "۳": "3", "۴": "4", "۵": "5", "۶": "6", "۷": "7", "۸": "8", "۹": "9", "٠": "0", "١": "1", "٢": "2", "٣": "3", "٤": "4", "٥": "5", "٦": "6", "٧": "7", "٨": "8", "٩": "9" };
+
+/** "0.42", "۰٫۴۲" or "0,42" → 0.42; "" → undefined; anything else stays a string for Zod to refuse by name. */
+export function formNumber(value: string): number | string | undefined {
+  const v = value
+    .trim()
+    .replace(/[۰-۹٠-٩]/g, (d) => LOCAL_DIGITS[d] ?? d)
+    .replace(/[٫,]/g, ".");
+  if (v === "") return undefined;
+  return /^-?\d+(\.\d+)?$|^-?\.\d+$/.test(v) ? Number(v) : value;
+}
+
+/** A datetime-local value is read as UTC (the form says so); other text goes to Zod as is. */
+export function formUtcDate(value: string): Date | string | null {
+  const v = value.trim();
+  if (v === "") return null;
+  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(v)) return new Date(`${v}Z`);
+  return v;
+}
+
+export function postFormToInput(form: PostFormT) {
+  return {
+    platform: form.platform,
+    permalink: form.permalink.trim(),
+    mediaType: form.mediaType,
+    imageAlt: form.imageAlt,
+    videoUrl: form.videoUrl.trim() || null,
+    caption: form.caption,
+    publishedAt: formUtcDate(form.publishedAt),
+    status: form.status,
+  };
+}
+
+/** A saved post as the form's strings. */
+export function postToForm(post: PostView | null): PostFormT {
+  if (!post) return { platform: "instagram", permalink: "", mediaType: "image", imageAlt: "", videoUrl: "", caption: "", publishedAt: "", status: "published" };
+  return {
+    platform: post.platform,
+    permalink: post.permalink,
+    mediaType: post.mediaType,
+    imageAlt: post.image?.alt ?? "",
+    videoUrl: post.videoUrl ?? "",
+    caption: post.caption,
+    publishedAt: post.publishedAt ? post.publishedAt.toISOString().slice(0, 16) : "",
+    status: post.status,
+  };
+}
