@@ -211,7 +211,7 @@ describe("admin orders: actions", () => {
     expect(await t.db.order.findUniqueOrThrow({ where: { id: order.id } })).toMatchObject({ status: "partially_refunded", refundedMinor: 1250 });
     let $ = load((await admin.get(part.headers.location!).expect(200)).text);
     expect($("#order-status").text()).toBe("Partially refunded");
-    expect($("#order-refunded").text()).toBe("−$12.50");
+    expect($("#order-refunded").text()).toBe("$12.50");
     expect($("#refund-amount").val()).toBe("22.50");
     expect($("#order-refunds").text()).toContain("chipped corner");
 
