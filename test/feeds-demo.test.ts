@@ -1,0 +1,147 @@
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parse as parseCsv } from "csv-parse/sync";
+import { XMLParser } from "fast-xml-parser";
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { formatMoney } from "../src/i18n/format.js";
+import { seedDemoShop } from "../src/seed/demo.js";
+import { buildTestApp, type TestApp } from "./helpers/app.js";
+import { testImage } from "./helpers/factories.js";
+import { load } from "./helpers/html.js";
+
+/**
+ * Google disapproves items whose feed price or availability differs from the
+ * landing page. This walks every variant of the demo catalog and holds all
+ * four feeds to what the product page shows, visibly and in its JSON-LD.
+ */
+
+const SEED_DIR = path.resolve(import.meta.dirname, "../prisma/seed");
+const BASE = "https://demo.example/shop";
+let t: TestApp;
+
+/**
+ * The demo catalog as shipped. Photos that are not drawn yet are replaced by
+ * generated ones: prices and stock, which this test is about, come from the
+ * real demo-catalog.json either way.
+ */
+async function demoSeedDir(dir: string) {
+  const catalog = JSON.parse(readFileSync(path.join(SEED_DIR, "demo-catalog.json"), "utf8")) as { products: { images: string[][] }[]; posts: { image: string }[] };
+  const target = path.join(dir, "demo-seed");
+  mkdirSync(path.join(target, "images"), { recursive: true });
+  copyFileSync(path.join(SEED_DIR, "demo-catalog.json"), path.join(target, "demo-catalog.json"));
+  const files = new Set([...catalog.products.flatMap((p) => p.images.map((i) => i[0]!)), ...catalog.posts.map((p) => p.image)]);
+  let n = 0;
+  for (const file of files) {
+    const real = path.join(SEED_DIR, "images", file);
+    if (existsSync(real)) copyFileSync(real, path.join(target, "images", file));
+    else writeFileSync(path.join(target, "images", file), await testImage({ width: 900, height: 900, color: `#${(0x204060 + n++ * 0x0a0b0c).toString(16).slice(-6)}` }));
+  }
+  return target;
+}
+
+interface FeedOffer {
+  amount: string;
+  currency: string;
+  wasAmount: string | null;
+  inStock: boolean;
+}
+
+/** "35.00 USD" (+ sale "28.00 USD") → what a shopper pays, and the was-price. */
+function offerOf(price: string, salePrice: string | undefined, availability: string): FeedOffer {
+  const [regular, currency] = price.split(" ") as [string, string];
+  const paid = salePrice ? salePrice.split(" ")[0]! : regular;
+  return { amount: paid, currency, wasAmount: salePrice ? regular : null, inStock: availability === "in_stock" || availability === "in stock" };
+}
+
+const feeds = new Map<string, Map<string, FeedOffer>>();
+
+beforeAll(async () => {
+  t = await buildTestApp({ shopName: "Bazaarche Demo", publicUrl: BASE });
+  expect(await seedDemoShop(t.deps, { dir: await demoSeedDir(t.dir) })).toBe(true);
+
+  // Stock taken by shoppers right now, and a hold that has run out.
+  const now = t.deps.now().getTime();
+  const bySku = async (sku: string) => t.db.variant.findUniqueOrThrow({ where: { sku } });
+  const candleLarge = await bySku("HOM-CND-400");
+  const boardLarge = await bySku("WOD-BRD-L");
+  const mugCobalt = await bySku("CER-MUG-COB");
+  await t.db.stockHold.createMany({
+    data: [
+      { variantId: candleLarge.id, quantity: candleLarge.stock, expiresAt: new Date(now + 15 * 60_000) },
+      { variantId: boardLarge.id, quantity: 1, expiresAt: new Date(now + 15 * 60_000) },
+      { variantId: mugCobalt.id, quantity: mugCobalt.stock, expiresAt: new Date(now - 60_000) },
+    ],
+  });
+
+  const xml = new XMLParser({ parseTagValue: false, isArray: (name) => name === "item" });
+  const google = xml.parse((await request(t.app).get("/shop/feeds/google.xml").expect(200)).text).rss.channel.item as Record<string, string>[];
+  feeds.set("google.xml", new Map(google.map((i) => [i["g:id"]!, offerOf(i["g:price"]!, i["g:sale_price"], i["g:availability"]!)])));
+  for (const [file, id] of [["meta.csv", "id"], ["pinterest.csv", "id"], ["tiktok.csv", "sku_id"]] as const) {
+    const rows = parseCsv((await request(t.app).get(`/shop/feeds/${file}`).expect(200)).text, { columns: true }) as Record<string, string>[];
+    feeds.set(file, new Map(rows.map((r) => [r[id]!, offerOf(r.price!, r.sale_price || undefined, r.availability!)])));
+  }
+});
+afterAll(() => t?.close());
+
+describe("feeds against the product page, over the whole demo catalog", () => {
+  it("lists every variant of every active product in all four feeds", async () => {
+    const variants = await t.db.variant.findMany({ where: { archivedAt: null, product: { status: "active" } }, select: { id: true } });
+    expect(variants.length).toBeGreaterThanOrEqual(20);
+    for (const [file, items] of feeds) expect([...items.keys()].sort(), file).toEqual(variants.map((v) => v.id).sort());
+  });
+
+  it("shows, for each variant, the same price and availability on the page, in its JSON-LD and in every feed", async () => {
+    const products = await t.db.product.findMany({
+      where: { status: "active" },
+      include: { variants: { where: { archivedAt: null }, orderBy: { position: "asc" } } },
+    });
+    let checked = 0;
+    let soldOut = 0;
+    for (const product of products) {
+      for (const variant of product.variants) {
+        const page = await request(t.app).get(`/shop/p/${product.slug}?variant=${variant.id}&lang=en`).expect(200);
+        const $ = load(page.text);
+        const visible = $(".price__now").text().trim();
+        const visibleWas = $(".price__was").text().trim();
+        const visibleInStock = !$("#stock").text().includes("Sold out");
+        const ld = JSON.parse($('script[type="application/ld+json"]').text()) as { offers: { sku: string; url: string; price: string; priceCurrency: string; availability: string }[] };
+        const ldOffer = ld.offers.find((o) => o.url.endsWith(`?variant=${variant.id}`));
+        expect(ldOffer, `${variant.sku}: JSON-LD offer`).toBeDefined();
+        expect(ldOffer!.sku).toBe(variant.sku);
+
+        for (const [file, items] of feeds) {
+          const feed = items.get(variant.id);
+          const where = `${variant.sku} in ${file}`;
+          expect(feed, where).toBeDefined();
+          const minor = Math.round(Number(feed!.amount) * 100);
+          expect(formatMoney(minor, feed!.currency, "en"), where).toBe(visible);
+          expect(feed!.amount, where).toBe(ldOffer!.price);
+          expect(feed!.currency, where).toBe(ldOffer!.priceCurrency);
+          expect(feed!.inStock, where).toBe(ldOffer!.availability === "https://schema.org/InStock");
+          expect(feed!.inStock, where).toBe(visibleInStock);
+          if (feed!.wasAmount) expect(visibleWas, where).toContain(formatMoney(Math.round(Number(feed!.wasAmount) * 100), feed!.currency, "en"));
+          else expect(visibleWas, where).toBe("");
+        }
+        checked++;
+        if (!visibleInStock) soldOut++;
+      }
+    }
+    expect(checked).toBe(feeds.get("google.xml")!.size);
+    // Stock 0 in the catalog (3 variants), the fully held candle and the board
+    // whose only unit is held; the hold on the cobalt mug has expired.
+    expect(soldOut).toBe(5);
+  });
+
+  it("sends the fully held variant as sold out, and ignores the hold that ran out", async () => {
+    const candle = await t.db.variant.findUniqueOrThrow({ where: { sku: "HOM-CND-400" } });
+    const mug = await t.db.variant.findUniqueOrThrow({ where: { sku: "CER-MUG-COB" } });
+    const board = await t.db.variant.findUniqueOrThrow({ where: { sku: "WOD-BRD-L" } });
+    for (const [file, items] of feeds) {
+      expect(items.get(candle.id)!.inStock, file).toBe(false);
+      expect(items.get(mug.id)!.inStock, file).toBe(true);
+      // Stock 1, held 1.
+      expect(items.get(board.id)!.inStock, file).toBe(false);
+    }
+  });
+});
