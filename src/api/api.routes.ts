@@ -7,6 +7,7 @@ import { ordersApiRoutes } from "../checkout/orders.api.routes.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { validate } from "../http/validate.js";
+import { postsApiRoutes } from "../posts/posts.api.routes.js";
 
 /** JSON admin API, /api/v1; mounted behind requireApiToken. Features add their routers here. */
 export function apiRoutes(deps: Deps) {
@@ -36,6 +37,7 @@ export function apiRoutes(deps: Deps) {
   router.use(csvApiRoutes(deps));
   router.use(catalogApiRoutes(deps));
   router.use(ordersApiRoutes(deps));
+  router.use(postsApiRoutes(deps));
 
   return router;
 }
