@@ -1,0 +1,51 @@
+import { recordAudit, type Actor } from "../audit/audit.service.js";
+import type { Prisma } from "../db/client.js";
+import type { Deps } from "../deps.js";
+import { AppError } from "../http/errors.js";
+import { zodDetails, zodMessage } from "../http/validate.js";
+import { DEFAULT_REVIEW_SETTINGS, ReviewSettingsPatch, ReviewSettingsSchema, type ReviewSettings } from "./reviews.schema.js";
+
+const PREFIX = "reviews.";
+type Reader = Pick<Prisma.TransactionClient, "setting">;
+
+/**
+ * The shop's review settings, one Setting row per key ("reviews.autoPublish").
+ * A key never saved, or one whose stored value no longer fits the schema,
+ * reads as its default, so an old database never breaks the page.
+ */
+export async function getReviewSettings(db: Reader): Promise<ReviewSettings> {
+  const rows = await db.setting.findMany({ where: { key: { startsWith: PREFIX } } });
+  const settings: Record<string, unknown> = { ...DEFAULT_REVIEW_SETTINGS };
+  for (const row of rows) {
+    const name = row.key.slice(PREFIX.length);
+    if (!(name in DEFAULT_REVIEW_SETTINGS)) continue;
+    try {
+      const value = JSON.parse(row.value) as unknown;
+      const one = ReviewSettingsSchema.shape[name as keyof ReviewSettings].safeParse(value);
+      if (one.success) settings[name] = one.data;
+    } catch {
+      // Unreadable JSON: keep the default.
+    }
+  }
+  return settings as ReviewSettings;
+}
+
+/** Changes some settings; unknown keys (a "minimum rating") are a 400. Audited with the changed keys. */
+export async function updateReviewSettings(deps: Deps, input: { patch: unknown; actor: Actor }) {
+  const parsed = ReviewSettingsPatch.safeParse(input.patch);
+  if (!parsed.success) throw AppError.validation(zodMessage(parsed.error, "Invalid settings"), zodDetails(parsed.error));
+  return deps.db.$transaction(async (tx) => {
+    const before = await getReviewSettings(tx);
+    const changed: Record<string, { from: unknown; to: unknown }> = {};
+    for (const [name, value] of Object.entries(parsed.data)) {
+      if (value === undefined) continue;
+      await tx.setting.upsert({ where: { key: PREFIX + name }, create: { key: PREFIX + name, value: JSON.stringify(value) }, update: { value: JSON.stringify(value) } });
+      const previous = before[name as keyof ReviewSettings];
+      if (previous !== value) changed[name] = { from: previous, to: value };
+    }
+    if (Object.keys(changed).length > 0) {
+      await recordAudit(tx, { actor: input.actor, action: "reviews.settings", entityType: "settings", entityId: "reviews", details: changed });
+    }
+    return getReviewSettings(tx);
+  });
+}
