@@ -7,11 +7,12 @@ import type { Prisma } from "../db/client.js";
  */
 export async function queueEmail(
   tx: Prisma.TransactionClient,
-  input: { to: string; subject: string; text: string; template: string; dedupeKey: string },
+  input: { to: string; subject: string; text: string; template: string; dedupeKey: string; sendAfter?: Date },
 ) {
   return tx.outboxEmail.upsert({
     where: { dedupeKey: input.dedupeKey },
-    create: { dedupeKey: input.dedupeKey, to: input.to, subject: input.subject, text: input.text, template: input.template },
+    // sendAfter: a sender must leave the email alone until then (review requests wait N days).
+    create: { dedupeKey: input.dedupeKey, to: input.to, subject: input.subject, text: input.text, template: input.template, sendAfter: input.sendAfter ?? null },
     update: {},
   });
 }
