@@ -32,6 +32,8 @@ import { LocalGateway } from "./payments/local-gateway.js";
 import type { PaymentGateway } from "./payments/gateway.js";
 import { postsAdminRoutes } from "./posts/posts.admin.routes.js";
 import { postsRoutes } from "./posts/posts.routes.js";
+import { reviewsAdminRoutes } from "./reviews/reviews.admin.routes.js";
+import { reviewsEmbedRoutes, reviewsRoutes } from "./reviews/reviews.routes.js";
 import { loadAppSecret } from "./settings/app-secret.js";
 import { createViewEngine } from "./views/engine.js";
 
@@ -120,6 +122,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/assets", express.static(path.join(VIEWS_DIR, "static"), { maxAge: "1h", index: false }));
   app.use("/media", mediaRoutes(o.uploadsDir));
   app.use(healthRoutes(deps, { draining: () => draining }));
+  app.use(reviewsEmbedRoutes(deps, { viewsDir: VIEWS_DIR }));
   // Before the body parsers: the signature is over the raw bytes.
   app.use(stripeWebhookRoutes(deps));
 
@@ -147,10 +150,12 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
   app.use("/admin/orders", requireAdmin, ordersAdminRoutes(deps));
   app.use("/admin/posts", requireAdmin, postsAdminRoutes(deps));
+  app.use("/admin", requireAdmin, reviewsAdminRoutes(deps));
   app.use(cartCount(deps));
   app.use(checkoutRoutes(deps));
   app.use(catalogRoutes(deps));
   app.use(postsRoutes(deps));
+  app.use(reviewsRoutes(deps));
 
   app.use(notFound);
   app.use(errorHandler);

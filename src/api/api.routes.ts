@@ -8,6 +8,7 @@ import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { validate } from "../http/validate.js";
 import { postsApiRoutes } from "../posts/posts.api.routes.js";
+import { reviewsApiRoutes } from "../reviews/reviews.api.routes.js";
 
 /** JSON admin API, /api/v1; mounted behind requireApiToken. Features add their routers here. */
 export function apiRoutes(deps: Deps) {
@@ -38,6 +39,7 @@ export function apiRoutes(deps: Deps) {
   router.use(catalogApiRoutes(deps));
   router.use(ordersApiRoutes(deps));
   router.use(postsApiRoutes(deps));
+  router.use(reviewsApiRoutes(deps));
 
   return router;
 }

@@ -30,7 +30,7 @@ export function catalogRoutes(deps: Deps) {
   });
 
   router.get("/p/:slug", validate({ params: ProductPageParams, query: ProductPageQuery }), async (req, res) => {
-    const product = await getProductPage(deps, { slug: req.valid.params.slug, locale: res.locals.locale, variantId: req.valid.query.variant });
+    const product = await getProductPage(deps, { slug: req.valid.params.slug, locale: res.locals.locale, variantId: req.valid.query.variant, reviewsQuery: req.query });
     if (!product) throw AppError.notFound("product");
     const absolute = (p: string) => `${res.locals.publicBase}${p}`;
     const { offer } = product.selected;

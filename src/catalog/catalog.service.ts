@@ -1,4 +1,5 @@
 import type { Deps } from "../deps.js";
+import { getProductReviewsBlock } from "../reviews/reviews.service.js";
 import type { Locale } from "../i18n/translate.js";
 import { offerFor, type Offer } from "./offer.js";
 
@@ -68,7 +69,7 @@ function ratingOf(summary: { count: number; sum: number } | null) {
 }
 
 /** Everything the product page shows, with one offer per variant. */
-export async function getProductPage(deps: Deps, input: { slug: string; locale: Locale; variantId?: string }) {
+export async function getProductPage(deps: Deps, input: { slug: string; locale: Locale; variantId?: string; reviewsQuery?: unknown }) {
   const product = await deps.db.product.findUnique({
     where: { slug: input.slug },
     include: {
@@ -76,12 +77,6 @@ export async function getProductPage(deps: Deps, input: { slug: string; locale: 
       images: { orderBy: { position: "asc" }, include: { media: true } },
       translations: { where: { locale: input.locale } },
       ratingSummary: true,
-      reviews: {
-        where: { status: "published" },
-        orderBy: { createdAt: "desc" },
-        take: 10,
-        include: { reply: true },
-      },
     },
   });
   if (!product || product.status !== "active" || product.variants.length === 0) return null;
@@ -107,6 +102,8 @@ export async function getProductPage(deps: Deps, input: { slug: string; locale: 
     variantId: i.variantId,
   }));
   if (variantImage > 0) images.unshift(...images.splice(variantImage, 1));
+  // Reviews, questions and signals (src/reviews); its page of reviews is also what the JSON-LD lists.
+  const social = await getProductReviewsBlock(deps, { productId: product.id, summary: product.ratingSummary, query: input.reviewsQuery });
   return {
     id: product.id,
     slug: product.slug,
@@ -118,7 +115,8 @@ export async function getProductPage(deps: Deps, input: { slug: string; locale: 
     selected,
     images,
     rating: ratingOf(product.ratingSummary),
-    reviews: product.reviews,
+    social,
+    reviews: social.reviews,
     updatedAt: product.updatedAt,
   };
 }

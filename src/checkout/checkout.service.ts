@@ -11,6 +11,7 @@ import { queueEmail } from "../mail/outbox.service.js";
 import { mediaPath } from "../media/media.paths.js";
 import type { CheckoutOutcome } from "../payments/gateway.js";
 import { findCartByToken } from "./cart.service.js";
+import { scheduleReviewRequestInTx } from "../reviews/requests.service.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -211,6 +212,7 @@ export async function markOrderPaid(deps: CheckoutDeps, input: { orderId: string
       },
     });
     if (paid.count !== 1) return { changed: false, reason: "not_pending" as const };
+    await scheduleReviewRequestInTx(tx, deps, { orderId: order.id, trigger: "paid" });
 
     for (const hold of order.holds) {
       // Sold: the held units leave stock and the reservation together.

@@ -3,6 +3,7 @@ import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
+import { scheduleReviewRequestInTx } from "../reviews/requests.service.js";
 
 type Tx = Prisma.TransactionClient;
 export const ORDER_STATUSES = ["pending", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded"] as const;
@@ -69,6 +70,7 @@ export async function fulfillOrder(deps: Deps, input: { orderId: string; actor: 
     if (!order) throw AppError.notFound("order");
     if (changed.count !== 1 && order.status !== "fulfilled") throw AppError.conflict(`Order #${order.number} is ${order.status}; only paid orders can be marked fulfilled.`);
     if (changed.count === 1) await recordAudit(tx, { actor: input.actor, action: "order.fulfill", entityType: "order", entityId: order.id });
+    if (changed.count === 1) await scheduleReviewRequestInTx(tx, deps, { orderId: order.id, trigger: "fulfilled" });
     return order;
   });
 }

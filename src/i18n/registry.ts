@@ -4,6 +4,7 @@ import { ordersMessages } from "../checkout/orders.messages.js";
 import { csvMessages } from "../catalog/csv/csv.messages.js";
 import { feedsMessages } from "../feeds/feeds.messages.js";
 import { postsMessages } from "../posts/posts.messages.js";
+import { reviewsMessages } from "../reviews/reviews.messages.js";
 import type { MessageSet } from "./define.js";
 import { siteMessages } from "./messages/site.js";
 
@@ -11,4 +12,4 @@ import { siteMessages } from "./messages/site.js";
  * Every feature's messages, in one explicit list. A feature adds its
  * `*.messages.ts` here; a key defined twice stops the process at start-up.
  */
-export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, csvMessages, feedsMessages, postsMessages, ordersMessages];
+export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, csvMessages, feedsMessages, postsMessages, ordersMessages, reviewsMessages];
