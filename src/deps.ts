@@ -19,6 +19,8 @@ export interface Deps {
   shop: ShopSettings;
   logger: Logger;
   uploadsDir: string;
+  /** HMAC key for CSRF tokens and signed links (generated once, kept in the database). */
+  appSecret: () => Promise<string>;
   /** Stripe when configured, else the local payment page. */
   payments: PaymentGateway;
   checkout: CheckoutSettings;

@@ -14,6 +14,8 @@ import { csvAdminRoutes } from "./catalog/csv/csv.routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { CART_COOKIE, countCartItems } from "./checkout/cart.service.js";
 import { checkoutRoutes } from "./checkout/checkout.routes.js";
+import { couponCartRoutes } from "./coupons/coupons.routes.js";
+import { followerRoutes } from "./followers/followers.routes.js";
 import { ordersAdminRoutes } from "./checkout/orders.admin.routes.js";
 import { stripeWebhookRoutes } from "./checkout/webhooks.routes.js";
 import type { Db } from "./db/client.js";
@@ -27,9 +29,12 @@ import { requestLog } from "./http/request-log.js";
 import { securityHeaders } from "./http/security.js";
 import { publicBaseFor } from "./http/urls.js";
 import { LOCALES } from "./i18n/translate.js";
+import { linksAdminRoutes } from "./links/links.admin.routes.js";
+import { linksRoutes } from "./links/links.routes.js";
 import { mediaRoutes } from "./media/media.routes.js";
 import { LocalGateway } from "./payments/local-gateway.js";
 import type { PaymentGateway } from "./payments/gateway.js";
+import { crossOriginMedia, embedRoutes } from "./posts/embed.js";
 import { postsAdminRoutes } from "./posts/posts.admin.routes.js";
 import { postsRoutes } from "./posts/posts.routes.js";
 import { reviewsAdminRoutes } from "./reviews/reviews.admin.routes.js";
@@ -52,6 +57,10 @@ const OptionsSchema = z.object({
   logger: z.custom<Logger>((v) => typeof v === "object" && v !== null && "info" in v).optional(),
   now: z.custom<() => Date>((v) => typeof v === "function").optional(),
   loginRateLimit: z.object({ windowMs: z.number().int().positive(), limit: z.number().int().positive() }).default({ windowMs: 15 * 60_000, limit: 10 }),
+  /** Wrong coupon codes allowed per address (and per follower) per 15 minutes. */
+  couponAttemptsPer15Min: z.number().int().positive().default(10),
+  /** Follow / follower sign-in submissions (each sends an email) per address per 15 minutes. */
+  followSubmitsPer15Min: z.number().int().positive().default(5),
   trustProxy: z.union([z.boolean(), z.number(), z.string()]).default(false),
   payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
   checkout: z
@@ -101,6 +110,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     uploadsDir: o.uploadsDir,
     payments: o.payments ?? new LocalGateway(),
     checkout: o.checkout,
+    appSecret: async () => (secret ??= await loadAppSecret(o.prisma)),
   };
   let draining = false;
   let secret = o.secret;
@@ -120,8 +130,10 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     res.sendFile(require.resolve("vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2"), { maxAge: "365d", immutable: true });
   });
   app.use("/assets", express.static(path.join(VIEWS_DIR, "static"), { maxAge: "1h", index: false }));
-  app.use("/media", mediaRoutes(o.uploadsDir));
+  app.use("/media", crossOriginMedia, mediaRoutes(o.uploadsDir));
   app.use(healthRoutes(deps, { draining: () => draining }));
+  // The embeddable gallery: before the cookie parser, CSRF and language cookie, so it sets no cookie.
+  app.use(embedRoutes(deps, { viewsDir: VIEWS_DIR }));
   app.use(reviewsEmbedRoutes(deps, { viewsDir: VIEWS_DIR }));
   // Before the body parsers: the signature is over the raw bytes.
   app.use(stripeWebhookRoutes(deps));
@@ -137,9 +149,11 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/feeds", feedRoutes(deps));
   app.use("/api/v1/feeds", requireApiToken(deps), feedApiRoutes(deps));
   app.use("/api/v1", requireApiToken(deps), apiRoutes(deps));
+  // Tracked links /l/:code: GET only, so before the CSRF check (and its cookie).
+  app.use(linksRoutes(deps));
 
   app.use(async (_req, _res, next) => {
-    secret ??= await loadAppSecret(deps.db);
+    await deps.appSecret();
     next();
   });
   app.use(csrfProtection(() => secret!));
@@ -150,8 +164,11 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
   app.use("/admin/orders", requireAdmin, ordersAdminRoutes(deps));
   app.use("/admin/posts", requireAdmin, postsAdminRoutes(deps));
+  app.use("/admin/links", requireAdmin, linksAdminRoutes(deps));
   app.use("/admin", requireAdmin, reviewsAdminRoutes(deps));
   app.use(cartCount(deps));
+  app.use(followerRoutes(deps, { submitsPer15Min: o.followSubmitsPer15Min }));
+  app.use(couponCartRoutes(deps, { attemptsPer15Min: o.couponAttemptsPer15Min }));
   app.use(checkoutRoutes(deps));
   app.use(catalogRoutes(deps));
   app.use(postsRoutes(deps));

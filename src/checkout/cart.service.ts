@@ -23,6 +23,18 @@ async function ensureCart(deps: Deps, token: string | undefined) {
   return { cart, token: fresh, created: true };
 }
 
+/**
+ * A new cart with items (and codes) already in it; returns the cookie token.
+ * For carts built outside a browser session (a live claim, a shared cart link).
+ */
+export async function createCartWithItems(deps: Deps, input: { items: { variantId: string; quantity: number }[]; couponCodes?: string[] }) {
+  const token = randomBytes(24).toString("base64url");
+  await deps.db.cart.create({
+    data: { tokenHash: hash(token), currency: deps.shop.currency, couponCodes: JSON.stringify(input.couponCodes ?? []), items: { create: input.items } },
+  });
+  return token;
+}
+
 /** Units a shopper may put in the cart now: stock minus unexpired holds. */
 async function availableFor(deps: Deps, variantId: string) {
   const variant = await deps.db.variant.findUnique({ where: { id: variantId }, include: { product: { select: { status: true, title: true } } } });
@@ -101,6 +113,7 @@ export async function getCartView(deps: Deps, input: { token: string | undefined
     return [
       {
         variantId: v.id,
+        productId: v.productId,
         slug: v.product.slug,
         title: v.product.translations[0]?.title || v.product.title,
         variantTitle: variantLabel(v),

@@ -8,7 +8,9 @@ import { validate } from "../http/validate.js";
 import { formatDigits } from "../i18n/format.js";
 import { wantsJson } from "../http/wants-json.js";
 import { AddToCartBody, CartItemParams, CheckoutBody, OrderKeyQuery, OrderParams, UpdateCartItemBody } from "./cart.schema.js";
-import { addToCart, CART_COOKIE, getCartView, removeFromCart, setCartQuantity } from "./cart.service.js";
+import { currentFollower } from "../followers/follower-session.js";
+import { renderCartPage } from "./cart-page.js";
+import { addToCart, CART_COOKIE, removeFromCart, setCartQuantity } from "./cart.service.js";
 import { cancelOrder, getOrderForShopper, markOrderPaid, startCheckout, type Attribution } from "./checkout.service.js";
 
 const CART_DAYS = 30;
@@ -37,11 +39,7 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
   const setCartCookie = (req: Request, res: Response, token: string) =>
     res.cookie(CART_COOKIE, token, cookieOptions(req, { maxAge: CART_DAYS * 24 * 3600 * 1000 }));
 
-  const renderCart = async (req: Request, res: Response, extra: Record<string, unknown> = {}) => {
-    const cart = await getCartView(deps, { token: cartToken(req), locale: res.locals.locale });
-    if (wantsJson(req)) return res.json({ data: cart, ...extra });
-    res.render("checkout/cart", { title: res.locals.t("cart.title"), cart, shippingOptions: deps.checkout.shippingOptions, ...extra });
-  };
+  const renderCart = (req: Request, res: Response, extra: Record<string, unknown> = {}) => renderCartPage(deps, req, res, extra);
 
   /** Shopper-fixable refusals (sold out, too many) come back on the cart page. */
   const onCartError = async (req: Request, res: Response, err: unknown) => {
@@ -91,6 +89,7 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
         locale: res.locals.locale,
         returnBase: res.locals.publicBase as string,
         attribution: options.attribution ? await options.attribution(req) : null,
+        follower: await currentFollower(deps, req),
       });
       if (wantsJson(req)) return res.status(201).json({ data: { orderId: started.orderId, orderNumber: started.orderNumber, url: started.url } });
       res.redirect(303, started.url);
@@ -127,12 +126,18 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
     return { order: await getOrderForShopper(deps, { orderId: found.id, key }), key, ref };
   };
 
-  const renderPay = (res: Response, order: Awaited<ReturnType<typeof getOrderForShopper>>, key: string, extra: Record<string, unknown> = {}) =>
+  /** Shipping as offered for this order: free when a free-shipping code was reserved on it. */
+  const shippingFor = async (orderId: string) => {
+    const free = await deps.db.redemption.count({ where: { orderId, status: { in: ["reserved", "committed"] }, coupon: { kind: "free_shipping" } } });
+    return free > 0 ? deps.checkout.shippingOptions.map((o) => ({ ...o, amountMinor: 0 })) : deps.checkout.shippingOptions;
+  };
+
+  const renderPay = async (res: Response, order: Awaited<ReturnType<typeof getOrderForShopper>>, key: string, extra: Record<string, unknown> = {}) =>
     res.render("checkout/pay", {
       title: res.locals.t("pay.title"),
       order,
       key,
-      shippingOptions: deps.checkout.shippingOptions.map((o, i) => ({ ...o, checked: i === 0, total: order.subtotalMinor - order.discountMinor + o.amountMinor })),
+      shippingOptions: (await shippingFor(order.id)).map((o, i) => ({ ...o, checked: i === 0, total: order.subtotalMinor - order.discountMinor + o.amountMinor })),
       ...extra,
     });
 
@@ -140,7 +145,7 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
     const { order, key } = await payableOrder(req);
     res.set("Cache-Control", "no-store");
     res.set("Referrer-Policy", "no-referrer");
-    renderPay(res, order, key);
+    await renderPay(res, order, key);
   });
 
   router.post("/pay/:ref", validate({ params: PayParams, query: OrderKeyQuery }), async (req, res) => {
@@ -156,7 +161,7 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
       return renderPay(res.status(402), order, key, { declined: true });
     }
     if (order.status !== "pending") return res.redirect(303, urlFor(req, `/orders/${order.id}${back}`));
-    const option = deps.checkout.shippingOptions.find((o) => o.id === body.shipping);
+    const option = (await shippingFor(order.id)).find((o) => o.id === body.shipping);
     if (!option) return renderPay(res.status(400), order, key, { errors: ["Choose a shipping option."], values: req.body });
     await markOrderPaid(deps, {
       orderId: order.id,

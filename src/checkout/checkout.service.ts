@@ -11,6 +11,8 @@ import { queueEmail } from "../mail/outbox.service.js";
 import { mediaPath } from "../media/media.paths.js";
 import type { CheckoutOutcome } from "../payments/gateway.js";
 import { findCartByToken } from "./cart.service.js";
+import type { FollowerFacts } from "../coupons/coupon-rules.js";
+import { cartFacts, commitRedemptionsInTx, releaseRedemptionsInTx, reserveCouponsInTx } from "../coupons/coupons.service.js";
 import { scheduleReviewRequestInTx } from "../reviews/requests.service.js";
 
 type Tx = Prisma.TransactionClient;
@@ -36,7 +38,15 @@ const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
  */
 export async function startCheckout(
   deps: CheckoutDeps,
-  input: { cartToken: string | undefined; email?: string | null; locale: Locale; returnBase: string; attribution?: Attribution | null },
+  input: {
+    cartToken: string | undefined;
+    email?: string | null;
+    locale: Locale;
+    returnBase: string;
+    attribution?: Attribution | null;
+    /** The shopper as a follower (signed cookie), for follower-only coupons. */
+    follower?: (FollowerFacts & { emailKey: string | null }) | null;
+  },
 ) {
   const cart = input.cartToken ? await findCartByToken(deps, input.cartToken) : null;
   if (!cart || cart.items.length === 0) throw new AppError("cart_empty", 409, "Your cart is empty.");
@@ -119,10 +129,24 @@ export async function startCheckout(
         holds: { create: lines.map((l) => ({ variantId: l.variant.id, quantity: l.item.quantity, createdAt: now, expiresAt })) },
       },
     });
+    // Coupons are reserved in the same transaction as the stock: a refused
+    // code (limit reached since it was applied) rolls back the holds too.
+    let freeShipping = false;
+    let order = created;
+    const codes = JSON.parse(cart.couponCodes) as string[];
+    if (codes.length > 0) {
+      const facts = await cartFacts(tx, { currency: deps.shop.currency, lines: lines.map((l) => ({ productId: l.variant.productId, totalMinor: l.totalMinor })) });
+      const coupons = await reserveCouponsInTx(tx, deps, { orderId: created.id, codes, cart: facts, follower: input.follower ?? null });
+      freeShipping = coupons.freeShipping;
+      order = await tx.order.update({
+        where: { id: created.id },
+        data: { discountMinor: coupons.discountMinor, totalMinor: subtotal - coupons.discountMinor, couponId: coupons.couponId },
+      });
+    }
     await tx.analyticsEvent.create({
-      data: { type: "checkout_start", at: now, orderId: created.id, valueMinor: subtotal, linkId: created.linkId, postId: created.postId, liveSessionId: created.liveSessionId, channel: created.channel, visitorId: created.visitorId },
+      data: { type: "checkout_start", at: now, orderId: created.id, valueMinor: order.totalMinor, linkId: created.linkId, postId: created.postId, liveSessionId: created.liveSessionId, channel: created.channel, visitorId: created.visitorId },
     });
-    return { ...created, lines };
+    return { ...order, lines, freeShipping };
   });
 
   const successUrl = `${input.returnBase}/orders/${order.id}?key=${accessKey}`;
@@ -146,7 +170,8 @@ export async function startCheckout(
           };
         }),
         discountMinor: order.discountMinor,
-        shippingOptions: deps.checkout.shippingOptions,
+        discountLabel: order.discountMinor > 0 ? "Coupon" : null,
+        shippingOptions: order.freeShipping ? deps.checkout.shippingOptions.map((o) => ({ ...o, amountMinor: 0 })) : deps.checkout.shippingOptions,
         returnBase: input.returnBase,
         successUrl,
         cancelUrl,
@@ -220,9 +245,13 @@ export async function markOrderPaid(deps: CheckoutDeps, input: { orderId: string
       if (sold !== 1) throw new Error(`Stock invariant broken for variant ${hold.variantId} while paying order ${order.id}`);
       await tx.stockHold.update({ where: { id: hold.id }, data: { status: "consumed", releasedAt: deps.now() } });
     }
+    await commitRedemptionsInTx(tx, deps, { orderId: order.id });
     // The cart that was bought is emptied with the payment, not before: a
     // shopper who abandons Stripe comes back to a full cart.
-    if (order.cartId) await tx.cartItem.deleteMany({ where: { cartId: order.cartId } });
+    if (order.cartId) {
+      await tx.cartItem.deleteMany({ where: { cartId: order.cartId } });
+      await tx.cart.update({ where: { id: order.cartId }, data: { couponCodes: "[]" } });
+    }
     if (mismatch) {
       await recordAudit(tx, { actor: { type: "system" }, action: "order.amount_mismatch", entityType: "order", entityId: order.id, details: { charged: input.outcome.amountTotalMinor, computed: totalMinor } });
     }
@@ -284,6 +313,7 @@ async function cancelOrderInTx(tx: Tx, deps: Deps, input: { orderId: string; rea
   const cancelled = await tx.order.updateMany({ where: { id: input.orderId, status: "pending" }, data: { status: "cancelled", cancelledAt: deps.now() } });
   if (cancelled.count !== 1) return false;
   await releaseHoldsInTx(tx, deps, { orderId: input.orderId });
+  await releaseRedemptionsInTx(tx, deps, { orderId: input.orderId });
   await recordAudit(tx, { actor: input.actor, action: "order.cancel", entityType: "order", entityId: input.orderId, rule: input.reason });
   return true;
 }

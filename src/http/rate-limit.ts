@@ -7,10 +7,12 @@ export interface RateLimitOptions {
 }
 
 /** A per-IP limiter whose refusal is an ordinary 429 AppError with a retry hint. */
-export function limiter(name: string, opts: RateLimitOptions, message: string) {
+export function limiter(name: string, opts: RateLimitOptions & { onlyFailures?: boolean }, message: string) {
   return rateLimit({
     windowMs: opts.windowMs,
     limit: opts.limit,
+    // For guessable inputs (coupon codes): only refusals (status >= 400) count.
+    skipSuccessfulRequests: opts.onlyFailures ?? false,
     standardHeaders: "draft-8",
     legacyHeaders: false,
     identifier: name,

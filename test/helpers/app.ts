@@ -34,6 +34,8 @@ export async function buildTestApp(overrides: Partial<StorefrontOptions> = {}) {
     secret: "test-secret-that-is-at-least-32-characters-long",
     // Every test request comes from 127.0.0.1; the limiter has its own test.
     loginRateLimit: { windowMs: 60_000, limit: 10_000 },
+    couponAttemptsPer15Min: 10_000,
+    followSubmitsPer15Min: 10_000,
     ...overrides,
   });
   const app = express();

@@ -1,13 +1,16 @@
 import request from "supertest";
 import type TestAgent from "supertest/lib/agent.js";
 import type { Express } from "express";
+import { CART_COOKIE, createCartWithItems } from "../../src/checkout/cart.service.js";
+import type { Deps } from "../../src/deps.js";
 import { csrfFrom } from "./html.js";
 
 /** A shopper's browser: its own cookies, CSRF token and cart. */
 export async function newShopper(app: Express) {
   const agent = request.agent(app);
-  const home = await agent.get("/shop/").expect(200);
-  const csrf = csrfFrom(home.text);
+  // The cart page is the cheapest page that carries the CSRF token.
+  const page = await agent.get("/shop/cart").expect(200);
+  const csrf = csrfFrom(page.text);
   return {
     agent,
     csrf,
@@ -18,6 +21,14 @@ export async function newShopper(app: Express) {
 }
 
 export type Shopper = Awaited<ReturnType<typeof newShopper>>;
+
+/** A shopper whose cart (items, codes) was made directly, for tests that need many carts fast. */
+export async function shopperWithCart(app: Express, deps: Deps, cart: { items: { variantId: string; quantity: number }[]; couponCodes?: string[] }) {
+  const shopper = await newShopper(app);
+  const token = await createCartWithItems(deps, cart);
+  shopper.agent.jar.setCookie(`${CART_COOKIE}=${token}`, "127.0.0.1", "/shop");
+  return shopper;
+}
 
 /** Sends a signed Stripe webhook the way Stripe does (raw JSON body). */
 export function deliverWebhook(app: Express, event: { payload: string; signature: string }) {
