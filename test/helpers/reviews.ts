@@ -75,7 +75,6 @@ export const goodReview = (overrides: ReviewFields = {}): ReviewFields => ({
 export async function adminClients(t: TestApp) {
   const { email, password } = await createAdmin(t.deps);
   const admin = request.agent(t.app);
-  admin.set("X-Forwarded-For", nextIp());
   await signIn(admin, email, password);
   const page = await admin.get("/shop/admin/reviews").expect(200);
   const csrf = csrfFrom(page.text);
