@@ -3,6 +3,7 @@ import { buildTestApp, type TestApp } from "./helpers/app.js";
 import { addProduct, catalogCounts, catalogStamps, exportBytes, fixture, importCsv } from "./helpers/csv.js";
 import { createProduct, createToken, testImage } from "./helpers/factories.js";
 import { storeImage } from "../src/media/media.service.js";
+import { seedDemoShop } from "../src/seed/demo.js";
 import { parse } from "csv-parse/sync";
 import { stringify } from "csv-stringify/sync";
 import request from "supertest";
@@ -362,4 +363,20 @@ describe("our format: export, import, round trip", () => {
       await c.close();
     }
   });
+
+  it("the demo catalog (images, variant images, Persian copy, collections) exports and re-imports as a no-op", async () => {
+    const d = await buildTestApp();
+    try {
+      await seedDemoShop(d.deps);
+      const dToken = (await createToken(d.deps)).token;
+      const stamps = await catalogStamps(d.deps);
+      const exported = await exportBytes(d.app, dToken);
+      const res = await importCsv(d.app, dToken, exported, false).expect(200);
+      expect(res.body.data.summary.products).toEqual({ create: 0, update: 0, unchanged: 12 });
+      expect(res.body.data.warnings).toEqual([]);
+      expect(await catalogStamps(d.deps)).toBe(stamps);
+    } finally {
+      await d.close();
+    }
+  }, 120_000);
 });
