@@ -7,6 +7,7 @@ import { ordersApiRoutes } from "../checkout/orders.api.routes.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { validate } from "../http/validate.js";
+import { linksApiRoutes } from "../links/links.api.routes.js";
 import { postsApiRoutes } from "../posts/posts.api.routes.js";
 import { reviewsApiRoutes } from "../reviews/reviews.api.routes.js";
 
@@ -39,6 +40,7 @@ export function apiRoutes(deps: Deps) {
   router.use(catalogApiRoutes(deps));
   router.use(ordersApiRoutes(deps));
   router.use(postsApiRoutes(deps));
+  router.use(linksApiRoutes(deps));
   router.use(reviewsApiRoutes(deps));
 
   return router;
