@@ -14,7 +14,9 @@ import { csvAdminRoutes } from "./catalog/csv/csv.routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { CART_COOKIE, countCartItems } from "./checkout/cart.service.js";
 import { checkoutRoutes } from "./checkout/checkout.routes.js";
+import { couponAdminRoutes } from "./coupons/coupons.admin.routes.js";
 import { couponCartRoutes } from "./coupons/coupons.routes.js";
+import { followerAdminRoutes } from "./followers/followers.admin.routes.js";
 import { followerRoutes } from "./followers/followers.routes.js";
 import { ordersAdminRoutes } from "./checkout/orders.admin.routes.js";
 import { stripeWebhookRoutes } from "./checkout/webhooks.routes.js";
@@ -162,6 +164,8 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/products", requireAdmin, csvAdminRoutes(deps));
   app.use("/admin", requireAdmin, feedAdminRoutes(deps));
   app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
+  app.use("/admin/coupons", requireAdmin, couponAdminRoutes(deps));
+  app.use("/admin/followers", requireAdmin, followerAdminRoutes(deps));
   app.use("/admin/orders", requireAdmin, ordersAdminRoutes(deps));
   app.use("/admin/posts", requireAdmin, postsAdminRoutes(deps));
   app.use("/admin/links", requireAdmin, linksAdminRoutes(deps));

@@ -2,6 +2,7 @@ import { Router } from "express";
 import { CreateTokenBody, IdParams } from "../auth/auth.schema.js";
 import { createApiToken, listApiTokens, revokeApiToken } from "../auth/auth.service.js";
 import { catalogApiRoutes } from "../catalog/catalog.api.routes.js";
+import { couponApiRoutes } from "../coupons/coupons.api.routes.js";
 import { csvApiRoutes } from "../catalog/csv/csv.api.routes.js";
 import { ordersApiRoutes } from "../checkout/orders.api.routes.js";
 import type { Deps } from "../deps.js";
@@ -38,6 +39,7 @@ export function apiRoutes(deps: Deps) {
   // Feature APIs, one router each.
   router.use(csvApiRoutes(deps));
   router.use(catalogApiRoutes(deps));
+  router.use(couponApiRoutes(deps));
   router.use(ordersApiRoutes(deps));
   router.use(postsApiRoutes(deps));
   router.use(linksApiRoutes(deps));

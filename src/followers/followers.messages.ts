@@ -51,6 +51,7 @@ export const followersMessages = defineMessages(
     "followers.admin.importWouldDo": "Would add {created} new and update {updated} existing followers. Nothing was written yet.",
     "followers.admin.total": "{count} followers",
     "followers.admin.none": "No followers match.",
+    "followers.admin.line": "line {n}",
   },
   {
     "follow.nav": "دنبال کنید",
@@ -101,5 +102,6 @@ export const followersMessages = defineMessages(
     "followers.admin.importWouldDo": "{created} دنبال‌کنندهٔ تازه افزوده و {updated} مورد موجود به‌روز می‌شود. هنوز چیزی ذخیره نشده است.",
     "followers.admin.total": "{count} دنبال‌کننده",
     "followers.admin.none": "دنبال‌کننده‌ای پیدا نشد.",
+    "followers.admin.line": "سطر {n}",
   },
 );
