@@ -62,6 +62,7 @@ async function drive(origin: string, clients: number, requests: { method: string
   const latencies: number[] = [];
   const replies: Reply[] = new Array(requests.length);
   let next = 0;
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: clients }, async () => {
@@ -74,10 +75,13 @@ async function drive(origin: string, clients: number, requests: { method: string
     }),
   );
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const used = process.cpuUsage(cpu);
+  // CPU time of this process per request: a figure a busy machine does not distort as much as wall time.
+  const cpuMsPerRequest = (used.user + used.system) / 1000 / requests.length;
   agent.destroy();
   const wrong = replies.filter((r) => r.status !== expect);
   if (wrong.length) throw new Error(`${wrong.length} of ${replies.length} answered ${wrong[0]!.status}, not ${expect}: ${wrong[0]!.body.slice(0, 300)}`);
-  return { seconds, latencies, replies };
+  return { seconds, latencies, replies, cpuMsPerRequest };
 }
 
 const median = (values: number[]) => {
@@ -135,11 +139,12 @@ async function main() {
     return tokens;
   }
 
-  const results = new Map<string, { rates: number[]; latencies: number[] }>();
-  const record = (key: string, n: number, run: { seconds: number; latencies: number[] }) => {
-    const r = results.get(key) ?? { rates: [], latencies: [] };
+  const results = new Map<string, { rates: number[]; latencies: number[]; cpu: number[] }>();
+  const record = (key: string, n: number, run: { seconds: number; latencies: number[]; cpuMsPerRequest: number }) => {
+    const r = results.get(key) ?? { rates: [], latencies: [], cpu: [] };
     r.rates.push(n / run.seconds);
     r.latencies.push(...run.latencies);
+    r.cpu.push(run.cpuMsPerRequest);
     results.set(key, r);
   };
 
@@ -199,16 +204,20 @@ async function main() {
     const l = results.get(key)!.latencies;
     return `${percentile(l, 50).toFixed(1)} / ${percentile(l, 95).toFixed(1)}`;
   };
+  const cpu = (key: string) => median(results.get(key)!.cpu).toFixed(1);
   const rows: [string, string, string, string][] = [
     ["", "1 client", "8 clients", "8 vs 1"],
     ["checkout starts / s", cell("checkout:1").toFixed(0), cell("checkout:8").toFixed(0), `×${(cell("checkout:8") / cell("checkout:1")).toFixed(2)}`],
     ["  latency p50 / p95 ms", lat("checkout:1"), lat("checkout:8"), ""],
+    ["  CPU ms per checkout", cpu("checkout:1"), cpu("checkout:8"), ""],
     ["webhook events / s", cell("webhook:1").toFixed(0), cell("webhook:8").toFixed(0), `×${(cell("webhook:8") / cell("webhook:1")).toFixed(2)}`],
     ["  latency p50 / p95 ms", lat("webhook:1"), lat("webhook:8"), ""],
+    ["  CPU ms per event", cpu("webhook:1"), cpu("webhook:8"), ""],
   ];
   const widths = [0, 1, 2, 3].map((i) => Math.max(...rows.map((r) => r[i]!.length)));
   console.log(`\nCheckout benchmark: median of ${ROUNDS} rounds × ${PER_ROUND} checkouts per client count (after a warm-up round),`);
-  console.log(`each checkout a new cart of 2 lines / 3 units; fake Stripe on 127.0.0.1; SQLite ${path.basename(file)} (WAL); Node ${process.version}, ${os.cpus().length} CPUs.\n`);
+  console.log(`each checkout a new cart of 2 lines / 3 units; fake Stripe on 127.0.0.1; SQLite ${path.basename(file)} (WAL); Node ${process.version}, ${os.cpus().length} CPUs.`);
+  console.log(`CPU ms is this process (storefront, fake Stripe and client together) per request. Load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(", ")}.\n`);
   for (const [i, r] of rows.entries()) {
     console.log(`  ${r[0].padEnd(widths[0]!)}  ${r[1].padStart(widths[1]!)}  ${r[2].padStart(widths[2]!)}  ${r[3].padStart(widths[3]!)}`);
     if (i === 0) console.log(`  ${"-".repeat(widths.reduce((a, b) => a + b + 2, 0) - 2)}`);
