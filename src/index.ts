@@ -6,3 +6,8 @@ export { loadConfig, ConfigError, type Config } from "./config.js";
 export { AppError } from "./http/errors.js";
 export { ensureOwner, createApiToken } from "./auth/auth.service.js";
 export { seedDemoShop } from "./seed/demo.js";
+export { StripeGateway, type StripeGatewayOptions } from "./payments/stripe-gateway.js";
+export { LocalGateway } from "./payments/local-gateway.js";
+export type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
+export { startCheckoutSweep } from "./checkout/checkout-sweep.js";
+export { reconcilePendingOrders } from "./checkout/checkout.service.js";
