@@ -79,6 +79,9 @@ export interface ProductRow {
   googleCategory: string;
   identifierExists: boolean | number | bigint;
   optionNames: string;
+  /** Published reviews from RatingSummary (reviews feature); null when none. */
+  reviewCount: number | bigint | null;
+  reviewSum: number | bigint | null;
 }
 
 export interface VariantCursor {
@@ -125,8 +128,9 @@ export function readVariantBatch(reader: CatalogReader, cursor: VariantCursor, l
 export function readProducts(reader: CatalogReader, productIds: string[]): Promise<ProductRow[]> {
   if (productIds.length === 0) return Promise.resolve([]);
   return reader.all<ProductRow>(
-    `SELECT id, slug, title, description, brand, condition, googleCategory, identifierExists, optionNames
-       FROM Product WHERE id IN (${placeholders(productIds.length)})`,
+    `SELECT p.id, p.slug, p.title, p.description, p.brand, p.condition, p.googleCategory, p.identifierExists, p.optionNames,
+            rs.count AS reviewCount, rs.sum AS reviewSum
+       FROM Product p LEFT JOIN RatingSummary rs ON rs.productId = p.id WHERE p.id IN (${placeholders(productIds.length)})`,
     productIds,
   );
 }
@@ -192,6 +196,7 @@ export async function readCatalogFingerprint(db: Db, now: Date): Promise<string>
        (SELECT count(*) || '/' || total(rowid) || '/' || total(length(title) + length(description)) FROM ProductTranslation) AS translations,
        (SELECT count(*) || '/' || total(rowid * 31 + position + length(title)) FROM Collection) AS collections,
        (SELECT count(*) || '/' || total(rowid * 31 + position) FROM CollectionProduct) AS memberships,
+       (SELECT count(*) || '/' || total(rowid * 31 + count * 7 + sum) FROM RatingSummary) AS ratings,
        (SELECT count(*) || '/' || total(rowid * 1000003 + quantity) FROM StockHold WHERE status = 'active' AND expiresAt > ?) AS holds`,
     sqliteTime(now),
   );

@@ -55,6 +55,8 @@ export interface FeedCandidate {
   googleCategory: string;
   productType: string;
   attributes: { color: string | null; size: string | null; material: string | null; pattern: string | null };
+  /** Published reviews of the product (RatingSummary), for feeds that carry a rating. */
+  reviews?: { count: number; sum: number };
 }
 
 const ATTRIBUTE_NAMES: [keyof FeedCandidate["attributes"], RegExp][] = [
@@ -144,6 +146,7 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
         googleCategory: product.googleCategory,
         productType: productTypes.get(row.productId) ?? "",
         attributes,
+        reviews: { count: Number(product.reviewCount ?? 0), sum: Number(product.reviewSum ?? 0) },
       });
     }
     yield batch;
@@ -228,6 +231,8 @@ export function buildFeedItem(platform: Platform, candidate: FeedCandidate, publ
       googleCategory: candidate.googleCategory.trim(),
       productType: candidate.productType,
       ...candidate.attributes,
+      averageReviewRating: candidate.reviews?.count ? (candidate.reviews.sum / candidate.reviews.count).toFixed(1) : null,
+      reviewCount: candidate.reviews?.count ?? 0,
     },
   };
 }

@@ -7,6 +7,7 @@ import { AppError } from "../http/errors.js";
 import type { Locale } from "../i18n/translate.js";
 import { readAllTags, readPostsById, readTaggedCatalog, readTagImages, type CatalogRow, type TagRow } from "./posts.queries.js";
 import { MAX_TAGS_PER_POST, TAG_WARN_LIMIT, type MediaType, type TagInputT, type TagPatchT } from "./posts.schema.js";
+import { withTagRatings } from "../reviews/summary.js";
 
 /**
  * Product tags on posts. A tag stores only what the shop chose (product,
@@ -220,7 +221,7 @@ export async function resolvePostTags(deps: Deps, input: { tags: TagRow[]; local
     list.push(resolveTag(tag, catalog));
     byPost.set(tag.postId, list);
   }
-  return byPost;
+  return withTagRatings(deps, byPost);
 }
 
 // ───────────────────────────── writes ─────────────────────────────

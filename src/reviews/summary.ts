@@ -176,3 +176,14 @@ export async function getTopRatedCollections(deps: Pick<Deps, "db">, input: { pr
   );
   return rows.filter((r) => r.best === input.productId).map((r) => ({ slug: r.slug, title: r.title }));
 }
+
+/**
+ * Adds each product's published rating (from RatingSummary, one query) to
+ * resolved post tags, so tag cards show review counts like product cards.
+ */
+export async function withTagRatings<T extends { productId: string | null }>(deps: Pick<Deps, "db">, byPost: Map<string, T[]>) {
+  const ids = [...new Set([...byPost.values()].flat().flatMap((t) => (t.productId ? [t.productId] : [])))];
+  const rows = ids.length ? await deps.db.ratingSummary.findMany({ where: { productId: { in: ids }, count: { gt: 0 } } }) : [];
+  const ratings = new Map(rows.map((r) => [r.productId, { average: Math.round((r.sum / r.count) * 10) / 10, count: r.count }]));
+  return new Map([...byPost].map(([postId, tags]) => [postId, tags.map((t) => ({ ...t, rating: (t.productId && ratings.get(t.productId)) || null }))]));
+}

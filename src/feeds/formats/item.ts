@@ -28,6 +28,9 @@ export interface FeedItem {
   size: string | null;
   material: string | null;
   pattern: string | null;
+  /** Average of the product's published reviews, "4.6"; null without reviews. */
+  averageReviewRating: string | null;
+  reviewCount: number;
 }
 
 /** Writes one platform's file: a head, one chunk per item, a tail. */

@@ -22,4 +22,8 @@ export const pinterestFeed = csvFormat("pinterest.csv", [
   ["size", (i) => i.size],
   ["material", (i) => i.material],
   ["pattern", (i) => i.pattern],
+  // Pinterest's names for the rating of the product (all its variants share it).
+  ["average_review_rating", (i) => i.averageReviewRating],
+  ["number_of_ratings", (i) => (i.reviewCount > 0 ? String(i.reviewCount) : null)],
+  ["number_of_reviews", (i) => (i.reviewCount > 0 ? String(i.reviewCount) : null)],
 ]);
