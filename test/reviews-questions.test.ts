@@ -45,7 +45,8 @@ describe("questions and answers", () => {
     await clients.admin.post(`/shop/admin/questions/${answered.id}/answer`).type("form").send({ _csrf: clients.csrf, body: "Yes, from next month." }).expect(303);
 
     const list = await clients.admin.get("/shop/admin/questions?filter=all").expect(200);
-    const bodies = load(list.text)(".admin-question .admin-review__body").map((_, el) => load(el)("*").text()).get();
+    const $list = load(list.text);
+    const bodies = $list(".admin-question .admin-review__body").map((_, el) => $list(el).text()).get();
     // Unanswered first, oldest waiting at the top; answered after.
     expect(bodies.indexOf("Which clay is this made of?")).toBeLessThan(bodies.indexOf("Is the lid <b>dishwasher</b> safe?"));
     expect(bodies.indexOf("Is the lid <b>dishwasher</b> safe?")).toBeLessThan(bodies.indexOf("Does it come in blue?"));
