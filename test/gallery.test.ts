@@ -153,4 +153,122 @@ describe("gallery and post pages", () => {
     expect(tpl("#tag-" + outTag.id).length).toBe(0);
     expect(tpl(".tag-card").text()).toContain("Filter In");
   });
+
+  it("filters by collection (where collection links lead) and answers 404 for an unknown one", async () => {
+    const collection = await t.db.collection.create({ data: { slug: "gallery-linen", title: "Linen" } });
+    const inIt = await createProduct(t.deps, { title: "Linen Apron" });
+    await t.db.collectionProduct.create({ data: { collectionId: collection.id, productId: inIt.id } });
+    const outside = await createProduct(t.deps, { title: "Not Linen" });
+    const withIt = await createPost(t.deps);
+    const without = await createPost(t.deps);
+    await createTag(t.deps, { postId: withIt.id, productId: inIt.id });
+    await createTag(t.deps, { postId: without.id, productId: outside.id });
+    const $ = load((await request(t.app).get("/shop/gallery?collection=gallery-linen&utm_source=instagram").expect(200)).text);
+    expect($("h1").text()).toBe("Posts with Linen");
+    expect($(`[data-post="${withIt.id}"]`).length).toBe(1);
+    expect($(`[data-post="${without.id}"]`).length).toBe(0);
+    await request(t.app).get("/shop/gallery?collection=no-such-collection").expect(404);
+  });
+
+  it("shows video tags with their time and no hotspots", async () => {
+    const product = await createProduct(t.deps, { title: "Video Scarf" });
+    const video = await createPost(t.deps, { mediaType: "video", platform: "tiktok" });
+    const tag = await createTag(t.deps, { postId: video.id, productId: product.id, startSec: 75, endSec: 92 });
+    const page = await cardOn(`/shop/posts/${video.id}`, tag.id);
+    expect(page.card.find(".tag-card__time").text()).toBe("1:15 to 1:32");
+    expect(page.$(".hotspot").length).toBe(0);
+    expect(page.$(".shoppable__links a").first().attr("href")).toMatch(/^https:\/\/www\.tiktok\.com\//);
+    const fa = load((await request(t.app).get(`/shop/posts/${video.id}?lang=fa`).expect(200)).text);
+    expect(fa(`#tag-${tag.id} .tag-card__time`).text()).toBe("از ۱:۱۵ تا ۱:۳۲");
+  });
+
+  it("renders in Persian, right to left, with Persian digits and prices", async () => {
+    const product = await createProduct(t.deps, { title: "Rug", titleFa: "گلیم کوچک", variants: [{ priceMinor: 1250, stock: 2 }] });
+    const post = await createPost(t.deps, { platform: "telegram" });
+    const tag = await createTag(t.deps, { postId: post.id, productId: product.id });
+    const $ = load((await request(t.app).get(`/shop/posts/${post.id}?lang=fa`).expect(200)).text);
+    expect($("html").attr("dir")).toBe("rtl");
+    expect($("h1").text()).toBe("پست تلگرام");
+    const card = $(`#tag-${tag.id}`);
+    expect(card.find(".tag-card__title").text()).toBe("گلیم کوچک");
+    expect(card.find(".tag-card__price").text()).toMatch(/۱۲٫۵۰/);
+    expect(card.find(".tag-card__stock").text()).toBe("فقط ۲ عدد باقی مانده");
+  });
+
+  it("gives the gallery and post pages Open Graph and Twitter Card tags with an absolute image, title, price and availability", async () => {
+    const product = await createProduct(t.deps, { title: "Preview Teapot", variants: [{ priceMinor: 5400, stock: 3 }] });
+    const post = await createPost(t.deps, { caption: "Tea time with the new teapot\nShop it below" });
+    await createTag(t.deps, { postId: post.id, productId: product.id });
+    const postPage = load((await request(t.app).get(`/shop/posts/${post.id}`).expect(200)).text);
+    const meta = (p: string) => postPage(`meta[property="${p}"], meta[name="${p}"]`).attr("content");
+    const photo = await t.db.media.findUniqueOrThrow({ where: { id: post.mediaId! } });
+    expect(meta("og:image")).toBe(`https://shop.example/shop/media/${photo.storageKey}-sq.jpg`);
+    expect(meta("og:url")).toBe(`https://shop.example/shop/posts/${post.id}`);
+    expect(meta("og:title")).toBe("Tea time with the new teapot Shop it below · $54.00");
+    expect(meta("og:type")).toBe("product");
+    expect(meta("product:price:amount")).toBe("54.00");
+    expect(meta("product:price:currency")).toBe("USD");
+    expect(meta("product:availability")).toBe("in stock");
+    expect(meta("og:description")).toContain("Shop Preview Teapot");
+    expect(meta("twitter:card")).toBe("summary_large_image");
+    expect(meta("twitter:image")).toBe(meta("og:image"));
+    expect(meta("twitter:data1")).toBe("$54.00");
+    expect(meta("twitter:data2")).toBe("In stock");
+
+    // Sold out shows in the preview too.
+    await t.db.variant.update({ where: { id: product.variants[0]!.id }, data: { stock: 0 } });
+    const soldOut = load((await request(t.app).get(`/shop/posts/${post.id}`).expect(200)).text);
+    expect(soldOut('meta[property="product:availability"]').attr("content")).toBe("out of stock");
+    expect(soldOut('meta[name="twitter:data2"]').attr("content")).toBe("Sold out");
+
+    const gallery = load((await request(t.app).get("/shop/gallery").expect(200)).text);
+    const g = (p: string) => gallery(`meta[property="${p}"], meta[name="${p}"]`).attr("content");
+    expect(g("og:url")).toBe("https://shop.example/shop/gallery");
+    expect(g("og:title")).toBe("Shop our posts · Test Shop");
+    expect(g("og:image")).toMatch(/^https:\/\/shop\.example\/shop\/media\/[0-9a-f]{32}-sq\.jpg$/);
+    expect(g("og:description")).toMatch(/^\d+ shoppable posts from Test Shop, with \d+ products in stock\.$/);
+    expect(g("twitter:data1")).toMatch(/^From \$\d+\.\d{2}$/);
+    expect(g("twitter:data2")).toMatch(/^\d+ in stock$/);
+  });
+});
+
+describe("queries per page", () => {
+  it("does not grow with the number of tags (nor posts): a fixed set of SQL statements", async () => {
+    const c = await buildCountingTestApp();
+    try {
+      const products = [];
+      for (let i = 0; i < 12; i++) products.push(await createProduct(c.deps, { title: `Count ${i}`, optionNames: ["Size"], variants: [{ option1: "S" }, { option1: "M", stock: 0 }], image: i % 2 === 0 }));
+      const statementsFor = async (path: string) => {
+        c.log.reset();
+        await request(c.app).get(path).expect(200);
+        return c.log.count;
+      };
+      const post1 = await createPost(c.deps);
+      await createTag(c.deps, { postId: post1.id, productId: products[0]!.id });
+      const oneTag = await statementsFor("/shop/gallery");
+      const onePostPage = await statementsFor(`/shop/posts/${post1.id}`);
+
+      // Ten times the tags on more posts, variants and sold-out siblings included.
+      for (let p = 0; p < 5; p++) {
+        const post = await createPost(c.deps);
+        for (let i = 0; i < 12; i++) {
+          const product = products[i]!;
+          await createTag(c.deps, { postId: post.id, productId: product.id, variantId: product.variants[i % 2]!.id, x: i / 12, y: 0.5 });
+        }
+      }
+      for (let i = 1; i < 12; i++) await createTag(c.deps, { postId: post1.id, productId: products[i]!.id, x: i / 12 });
+      expect(await c.db.postTag.count()).toBe(72);
+      const manyTags = await statementsFor("/shop/gallery");
+      const manyPostPage = await statementsFor(`/shop/posts/${post1.id}`);
+      const filtered = await statementsFor("/shop/gallery?available=1");
+
+      expect(manyTags).toBe(oneTag);
+      expect(manyPostPage).toBe(onePostPage);
+      expect(filtered).toBe(oneTag);
+      // And the number is small: posts, tags, catalog, images, holds (plus the shop's own per-request lookups).
+      expect(oneTag).toBeLessThanOrEqual(8);
+    } finally {
+      await c.close();
+    }
+  });
 });
