@@ -30,7 +30,8 @@ async function start(env: Record<string, string>) {
   child.stdout.on("data", (d) => (out += d));
   child.stderr.on("data", (d) => (err += d));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 60_000);
+    // First start re-encodes the demo images; generous for a loaded 2-core machine.
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 150_000);
     child.stdout.on("data", () => {
       if (out.includes("Admin:")) {
         clearTimeout(timer);
@@ -99,5 +100,5 @@ describe("npm start", () => {
     expect(stillValid.status).toBe(200);
     expect(await second.stop("SIGTERM")).toBe(0);
     expect(second.errors()).toBe("");
-  }, 120_000);
+  }, 360_000);
 });
