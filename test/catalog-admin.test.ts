@@ -184,6 +184,8 @@ describe("admin product pages", () => {
     await createProduct(t.deps, { title: "Draft Thing", status: "draft" });
     const all = await agent.get("/shop/admin/products").expect(200);
     expect(all.text).toContain("Findable Teapot");
+    expect(load(all.text)('a[href="/shop/admin/products/import"]').text()).toBe("Import CSV");
+    await agent.get("/shop/admin/products/import").expect(200);
     const bySku = await agent.get("/shop/admin/products?q=TEA-POT").expect(200);
     const rows = load(bySku.text)("tbody tr");
     expect(rows).toHaveLength(1);
