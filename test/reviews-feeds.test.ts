@@ -12,7 +12,7 @@ const BASE = "https://host.example/shop";
 let t: TestApp;
 let clients: Awaited<ReturnType<typeof adminClients>>;
 let product: Awaited<ReturnType<typeof createProduct>>;
-const ids: Record<string, string> = {};
+const ids = { web: "", verified: "", pending: "" };
 
 beforeAll(async () => {
   t = await buildTestApp({ trustProxy: 1, publicUrl: BASE });
