@@ -14,6 +14,7 @@ import { csvAdminRoutes } from "./catalog/csv/csv.routes.js";
 import { catalogRoutes } from "./catalog/catalog.routes.js";
 import { CART_COOKIE, countCartItems } from "./checkout/cart.service.js";
 import { checkoutRoutes } from "./checkout/checkout.routes.js";
+import { readAttribution } from "./links/attribution.js";
 import { couponAdminRoutes } from "./coupons/coupons.admin.routes.js";
 import { couponCartRoutes } from "./coupons/coupons.routes.js";
 import { followerAdminRoutes } from "./followers/followers.admin.routes.js";
@@ -173,7 +174,8 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(cartCount(deps));
   app.use(followerRoutes(deps, { submitsPer15Min: o.followSubmitsPer15Min }));
   app.use(couponCartRoutes(deps, { attemptsPer15Min: o.couponAttemptsPer15Min }));
-  app.use(checkoutRoutes(deps));
+  // Orders are credited to the last tracked-link click (7 days), see src/links/README.md.
+  app.use(checkoutRoutes(deps, { attribution: (req) => readAttribution(deps, req) }));
   app.use(catalogRoutes(deps));
   app.use(postsRoutes(deps));
   app.use(reviewsRoutes(deps));
