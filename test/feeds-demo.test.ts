@@ -1,5 +1,3 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { parse as parseCsv } from "csv-parse/sync";
 import { XMLParser } from "fast-xml-parser";
 import request from "supertest";
@@ -7,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { formatMoney } from "../src/i18n/format.js";
 import { seedDemoShop } from "../src/seed/demo.js";
 import { buildTestApp, type TestApp } from "./helpers/app.js";
-import { testImage } from "./helpers/factories.js";
 import { load } from "./helpers/html.js";
 
 /**
@@ -16,29 +13,8 @@ import { load } from "./helpers/html.js";
  * four feeds to what the product page shows, visibly and in its JSON-LD.
  */
 
-const SEED_DIR = path.resolve(import.meta.dirname, "../prisma/seed");
 const BASE = "https://demo.example/shop";
 let t: TestApp;
-
-/**
- * The demo catalog as shipped. Photos that are not drawn yet are replaced by
- * generated ones: prices and stock, which this test is about, come from the
- * real demo-catalog.json either way.
- */
-async function demoSeedDir(dir: string) {
-  const catalog = JSON.parse(readFileSync(path.join(SEED_DIR, "demo-catalog.json"), "utf8")) as { products: { images: string[][] }[]; posts: { image: string }[] };
-  const target = path.join(dir, "demo-seed");
-  mkdirSync(path.join(target, "images"), { recursive: true });
-  copyFileSync(path.join(SEED_DIR, "demo-catalog.json"), path.join(target, "demo-catalog.json"));
-  const files = new Set([...catalog.products.flatMap((p) => p.images.map((i) => i[0]!)), ...catalog.posts.map((p) => p.image)]);
-  let n = 0;
-  for (const file of files) {
-    const real = path.join(SEED_DIR, "images", file);
-    if (existsSync(real)) copyFileSync(real, path.join(target, "images", file));
-    else writeFileSync(path.join(target, "images", file), await testImage({ width: 900, height: 900, color: `#${(0x204060 + n++ * 0x0a0b0c).toString(16).slice(-6)}` }));
-  }
-  return target;
-}
 
 interface FeedOffer {
   amount: string;
@@ -58,7 +34,7 @@ const feeds = new Map<string, Map<string, FeedOffer>>();
 
 beforeAll(async () => {
   t = await buildTestApp({ shopName: "Bazaarche Demo", publicUrl: BASE });
-  expect(await seedDemoShop(t.deps, { dir: await demoSeedDir(t.dir) })).toBe(true);
+  expect(await seedDemoShop(t.deps)).toBe(true);
 
   // Stock taken by shoppers right now, and a hold that has run out.
   const now = t.deps.now().getTime();
@@ -81,7 +57,8 @@ beforeAll(async () => {
     const rows = parseCsv((await request(t.app).get(`/shop/feeds/${file}`).expect(200)).text, { columns: true }) as Record<string, string>[];
     feeds.set(file, new Map(rows.map((r) => [r[id]!, offerOf(r.price!, r.sale_price || undefined, r.availability!)])));
   }
-});
+  // Seeding re-encodes two dozen photos with sharp: slow on a busy machine.
+}, 180_000);
 afterAll(() => t?.close());
 
 describe("feeds against the product page, over the whole demo catalog", () => {

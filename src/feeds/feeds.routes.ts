@@ -1,11 +1,10 @@
 import { Router, type Request, type Response } from "express";
-import { z } from "zod";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { urlFor } from "../http/urls.js";
 import { validate, zodDetails, zodMessage } from "../http/validate.js";
 import type { Locale } from "../i18n/translate.js";
-import { FEED_FILES, FeedParams, FeedQuery, HealthQuery, TokenForm } from "./feeds.schema.js";
+import { FEED_FILES, FeedHealthPageQuery, FeedParams, FeedQuery, HealthQuery, TokenForm } from "./feeds.schema.js";
 import {
   authorizeFeedRequest,
   clearFeedToken,
@@ -138,16 +137,11 @@ function responseSink(res: Response): FeedSink & { end(): Promise<void> } {
   };
 }
 
-const DoneQuery = z.object({
-  done: z.enum(["rotated", "cleared"]).optional(),
-  lang: z.enum(["en", "fa"]).optional(),
-});
-
 /** Admin "Feed health" page and the feed-token forms; mounted under /admin behind requireAdmin. */
 export function feedAdminRoutes(deps: Deps) {
   const router = Router();
 
-  router.get("/feeds", validate({ query: DoneQuery }), async (req, res) => {
+  router.get("/feeds", validate({ query: FeedHealthPageQuery }), async (req, res) => {
     const health = await getFeedHealth(deps, { publicBase: res.locals.publicBase });
     const t = res.locals.t as (key: string, vars?: Record<string, unknown>) => string;
     res.render("admin/feed-health", {

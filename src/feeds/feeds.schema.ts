@@ -12,6 +12,8 @@ export const FeedParams = z.object({
 /** Feed tokens are 43 base64url characters (32 random bytes); accept any sane length. */
 export const FEED_TOKEN = /^[A-Za-z0-9_-]{16,128}$/;
 
+// Not strict: fetchers and proxies may add their own parameters (cache
+// busters); a feed ignores them rather than failing a scheduled fetch.
 export const FeedQuery = z.object({
   token: z
     .string({ message: "Give the token once, as ?token=<value>." })
@@ -21,6 +23,12 @@ export const FeedQuery = z.object({
 
 export const HealthQuery = z.strictObject({
   platform: z.enum(PLATFORMS, { message: `One of ${PLATFORMS.join(", ")}.` }).optional(),
+  lang: z.enum(["en", "fa"]).optional(),
+});
+
+/** After a token form: which confirmation to show. */
+export const FeedHealthPageQuery = z.object({
+  done: z.enum(["rotated", "cleared"]).optional(),
   lang: z.enum(["en", "fa"]).optional(),
 });
 
