@@ -196,7 +196,7 @@ async function checkMediaIds(tx: Tx, post: { mediaId?: string | null; posterId?:
   for (const field of ["mediaId", "posterId"] as const) {
     const id = post[field];
     if (id && !(await tx.media.findUnique({ where: { id }, select: { id: true } }))) {
-      throw AppError.validation(`${field}: no uploaded image with id ${id}.`, [{ field, message: "unknown image" }]);
+      throw AppError.validation(`${field}: no uploaded image with id ${id}.`, [{ field, message: `no uploaded image with id ${id}.` }]);
     }
   }
 }
@@ -251,9 +251,8 @@ export async function updatePost(deps: Deps, input: { id: string; patch: PostPat
     };
     if (merged.mediaType !== current.mediaType && current.tags.length > 0) {
       const where = current.mediaType === "image" ? "on the photo" : "at seconds of the video";
-      throw AppError.conflict(`mediaType: this post has ${current.tags.length} tags placed ${where}; remove them before switching to ${merged.mediaType}.`, [
-        { field: "mediaType", message: "post has tags" },
-      ]);
+      const message = `this post has ${current.tags.length} tags placed ${where}; remove them before switching to ${merged.mediaType}.`;
+      throw AppError.conflict(`mediaType: ${message}`, [{ field: "mediaType", message }]);
     }
     const missing = missingMedia(merged);
     if (missing.length) throw AppError.validation(missing.map((m) => `${m.field}: ${m.message}`).join(" "), missing);

@@ -246,6 +246,11 @@ export function tagLimitWarning(mediaType: MediaType, count: number): string | n
     : `This post has ${count} tags; Instagram shows at most ${limit} on a Reel, so the extra tags will not carry over there.`;
 }
 
+/** A 400 that names the field, with the whole sentence for both the summary and the field. */
+function fieldError(field: string, message: string) {
+  return AppError.validation(`${field}: ${message}`, [{ field, message }]);
+}
+
 async function findPost(tx: Tx, id: string) {
   const post = await tx.post.findUnique({ where: { id }, select: { id: true, mediaType: true } });
   if (!post) throw AppError.notFound("post");
@@ -255,14 +260,12 @@ async function findPost(tx: Tx, id: string) {
 /** The product and variant a tag points at, or a 400 naming the field. */
 async function findTagTarget(tx: Tx, productId: string, variantId: string | null | undefined) {
   const product = await tx.product.findUnique({ where: { id: productId }, select: { id: true, title: true, status: true } });
-  if (!product) throw AppError.validation(`productId: no product with id ${productId}.`, [{ field: "productId", message: "unknown product" }]);
-  if (product.status === "archived") {
-    throw AppError.validation(`productId: "${product.title}" is archived; restore it before tagging it.`, [{ field: "productId", message: "archived product" }]);
-  }
+  if (!product) throw fieldError("productId", `no product with id ${productId}.`);
+  if (product.status === "archived") throw fieldError("productId", `"${product.title}" is archived; restore it before tagging it.`);
   if (variantId) {
     const variant = await tx.variant.findUnique({ where: { id: variantId }, select: { productId: true, archivedAt: true } });
     if (!variant || variant.productId !== product.id || variant.archivedAt) {
-      throw AppError.validation(`variantId: "${product.title}" has no variant ${variantId}.`, [{ field: "variantId", message: "not a variant of this product" }]);
+      throw fieldError("variantId", `"${product.title}" has no variant ${variantId}.`);
     }
   }
   return product;
@@ -299,7 +302,8 @@ export async function addTag(deps: Deps, input: { postId: string; tag: TagInputT
     } else {
       const count = await tx.postTag.count({ where: { postId: post.id } });
       if (count >= MAX_TAGS_PER_POST) {
-        throw AppError.conflict(`tags: a post can have at most ${MAX_TAGS_PER_POST} tags; remove one first.`, [{ field: "tags", message: "too many tags" }]);
+        const message = `a post can have at most ${MAX_TAGS_PER_POST} tags; remove one first.`;
+        throw AppError.conflict(`tags: ${message}`, [{ field: "tags", message }]);
       }
       tag = await tx.postTag.create({ data: { postId: post.id, productId: product.id, productTitle: product.title, variantId, ...placement } });
     }
@@ -323,7 +327,7 @@ export async function updateTag(deps: Deps, input: { postId: string; tagId: stri
     const p = input.patch;
     const productId = p.productId ?? current.productId;
     if (!productId) {
-      throw AppError.validation("productId: the tagged product was deleted; choose another product or remove the tag.", [{ field: "productId", message: "product deleted" }]);
+      throw fieldError("productId", "the tagged product was deleted; choose another product or remove the tag.");
     }
     // A new product drops the old variant unless a new one is given.
     const variantId = p.variantId !== undefined ? p.variantId : p.productId && p.productId !== current.productId ? null : current.variantId;
