@@ -1,0 +1,3 @@
+-- CreateIndex
+CREATE INDEX "Review_lowest_first_idx" ON "Review"("productId", "status", "rating", "createdAt" DESC);
+
