@@ -171,7 +171,8 @@ type ProductRow = {
   variants: { id: string; sku: string; option1: string | null; option2: string | null; option3: string | null; priceMinor: number; compareAtMinor: number | null; currency: string; stock: number; gtin: string | null; mpn: string | null }[];
 };
 
-function toApiProduct(p: ProductRow, held: Map<string, number>) {
+/** A product's own fields, with its option names parsed: what the API and the edit form both show. */
+function productFields(p: Omit<ProductRow, "variants">) {
   return {
     id: p.id,
     slug: p.slug,
@@ -185,6 +186,12 @@ function toApiProduct(p: ProductRow, held: Map<string, number>) {
     optionNames: JSON.parse(p.optionNames) as string[],
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
+  };
+}
+
+function toApiProduct(p: ProductRow, held: Map<string, number>) {
+  return {
+    ...productFields(p),
     variants: p.variants.map((v) => {
       const offer: Offer = offerFor(v, held.get(v.id));
       return {
@@ -209,17 +216,7 @@ export async function getProductForEditing(deps: Deps, input: { id: string }) {
   });
   if (!p) return null;
   return {
-    id: p.id,
-    slug: p.slug,
-    title: p.title,
-    description: p.description,
-    brand: p.brand,
-    condition: p.condition,
-    googleCategory: p.googleCategory,
-    identifierExists: p.identifierExists,
-    status: p.status,
-    updatedAt: p.updatedAt,
-    optionNames: JSON.parse(p.optionNames) as string[],
+    ...productFields(p),
     translations: p.translations,
     collections: p.collections.map((c) => c.collection.slug),
     images: p.images.map((i) => ({ mediaId: i.mediaId, storageKey: i.media.storageKey, alt: i.alt, variantSku: i.variant?.sku ?? null })),
