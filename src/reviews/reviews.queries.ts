@@ -1,8 +1,9 @@
 /**
  * Raw SQL for the product page's reviews block. The page runs on every view,
- * so each list is one query (photos and replies folded in with JSON), each
- * ordering is served by an index on Review (productId, status, <sort key>,
- * createdAt), and no count is taken: totals come from RatingSummary.
+ * so it reads in at most two round trips (the page of reviews with photos and
+ * replies folded in as JSON; everything else in one more), each ordering is
+ * read straight off an index on Review, and no count is taken: totals come
+ * from RatingSummary.
  */
 import type { Db } from "../db/client.js";
 import type { ReviewSort } from "./reviews.schema.js";
@@ -29,12 +30,15 @@ export interface PublicReview {
   reply: { body: string; createdAt: Date } | null;
 }
 
+// The last key is the rowid, which every index carries as its hidden last
+// column: with it each ordering is read straight off an index (no sort step),
+// even 400 pages deep. "lowest" has its own index with createdAt descending.
 const ORDER_BY: Record<ReviewSort, string> = {
-  newest: `r."createdAt" DESC, r."id" DESC`,
-  highest: `r."rating" DESC, r."createdAt" DESC, r."id" DESC`,
-  lowest: `r."rating" ASC, r."createdAt" DESC, r."id" DESC`,
-  helpful: `r."helpfulCount" DESC, r."createdAt" DESC, r."id" DESC`,
-  photos: `r."hasPhotos" DESC, r."createdAt" DESC, r."id" DESC`,
+  newest: `r."createdAt" DESC, r.rowid DESC`,
+  highest: `r."rating" DESC, r."createdAt" DESC, r.rowid DESC`,
+  lowest: `r."rating" ASC, r."createdAt" DESC, r.rowid ASC`,
+  helpful: `r."helpfulCount" DESC, r."createdAt" DESC, r.rowid DESC`,
+  photos: `r."hasPhotos" DESC, r."createdAt" DESC, r.rowid DESC`,
 };
 
 interface ReviewRow {
@@ -103,37 +107,55 @@ export interface PublicQuestion {
   answers: { body: string; createdAt: Date }[];
 }
 
-/** Answered, published questions of a product, newest first, with their answers. */
-export async function readAnsweredQuestions(db: Db, input: { productId: string; limit: number }): Promise<PublicQuestion[]> {
-  const rows = await db.$queryRawUnsafe<{ id: string; body: string; askerName: string; createdAt: Date | string; answers: string }[]>(
-    `SELECT q."id", q."body", q."askerName", q."createdAt",
-            (SELECT json_group_array(json_object('body', a."body", 'createdAt', a."createdAt"))
-               FROM (SELECT "body", "createdAt" FROM "Answer" WHERE "questionId" = q."id" ORDER BY "createdAt", "id") a) AS answers
-       FROM "Question" q
-      WHERE q."productId" = ? AND q."status" = 'published' AND q."answeredAt" IS NOT NULL
-      ORDER BY q."answeredAt" DESC, q."id" DESC
-      LIMIT ?`,
+const QUESTIONS_SQL = `SELECT json_group_array(json_object('id', q."id", 'body', q."body", 'askerName', q."askerName", 'createdAt', q."createdAt",
+           'answers', (SELECT json_group_array(json_object('body', a."body", 'createdAt', a."createdAt"))
+                         FROM (SELECT "body", "createdAt" FROM "Answer" WHERE "questionId" = q."id" ORDER BY "createdAt", "id") a)))
+      FROM (SELECT * FROM "Question" q0
+             WHERE q0."productId" = ? AND q0."status" = 'published' AND q0."answeredAt" IS NOT NULL
+             ORDER BY q0."answeredAt" DESC, q0."id" DESC LIMIT ?) q`;
+
+const UNITS_SQL = `SELECT SUM(ol."quantity")
+      FROM "OrderLine" ol JOIN "Order" o ON o."id" = ol."orderId"
+     WHERE ol."productId" = ? AND o."paidAt" >= ? AND o."paidAt" < ? AND o."status" IN ('paid', 'fulfilled', 'partially_refunded')`;
+
+/**
+ * What the product page shows besides the reviews, in one round trip:
+ * answered questions (newest answer first, with their answers), units sold
+ * on orders paid in [since, until) (refunded and cancelled orders do not
+ * count), and the stored "who can review" setting (raw JSON, or null).
+ */
+export async function readProductSocial(db: Db, input: { productId: string; questions: number; since: Date; until: Date }) {
+  const [row] = await db.$queryRawUnsafe<{ questions: string; units: number | bigint | null; whoCanReview: string | null }[]>(
+    `SELECT (${QUESTIONS_SQL}) AS questions, (${UNITS_SQL}) AS units,
+            (SELECT "value" FROM "Setting" WHERE "key" = 'reviews.whoCanReview') AS whoCanReview`,
     input.productId,
-    input.limit,
+    input.questions,
+    input.productId,
+    input.since,
+    input.until,
   );
+  return {
+    questions: toQuestions(row?.questions ?? "[]"),
+    unitsSold: Number(row?.units ?? 0),
+    whoCanReview: row?.whoCanReview ?? null,
+  };
+}
+
+export interface PublicQuestion {
+  id: string;
+  body: string;
+  askerName: string;
+  createdAt: Date;
+  answers: { body: string; createdAt: Date }[];
+}
+
+function toQuestions(json: string): PublicQuestion[] {
+  const rows = JSON.parse(json) as { id: string; body: string; askerName: string; createdAt: string; answers: { body: string; createdAt: string }[] }[];
   return rows.map((q) => ({
     id: q.id,
     body: q.body,
     askerName: q.askerName,
     createdAt: new Date(q.createdAt),
-    answers: (JSON.parse(q.answers) as { body: string; createdAt: string }[]).map((a) => ({ body: a.body, createdAt: new Date(a.createdAt) })),
+    answers: q.answers.map((a) => ({ body: a.body, createdAt: new Date(a.createdAt) })),
   }));
-}
-
-/** Units of a product on orders paid in [since, until): refunded and cancelled orders do not count. */
-export async function readUnitsSold(db: Db, input: { productId: string; since: Date; until: Date }): Promise<number> {
-  const [row] = await db.$queryRawUnsafe<{ units: number | bigint | null }[]>(
-    `SELECT SUM(ol."quantity") AS units
-       FROM "OrderLine" ol JOIN "Order" o ON o."id" = ol."orderId"
-      WHERE ol."productId" = ? AND o."paidAt" >= ? AND o."paidAt" < ? AND o."status" IN ('paid', 'fulfilled', 'partially_refunded')`,
-    input.productId,
-    input.since,
-    input.until,
-  );
-  return Number(row?.units ?? 0);
 }

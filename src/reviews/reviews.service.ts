@@ -7,9 +7,9 @@ import type { Locale } from "../i18n/translate.js";
 import { mediaPath } from "../media/media.paths.js";
 import { storeImage } from "../media/media.service.js";
 import { contentHashOf, flagSummary, moderateContent, type ModerationContent, type RejectReason } from "./moderation.js";
-import { readAnsweredQuestions, readPublishedReviews, readUnitsSold, type PublicReview } from "./reviews.queries.js";
+import { readProductSocial, readPublishedReviews, type PublicReview } from "./reviews.queries.js";
 import { REVIEW_LIMITS, REVIEW_SORTS, ReviewListQuery, type ModerateInput, type ReviewInput, type ReviewStatus } from "./reviews.schema.js";
-import { getReviewSettings } from "./settings.js";
+import { getReviewSettings, parseSetting } from "./settings.js";
 import { describeSummary, getTopRatedCollections, moveReviewInTx, type SummaryCounts } from "./summary.js";
 
 export const REVIEWS_PER_PAGE = 10;
@@ -225,15 +225,15 @@ export async function getProductReviewsBlock(deps: Deps, input: { productId: str
   const pages = Math.max(1, Math.ceil(total / REVIEWS_PER_PAGE));
   const page = Math.min(options.rpage, pages);
   const now = deps.now();
-  const [settings, reviews, questions, soldThisWeek, topRatedIn] = await Promise.all([
-    getReviewSettings(deps.db),
+  const [social, reviews, topRatedIn] = await Promise.all([
+    readProductSocial(deps.db, { productId: input.productId, questions: QUESTIONS_ON_PAGE, since: new Date(now.getTime() - WEEK_MS), until: now }),
     total > 0
       ? readPublishedReviews(deps.db, { productId: input.productId, sort: options.rsort, star: options.rstar, limit: REVIEWS_PER_PAGE, offset: (page - 1) * REVIEWS_PER_PAGE })
       : Promise.resolve([] as PublicReview[]),
-    readAnsweredQuestions(deps.db, { productId: input.productId, limit: QUESTIONS_ON_PAGE }),
-    readUnitsSold(deps.db, { productId: input.productId, since: new Date(now.getTime() - WEEK_MS), until: now }),
     getTopRatedCollections(deps, { productId: input.productId, reviewCount: summary.count }),
   ]);
+  const soldThisWeek = social.unitsSold;
+  const whoCanReview = parseSetting("whoCanReview", social.whoCanReview);
   return {
     summary,
     reviews,
@@ -250,11 +250,11 @@ export async function getProductReviewsBlock(deps: Deps, input: { productId: str
     filtered: total,
     sorts: REVIEW_SORTS.map((value) => ({ value, selected: value === options.rsort })),
     starFilters: [5, 4, 3, 2, 1].map((value) => ({ value, selected: value === options.rstar })),
-    questions,
+    questions: social.questions,
     soldThisWeek,
     topRatedIn,
     hasSignals: soldThisWeek > 0 || topRatedIn.length > 0,
-    canReview: settings.whoCanReview === "anyone",
+    canReview: whoCanReview === "anyone",
   };
 }
 

@@ -18,16 +18,20 @@ export async function getReviewSettings(db: Reader): Promise<ReviewSettings> {
   const settings: Record<string, unknown> = { ...DEFAULT_REVIEW_SETTINGS };
   for (const row of rows) {
     const name = row.key.slice(PREFIX.length);
-    if (!(name in DEFAULT_REVIEW_SETTINGS)) continue;
-    try {
-      const value = JSON.parse(row.value) as unknown;
-      const one = ReviewSettingsSchema.shape[name as keyof ReviewSettings].safeParse(value);
-      if (one.success) settings[name] = one.data;
-    } catch {
-      // Unreadable JSON: keep the default.
-    }
+    if (name in DEFAULT_REVIEW_SETTINGS) settings[name] = parseSetting(name as keyof ReviewSettings, row.value);
   }
   return settings as ReviewSettings;
+}
+
+/** One stored setting (JSON text, or null when never saved); its default when missing or no longer valid. */
+export function parseSetting<K extends keyof ReviewSettings>(name: K, stored: string | null): ReviewSettings[K] {
+  if (stored === null) return DEFAULT_REVIEW_SETTINGS[name];
+  try {
+    const one = ReviewSettingsSchema.shape[name].safeParse(JSON.parse(stored));
+    return one.success ? (one.data as ReviewSettings[K]) : DEFAULT_REVIEW_SETTINGS[name];
+  } catch {
+    return DEFAULT_REVIEW_SETTINGS[name];
+  }
 }
 
 /** Changes some settings; unknown keys (a "minimum rating") are a 400. Audited with the changed keys. */
