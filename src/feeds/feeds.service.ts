@@ -100,29 +100,41 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
       if (list) list.push(image);
       else imagesByProduct.set(image.productId, [image]);
     }
-    const optionNames = new Map<string, string[]>();
+    // What every variant of a product shares, worked out once per product.
+    const shared = new Map<string, { slots: (keyof FeedCandidate["attributes"] | null)[]; images: typeof images; rest: string[]; ownImages: boolean }>();
 
     const batch: FeedCandidate[] = [];
     for (const row of rows) {
       const product = products.get(row.productId);
       // Deleted between the two reads: the next fetch will not list it either.
       if (!product) continue;
-      let names = optionNames.get(row.productId);
-      if (!names) {
-        names = parseOptionNames(product.optionNames);
-        optionNames.set(row.productId, names);
+      let common = shared.get(row.productId);
+      if (!common) {
+        const all = imagesByProduct.get(row.productId) ?? [];
+        const productWide = all.filter((i) => i.variantId === null);
+        common = {
+          slots: parseOptionNames(product.optionNames).map((name) => ATTRIBUTE_NAMES.find(([, pattern]) => pattern.test(name.trim()))?.[0] ?? null),
+          images: all,
+          rest: productWide.slice(1).map((i) => i.storageKey),
+          ownImages: productWide.length !== all.length,
+        };
+        shared.set(row.productId, common);
       }
       const attributes: FeedCandidate["attributes"] = { color: null, size: null, material: null, pattern: null };
       const values = [row.option1, row.option2, row.option3];
-      names.forEach((name, i) => {
-        const match = ATTRIBUTE_NAMES.find(([, pattern]) => pattern.test(name.trim()));
-        if (match && values[i]) attributes[match[0]] = values[i]!;
+      common.slots.forEach((slot, i) => {
+        if (slot && values[i]) attributes[slot] = values[i]!;
       });
 
       // As on the product page: the variant's own photo first, else the product's first.
       // Photos of the other variants are left out so a feed item never shows the wrong colour.
-      const productImages = (imagesByProduct.get(row.productId) ?? []).filter((i) => i.variantId === null || i.variantId === row.id);
-      const main = productImages.find((i) => i.variantId === row.id) ?? productImages[0] ?? null;
+      let main = common.images.find((i) => i.variantId === null) ?? null;
+      let additionalImages = common.rest;
+      if (common.ownImages) {
+        const mine = common.images.filter((i) => i.variantId === null || i.variantId === row.id);
+        main = mine.find((i) => i.variantId === row.id) ?? mine[0] ?? null;
+        additionalImages = mine.filter((i) => i !== main).map((i) => i.storageKey);
+      }
       const label = variantLabel(row);
       batch.push({
         productId: row.productId,
@@ -133,7 +145,7 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
         title: label ? `${product.title} - ${label}` : product.title,
         description: product.description,
         image: main ? { storageKey: main.storageKey, width: Number(main.width), height: Number(main.height) } : null,
-        additionalImages: productImages.filter((i) => i !== main).map((i) => i.storageKey),
+        additionalImages,
         offer: offerFor(
           { id: row.id, priceMinor: Number(row.priceMinor), compareAtMinor: row.compareAtMinor === null ? null : Number(row.compareAtMinor), currency: row.currency, stock: Number(row.stock) },
           Number(row.held),

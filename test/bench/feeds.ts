@@ -126,10 +126,13 @@ function fetchAll(url: string): Promise<number> {
   });
 }
 
-async function time<T>(fn: () => Promise<T> | T): Promise<{ seconds: number; result: T }> {
+/** Wall time, and this process's CPU time (user + system), of one run. */
+async function time<T>(fn: () => Promise<T> | T): Promise<{ seconds: number; cpu: number; result: T }> {
   const start = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   const result = await fn();
-  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, result };
+  const cpu = process.cpuUsage(cpuStart);
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, cpu: (cpu.user + cpu.system) / 1e6, result };
 }
 
 function median(values: number[]) {
@@ -171,21 +174,20 @@ async function main() {
   // Rounds interleave baseline and feeds, so a busy machine slows all alike.
   const names = ["baseline (iterate)", ...FEEDS] as const;
   const times = new Map<string, number[]>(names.map((n) => [n, []]));
+  const cpus = new Map<string, number[]>(names.map((n) => [n, []]));
   const peaks = new Map<string, number>(names.map((n) => [n, 0]));
   const sizes = new Map<string, string>([["baseline (iterate)", `${seeded.variants} rows`]]);
+  const loadAtStart = os.loadavg()[0]!;
   const sampler = setInterval(sampleRss, 5);
   for (let round = 0; round < ROUNDS; round++) {
     for (const name of names) {
       // Each run starts from a collected heap, so its peak is its own.
       global.gc?.();
       peakRss = 0;
-      if (name === "baseline (iterate)") {
-        times.get(name)!.push((await time(baselineRead)).seconds);
-      } else {
-        const run = await time(() => fetchAll(`${origin}/shop/feeds/${name}`));
-        times.get(name)!.push(run.seconds);
-        sizes.set(name, `${(run.result / 1e6).toFixed(1)} MB`);
-      }
+      const run = name === "baseline (iterate)" ? await time(baselineRead) : await time(() => fetchAll(`${origin}/shop/feeds/${name}`));
+      times.get(name)!.push(run.seconds);
+      cpus.get(name)!.push(run.cpu);
+      if (name !== "baseline (iterate)") sizes.set(name, `${(run.result / 1e6).toFixed(1)} MB`);
       sampleRss();
       peaks.set(name, Math.max(peaks.get(name)!, peakRss / 1e6));
     }
@@ -204,15 +206,18 @@ async function main() {
   }
 
   const baseline = median(times.get("baseline (iterate)")!);
-  console.log(`\nMedian of ${ROUNDS} interleaved rounds. Peak RSS is this process (the server) while that run streamed;`);
-  console.log(`the process sat at ${idleRss.toFixed(0)} MB after warm-up, before any measured run.\n`);
-  console.log(`| run | median s | × baseline | peak RSS MB | size |`);
-  console.log(`| --- | ---: | ---: | ---: | --- |`);
+  const baselineCpu = median(cpus.get("baseline (iterate)")!);
+  console.log(`\nMedian of ${ROUNDS} interleaved rounds. "CPU s" is this process's (the server's) CPU time, which a busy`);
+  console.log(`machine disturbs less than wall time. Peak RSS is this process while that run streamed; it sat at`);
+  console.log(`${idleRss.toFixed(0)} MB after warm-up, before any measured run. Load average at the start: ${loadAtStart.toFixed(1)} on ${os.cpus().length} CPUs.\n`);
+  console.log(`| run | median s | × baseline | CPU s | × baseline CPU | peak RSS MB | size |`);
+  console.log(`| --- | ---: | ---: | ---: | ---: | ---: | --- |`);
   for (const name of names) {
     const seconds = median(times.get(name)!);
-    console.log(`| ${name} | ${seconds.toFixed(3)} | ${(seconds / baseline).toFixed(2)} | ${peaks.get(name)!.toFixed(0)} | ${sizes.get(name)} |`);
+    const cpu = median(cpus.get(name)!);
+    console.log(`| ${name} | ${seconds.toFixed(3)} | ${(seconds / baseline).toFixed(2)} | ${cpu.toFixed(3)} | ${(cpu / baselineCpu).toFixed(2)} | ${peaks.get(name)!.toFixed(0)} | ${sizes.get(name)} |`);
   }
-  console.log(`| google.xml, 304 revalidation | ${median(notModified).toFixed(3)} | ${(median(notModified) / baseline).toFixed(2)} | | If-None-Match |`);
+  console.log(`| google.xml, 304 revalidation | ${median(notModified).toFixed(3)} | ${(median(notModified) / baseline).toFixed(2)} | | | | If-None-Match |`);
   const slow = FEEDS.filter((f) => median(times.get(f)!) > 2 * baseline);
   const heavy = FEEDS.filter((f) => peaks.get(f)! >= 150);
   console.log(`\nTargets: each feed ≤ 2× baseline: ${slow.length === 0 ? "met" : `missed by ${slow.join(", ")}`}; peak RSS < 150 MB: ${heavy.length === 0 ? "met" : `missed by ${heavy.join(", ")}`}.`);

@@ -19,11 +19,27 @@ export type CsvColumn = readonly [header: string, value: (item: FeedItem) => str
 /** A CSV feed from a list of columns: header row, then one row per item. */
 export function csvFormat(fileName: string, columns: readonly CsvColumn[]): FeedFormat {
   const header = csvLine(columns.map(([name]) => name));
+  // Last value and its quoted cell per column: the product's columns
+  // (description, brand, category) repeat for each of its variants.
+  const lastValue: string[] = columns.map(() => "");
+  const lastCell: string[] = columns.map(() => "");
   return {
     contentType: "text/csv; charset=utf-8",
     fileName,
     head: () => header,
-    item: (item) => csvLine(columns.map(([, value]) => String(value(item) ?? ""))),
+    item: (item) => {
+      let line = "";
+      for (let i = 0; i < columns.length; i++) {
+        const raw = columns[i]![1](item);
+        const value = raw === null ? "" : String(raw);
+        if (value !== lastValue[i]) {
+          lastValue[i] = value;
+          lastCell[i] = csvField(value);
+        }
+        line += i === 0 ? lastCell[i] : `,${lastCell[i]}`;
+      }
+      return `${line}\r\n`;
+    },
     tail: () => "",
   };
 }

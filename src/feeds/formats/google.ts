@@ -1,22 +1,35 @@
 import type { FeedFormat, FeedItem } from "./item.js";
 
-const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&apos;" };
-
 /**
- * Text for XML 1.0: markup characters escaped, and the control characters
- * XML forbids (everything below U+0020 except tab and line breaks) dropped,
- * since one of them would make the whole file unparseable.
+ * Text for XML 1.0 element content: "&", "<" and ">" escaped (quotes need no
+ * escaping outside attributes), and the control characters XML forbids
+ * (below U+0020 except tab and line breaks) dropped, since one of them would
+ * make the whole file unparseable. One pass, and none for the many values
+ * (ids, prices, image URLs) that need nothing.
  */
-const NEEDS_WORK = /[&<>"'\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const SPECIAL = /[&<>\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
+const SPECIAL_ALL = new RegExp(SPECIAL.source, "g");
+const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;" };
+
+const SPECIAL_BUT_AMP = /[<>\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/;
 
 export function xmlText(value: string): string {
-  // Most values (ids, prices, URLs without "&") need nothing: one test, no copies.
-  if (!NEEDS_WORK.test(value)) return value;
-  return value.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, "").replace(/[&<>"']/g, (c) => ESCAPES[c]!);
+  if (!SPECIAL.test(value)) return value;
+  // Links with query strings have only "&": a plain replaceAll, no callback.
+  if (!SPECIAL_BUT_AMP.test(value)) return value.replaceAll("&", "&amp;");
+  return value.replace(SPECIAL_ALL, (c) => ESCAPES[c] ?? "");
 }
 
 function el(name: string, value: string | number | null | undefined): string {
   return value === null || value === undefined || value === "" ? "" : `<${name}>${xmlText(String(value))}</${name}>\n`;
+}
+
+// Variants of a product come one after another with the same description:
+// escape it once per product, not once per variant.
+let lastDescription: [string, string] = ["", ""];
+function descriptionEl(value: string): string {
+  if (value !== lastDescription[0]) lastDescription = [value, el("description", value)];
+  return lastDescription[1];
 }
 
 /** Merchant Center product data in RSS 2.0 with the g: namespace. */
@@ -32,7 +45,7 @@ export const googleFeed: FeedFormat = {
     "<item>\n" +
     el("g:id", i.id) +
     el("title", i.title) +
-    el("description", i.description) +
+    descriptionEl(i.description) +
     el("link", i.link) +
     el("g:image_link", i.imageLink) +
     i.additionalImageLinks.slice(0, 10).map((u) => el("g:additional_image_link", u)).join("") +
