@@ -1,5 +1,6 @@
 import type { Deps } from "../deps.js";
 import { getProductReviewsBlock } from "../reviews/reviews.service.js";
+import { readProductPageRow } from "./catalog.queries.js";
 import type { Locale } from "../i18n/translate.js";
 import { offerFor, type Offer } from "./offer.js";
 
@@ -70,24 +71,18 @@ function ratingOf(summary: { count: number; sum: number } | null) {
 
 /** Everything the product page shows, with one offer per variant. */
 export async function getProductPage(deps: Deps, input: { slug: string; locale: Locale; variantId?: string; reviewsQuery?: unknown }) {
-  const product = await deps.db.product.findUnique({
-    where: { slug: input.slug },
-    include: {
-      variants: { where: { archivedAt: null }, orderBy: { position: "asc" } },
-      images: { orderBy: { position: "asc" }, include: { media: true } },
-      translations: { where: { locale: input.locale } },
-      ratingSummary: true,
-    },
-  });
-  if (!product || product.status !== "active" || product.variants.length === 0) return null;
-  const held = await getHeldQuantities(deps, product.variants.map((v) => v.id));
+  // One statement (see catalog.queries.ts): held units come with each variant,
+  // counted exactly as getHeldQuantities counts them.
+  const row = await readProductPageRow(deps.db, { slug: input.slug, locale: input.locale, now: deps.now() });
+  if (!row || row.status !== "active" || row.variants.length === 0) return null;
+  const product = { ...row, translations: row.translation ? [row.translation] : [] };
   const variants = product.variants.map((v) => ({
     id: v.id,
     sku: v.sku,
     label: variantLabel(v) || v.sku,
     gtin: v.gtin,
     mpn: v.mpn,
-    offer: offerFor(v, held.get(v.id)),
+    offer: offerFor(v, v.held),
   }));
   // The selected variant: the one asked for, else the first one in stock, else the first.
   const selected =
@@ -95,10 +90,10 @@ export async function getProductPage(deps: Deps, input: { slug: string; locale: 
   const variantImage = product.images.findIndex((i) => i.variantId === selected.id);
   const images = product.images.map((i) => ({
     id: i.id,
-    storageKey: i.media.storageKey,
-    alt: i.alt || i.media.alt,
-    width: i.media.width,
-    height: i.media.height,
+    storageKey: i.storageKey,
+    alt: i.alt || i.mediaAlt,
+    width: i.width,
+    height: i.height,
     variantId: i.variantId,
   }));
   if (variantImage > 0) images.unshift(...images.splice(variantImage, 1));
