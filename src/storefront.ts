@@ -18,6 +18,7 @@ import { readAttribution } from "./links/attribution.js";
 import { couponAdminRoutes } from "./coupons/coupons.admin.routes.js";
 import { couponCartRoutes } from "./coupons/coupons.routes.js";
 import { followerAdminRoutes } from "./followers/followers.admin.routes.js";
+import { outboxAdminRoutes } from "./mail/outbox.admin.routes.js";
 import { followerRoutes } from "./followers/followers.routes.js";
 import { ordersAdminRoutes } from "./checkout/orders.admin.routes.js";
 import { stripeWebhookRoutes } from "./checkout/webhooks.routes.js";
@@ -167,6 +168,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
   app.use("/admin/coupons", requireAdmin, couponAdminRoutes(deps));
   app.use("/admin/followers", requireAdmin, followerAdminRoutes(deps));
+  app.use("/admin/outbox", requireAdmin, outboxAdminRoutes(deps));
   app.use("/admin/orders", requireAdmin, ordersAdminRoutes(deps));
   app.use("/admin/posts", requireAdmin, postsAdminRoutes(deps));
   app.use("/admin/links", requireAdmin, linksAdminRoutes(deps));
