@@ -3,6 +3,7 @@ import { defineMessages } from "../i18n/define.js";
 /** Reviews, questions, review requests, the widget and the reviews admin. */
 export const reviewsMessages = defineMessages(
   {
+    "reviews.star": "1 star",
     "reviews.stars": "{count} stars",
     "reviews.histogram": "Reviews by number of stars",
     "reviews.histogramCount": "{count} ({percent}%)",
@@ -150,7 +151,7 @@ export const reviewsMessages = defineMessages(
     "reviews.audit.settings": "Settings",
     "reviews.audit.actor.admin": "Admin",
     "reviews.audit.actor.api": "API token",
-    "reviews.audit.actor.system": "Filters",
+    "reviews.audit.actor.system": "Automatic",
     "reviews.audit.actor.shopper": "Shopper",
     "reviews.audit.action.review.hold": "Held for reading",
     "reviews.audit.action.review.censor": "Words censored",
@@ -269,6 +270,7 @@ export const reviewsMessages = defineMessages(
     "reviews.duration.m": "{m} min",
   },
   {
+    "reviews.star": "۱ ستاره",
     "reviews.stars": "{count} ستاره",
     "reviews.histogram": "نظرها بر پایهٔ شمار ستاره",
     "reviews.histogramCount": "{count} ({percent}٪)",
@@ -416,7 +418,7 @@ export const reviewsMessages = defineMessages(
     "reviews.audit.settings": "تنظیمات",
     "reviews.audit.actor.admin": "مدیر",
     "reviews.audit.actor.api": "توکن API",
-    "reviews.audit.actor.system": "پالایه‌ها",
+    "reviews.audit.actor.system": "خودکار",
     "reviews.audit.actor.shopper": "خریدار",
     "reviews.audit.action.review.hold": "نگه‌داشته برای خواندن",
     "reviews.audit.action.review.censor": "واژه‌ها سانسور شد",

@@ -314,7 +314,7 @@ export function reviewsEmbedRoutes(deps: Deps, input: { viewsDir: string }) {
           none: t("product.noReviews"),
           all: t("reviews.embed.all", { count: summary.count }),
           histogram: t("reviews.histogram"),
-          rows: summary.histogram.map((h) => ({ stars: t("reviews.stars", { count: h.stars }), count: formatNumber(h.count, locale) })),
+          rows: summary.histogram.map((h) => ({ stars: h.stars === 1 ? t("reviews.star") : t("reviews.stars", { count: h.stars }), count: formatNumber(h.count, locale) })),
         },
       },
     });
