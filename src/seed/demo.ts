@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -6,6 +5,8 @@ import { z } from "zod";
 import type { Deps } from "../deps.js";
 import { handleKey, personKeyFor } from "../followers/person-key.js";
 import { storeImage } from "../media/media.service.js";
+import { contentHashOf } from "../reviews/moderation.js";
+import { moveReviewInTx } from "../reviews/summary.js";
 
 const SEED_DIR = fileURLToPath(new URL("../../prisma/seed", import.meta.url));
 
@@ -106,27 +107,17 @@ export async function seedDemoShop(deps: Deps, opts: { dir?: string } = {}): Pro
       });
     }
 
-    const summaries = new Map<string, { count: number; sum: number; stars: number[] }>();
+    // Published the way the admin publishes: through the rating summary's own
+    // status move, so the demo summaries are what the live code would keep.
     for (const r of seed.reviews) {
-      const productId = products.get(r.product)!.id;
       const at = new Date(now - r.daysAgo * DAY);
-      await tx.review.create({
+      const review = await tx.review.create({
         data: {
-          productId, rating: r.rating, title: r.title, body: r.body, displayName: r.name, status: "published", source: "web",
-          contentHash: createHash("sha256").update(r.body.toLowerCase().replace(/\s+/g, " ").trim()).digest("hex"),
-          createdAt: at, publishedAt: at,
+          productId: products.get(r.product)!.id, rating: r.rating, title: r.title, body: r.body, displayName: r.name, status: "pending", source: "web",
+          contentHash: contentHashOf({ title: r.title, body: r.body }), createdAt: at,
         },
       });
-      const s = summaries.get(productId) ?? { count: 0, sum: 0, stars: [0, 0, 0, 0, 0] };
-      s.count += 1;
-      s.sum += r.rating;
-      s.stars[r.rating - 1]! += 1;
-      summaries.set(productId, s);
-    }
-    for (const [productId, s] of summaries) {
-      await tx.ratingSummary.create({
-        data: { productId, count: s.count, sum: s.sum, star1: s.stars[0]!, star2: s.stars[1]!, star3: s.stars[2]!, star4: s.stars[3]!, star5: s.stars[4]! },
-      });
+      await moveReviewInTx(tx, { now: () => at }, { reviewId: review.id, to: "published" });
     }
 
     for (const c of seed.coupons) await tx.coupon.create({ data: { ...c, code: c.code.toUpperCase() } });
