@@ -199,16 +199,17 @@ describe("tag editor (no-JS forms and the JSON its script uses)", () => {
   });
 
   it("moves a tag from the editor's script (JSON, X-CSRF-Token) and removes it", async () => {
-    const product = await createProduct(t.deps, { title: "Drag Me" });
+    const product = await createProduct(t.deps, { title: "Drag Me", optionNames: ["Size"], variants: [{ option1: "S" }, { option1: "L" }] });
     const post = await createPost(t.deps);
-    const tag = await createTag(t.deps, { postId: post.id, productId: product.id, x: 0.3, y: 0.3 });
+    const tag = await createTag(t.deps, { postId: post.id, productId: product.id, variantId: product.variants[1]!.id, x: 0.3, y: 0.3 });
     const moved = await agent
       .post(`/shop/admin/posts/${post.id}/tags/${tag.id}`)
       .set({ Accept: "application/json", "X-CSRF-Token": csrf })
       .type("form")
       .send({ x: "0.61", y: "0.27" })
       .expect(200);
-    expect(moved.body.data).toMatchObject({ id: tag.id, x: 0.61, y: 0.27, productId: product.id });
+    // Only x and y were sent: the tagged variant stays.
+    expect(moved.body.data).toMatchObject({ id: tag.id, x: 0.61, y: 0.27, productId: product.id, variantId: product.variants[1]!.id });
     const bad = await agent.post(`/shop/admin/posts/${post.id}/tags/${tag.id}`).set({ Accept: "application/json", "X-CSRF-Token": csrf }).type("form").send({ x: "1.01" }).expect(400);
     expect(bad.body.error.message).toContain("x must be at most 1");
     expect(await t.db.postTag.findUniqueOrThrow({ where: { id: tag.id } })).toMatchObject({ x: 0.61, y: 0.27 });

@@ -170,9 +170,9 @@ export function postsAdminRoutes(deps: Deps) {
    */
   async function tagInputFrom(body: unknown, mode: "add" | "update"): Promise<TagInputT | TagPatchT> {
     const { return: _return, ...rest } = (body ?? {}) as Record<string, unknown>;
-    const form = (mode === "add" ? TagForm : TagForm.partial()).safeParse(rest);
+    const form = TagForm.safeParse(rest);
     if (!form.success) throw AppError.validation(`Invalid tag form: ${zodDetails(form.error).map((d) => `${d.field}: ${d.message}`).join("; ")}`, zodDetails(form.error));
-    const f = form.data as Partial<TagFormT>;
+    const f: TagFormT = form.data;
     const out: Record<string, unknown> = {};
     if (f.productId) out.productId = f.productId;
     else if (f.product?.trim()) {
@@ -208,7 +208,7 @@ export function postsAdminRoutes(deps: Deps) {
     if (!post) throw AppError.notFound("post");
     const problems = problemsOf(err);
     const { return: _back, ...typed } = (req.body ?? {}) as Record<string, unknown>;
-    const values = TagForm.partial().safeParse(typed);
+    const values = TagForm.safeParse(typed);
     await renderPostForm(res.status(err.status), {
       form: postToForm(post),
       problems: [],
@@ -265,7 +265,7 @@ export function postsAdminRoutes(deps: Deps) {
       post: Awaited<ReturnType<typeof getPostForEditing>>;
       saved?: boolean;
       notice?: (typeof NOTICES)[number];
-      tagError?: { tagId: string | null; problems: Problem[]; values: Partial<TagFormT> };
+      tagError?: { tagId: string | null; problems: Problem[]; values: TagFormT };
     },
   ) {
     const t = res.locals.t as T;

@@ -22,14 +22,16 @@ export const PostForm = z.strictObject({
 export type PostFormT = z.infer<typeof PostForm>;
 
 export const TagForm = z.strictObject({
+  // No defaults: on an update, a field that is not sent must stay as it is
+  // (the editor's script sends only x and y when a pin moves).
   _csrf: z.string().optional(),
-  productId: z.string().max(64).default(""),
-  product: z.string().max(120).default(""),
-  variantId: z.string().max(64).default(""),
-  x: z.string().max(20).default(""),
-  y: z.string().max(20).default(""),
-  startSec: z.string().max(20).default(""),
-  endSec: z.string().max(20).default(""),
+  productId: z.string().max(64).optional(),
+  product: z.string().max(120).optional(),
+  variantId: z.string().max(64).optional(),
+  x: z.string().max(20).optional(),
+  y: z.string().max(20).optional(),
+  startSec: z.string().max(20).optional(),
+  endSec: z.string().max(20).optional(),
 });
 export type TagFormT = z.infer<typeof TagForm>;
 
