@@ -93,12 +93,13 @@ export interface VariantCursor {
 export const FIRST_CURSOR: VariantCursor = { productId: "", position: Number.MIN_SAFE_INTEGER, rid: 0 };
 
 /**
- * Sellable variants (active product, variant not archived) after `cursor`,
- * in (productId, position, rowid) order so the variants of one product come
- * together. The order is exactly Variant_productId_position_idx (rowid is the
- * index's hidden last column), so each batch is an index range scan; CROSS
- * JOIN keeps SQLite from starting at Product and sorting the whole result for
- * every batch, which made reading quadratic.
+ * Variants that are not archived, after `cursor`, in (productId, position,
+ * rowid) order so the variants of one product come together. The order is
+ * exactly Variant_productId_position_idx (rowid is the index's hidden last
+ * column), so each batch is one index range scan. Whether the product is
+ * active is decided by readProducts(), once per product: joining Product here
+ * cost a lookup per variant, and a join let SQLite start from Product and
+ * sort the whole result for every batch, which made reading quadratic.
  *
  * `held` is getHeldQuantities() (catalog.service.ts) as a correlated subquery
  * on StockHold(variantId, status, expiresAt): the same rule (active, expiring
@@ -112,8 +113,8 @@ export function readVariantBatch(reader: CatalogReader, cursor: VariantCursor, l
             v.currency, v.stock, v.gtin, v.mpn, v.position,
             (SELECT total(h.quantity) FROM StockHold h
               WHERE h.variantId = v.id AND h.status = 'active' AND h.expiresAt > ?) AS held
-       FROM Variant v CROSS JOIN Product p ON p.id = v.productId
-      WHERE p.status = 'active' AND v.archivedAt IS NULL
+       FROM Variant v
+      WHERE v.archivedAt IS NULL
         AND (v.productId, v.position, v.rowid) > (?, ?, ?)
       ORDER BY v.productId, v.position, v.rowid
       LIMIT ?`,
@@ -122,15 +123,16 @@ export function readVariantBatch(reader: CatalogReader, cursor: VariantCursor, l
 }
 
 /**
- * The product columns for a batch, once per product rather than once per
- * variant: a description is read and decoded one time, not five.
+ * The product columns for a batch, active products only, once per product
+ * rather than once per variant: a description is decoded one time, not five.
  */
 export function readProducts(reader: CatalogReader, productIds: string[]): Promise<ProductRow[]> {
   if (productIds.length === 0) return Promise.resolve([]);
   return reader.all<ProductRow>(
     `SELECT p.id, p.slug, p.title, p.description, p.brand, p.condition, p.googleCategory, p.identifierExists, p.optionNames,
             rs.count AS reviewCount, rs.sum AS reviewSum
-       FROM Product p LEFT JOIN RatingSummary rs ON rs.productId = p.id WHERE p.id IN (${placeholders(productIds.length)})`,
+       FROM Product p LEFT JOIN RatingSummary rs ON rs.productId = p.id
+      WHERE p.id IN (${placeholders(productIds.length)}) AND p.status = 'active'`,
     productIds,
   );
 }

@@ -106,7 +106,7 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
     const batch: FeedCandidate[] = [];
     for (const row of rows) {
       const product = products.get(row.productId);
-      // Deleted between the two reads: the next fetch will not list it either.
+      // Not active (draft, archived), or deleted since its variants were read.
       if (!product) continue;
       let common = shared.get(row.productId);
       if (!common) {
