@@ -4,7 +4,7 @@ import { Router, type RequestHandler } from "express";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { publicBaseFor } from "../http/urls.js";
-import { formatMoney } from "../i18n/format.js";
+import { formatMoney, formatNumber } from "../i18n/format.js";
 import { directionOf, translate, type Locale } from "../i18n/translate.js";
 import { IMAGE_WIDTHS, mediaPath } from "../media/media.paths.js";
 import { EmbedQuery } from "./posts.schema.js";
@@ -111,6 +111,7 @@ export function toEmbedJson(posts: PagePost[], ctx: { base: string; locale: Loca
       tags: p.tags.map((tag) => ({
         id: tag.id,
         number: tag.number,
+        numberLabel: formatNumber(tag.number, ctx.locale),
         x: p.hasHotspots ? tag.x : null,
         y: p.hasHotspots ? tag.y : null,
         time: tag.time,

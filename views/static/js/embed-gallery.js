@@ -83,7 +83,7 @@
     const link = el("a", "bz-card__link");
     link.href = ours(tag.url) || base;
     link.target = "_top";
-    link.append(el("span", "bz-card__num", tag.time ? "▶" : String(tag.number)));
+    link.append(el("span", "bz-card__num", tag.time ? "▶" : tag.numberLabel));
     link.lastChild.setAttribute("aria-hidden", "true");
     const thumb = picture(tag.image, "bz-card__img", "56px");
     thumb.alt = "";
@@ -112,9 +112,13 @@
     frame.append(picture(post.image, "bz-post__img", "(min-width: 700px) 50vw, 100vw"));
     for (const tag of post.tags) {
       if (tag.x === null || tag.y === null) continue;
-      const spot = el("button", `bz-spot${tag.soldOut ? " bz-spot--soldout" : ""}`, String(tag.number));
+      // A pointer shortcut to the numbered card, which carries the same link
+      // for keyboards and screen readers; so it is left out of both.
+      const spot = el("button", `bz-spot${tag.soldOut ? " bz-spot--soldout" : ""}`, tag.numberLabel);
       spot.type = "button";
-      spot.setAttribute("aria-label", tag.hotspotLabel);
+      spot.tabIndex = -1;
+      spot.setAttribute("aria-hidden", "true");
+      spot.title = tag.hotspotLabel;
       // CSSOM, not a style attribute: allowed under a strict host CSP.
       spot.style.left = `${tag.x * 100}%`;
       spot.style.top = `${tag.y * 100}%`;
@@ -131,7 +135,12 @@
     }
     const info = el("div", "bz-post__info");
     info.append(el("p", "bz-post__platform", post.platformLabel));
-    if (post.caption) info.append(el("p", "bz-post__caption", post.caption));
+    if (post.caption) {
+      // Captions are written in whatever language the post was; let the text set its own direction.
+      const caption = el("p", "bz-post__caption", post.caption);
+      caption.dir = "auto";
+      info.append(caption);
+    }
     info.append(el("h3", "bz-post__heading", labels.inThisPost));
     if (post.tags.length) {
       const list = el("ol", "bz-cards");

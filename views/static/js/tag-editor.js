@@ -42,7 +42,7 @@ function setUpEditor(root) {
       if (pin === newPin) {
         pin.setAttribute("aria-label", fill(msg.msgNewPin, { x: pct(x), y: pct(y) }));
       } else {
-        pin.setAttribute("aria-label", fill(msg.msgPin, { n: pin.dataset.n, title: pin.dataset.title, x: pct(x), y: pct(y) }));
+        pin.setAttribute("aria-label", fill(msg.msgPin, { n: numberFormat.format(Number(pin.dataset.n)), title: pin.dataset.title, x: pct(x), y: pct(y) }));
       }
     };
 
@@ -68,7 +68,7 @@ function setUpEditor(root) {
         });
         const body = await res.json().catch(() => ({}));
         if (!res.ok) throw new Error(body.error?.message ?? `HTTP ${res.status}`);
-        say(fill(msg.msgSaved, { n: pin.dataset.n, x: pct(Number(pin.dataset.x)), y: pct(Number(pin.dataset.y)) }));
+        say(fill(msg.msgSaved, { n: numberFormat.format(Number(pin.dataset.n)), x: pct(Number(pin.dataset.x)), y: pct(Number(pin.dataset.y)) }));
       } catch (err) {
         say(fill(msg.msgFailed, { message: err.message }));
       }
@@ -255,6 +255,9 @@ function setUpEditor(root) {
 
     input.addEventListener("input", () => {
       hiddenId.value = "";
+      // The old results no longer match what is typed: hide them until the new ones arrive.
+      results = [];
+      close();
       if (variantSelect) {
         variantSelect.replaceChildren(new Option(msg.msgAnyVariant, ""));
         variantSelect.disabled = true;
