@@ -71,6 +71,7 @@ export interface VariantRow {
 
 export interface ProductRow {
   id: string;
+  status: string;
   slug: string;
   title: string;
   description: string;
@@ -97,7 +98,7 @@ export const FIRST_CURSOR: VariantCursor = { productId: "", position: Number.MIN
  * rowid) order so the variants of one product come together. The order is
  * exactly Variant_productId_position_idx (rowid is the index's hidden last
  * column), so each batch is one index range scan. Whether the product is
- * active is decided by readProducts(), once per product: joining Product here
+ * active is decided from readProducts(), once per product: joining Product here
  * cost a lookup per variant, and a join let SQLite start from Product and
  * sort the whole result for every batch, which made reading quadratic.
  *
@@ -123,16 +124,18 @@ export function readVariantBatch(reader: CatalogReader, cursor: VariantCursor, l
 }
 
 /**
- * The product columns for a batch, active products only, once per product
- * rather than once per variant: a description is decoded one time, not five.
+ * The product columns for a batch, once per product rather than once per
+ * variant: a description is decoded one time, not five. The caller drops
+ * inactive products; a `status` condition here made SQLite walk the status
+ * index over every active product for each batch instead of looking ids up.
  */
 export function readProducts(reader: CatalogReader, productIds: string[]): Promise<ProductRow[]> {
   if (productIds.length === 0) return Promise.resolve([]);
   return reader.all<ProductRow>(
-    `SELECT p.id, p.slug, p.title, p.description, p.brand, p.condition, p.googleCategory, p.identifierExists, p.optionNames,
+    `SELECT p.id, p.status, p.slug, p.title, p.description, p.brand, p.condition, p.googleCategory, p.identifierExists, p.optionNames,
             rs.count AS reviewCount, rs.sum AS reviewSum
        FROM Product p LEFT JOIN RatingSummary rs ON rs.productId = p.id
-      WHERE p.id IN (${placeholders(productIds.length)}) AND p.status = 'active'`,
+      WHERE p.id IN (${placeholders(productIds.length)})`,
     productIds,
   );
 }

@@ -107,7 +107,7 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
     for (const row of rows) {
       const product = products.get(row.productId);
       // Not active (draft, archived), or deleted since its variants were read.
-      if (!product) continue;
+      if (!product || product.status !== "active") continue;
       let common = shared.get(row.productId);
       if (!common) {
         const all = imagesByProduct.get(row.productId) ?? [];
