@@ -7,10 +7,10 @@ import type { Locale } from "../i18n/translate.js";
 import { mediaPath } from "../media/media.paths.js";
 import { storeImage } from "../media/media.service.js";
 import { contentHashOf, flagSummary, moderateContent, type ModerationContent, type RejectReason } from "./moderation.js";
-import { readProductSocial, readPublishedReviews, type PublicReview } from "./reviews.queries.js";
+import { readProductSocial, type PublicReview } from "./reviews.queries.js";
 import { REVIEW_LIMITS, REVIEW_SORTS, ReviewListQuery, type ModerateInput, type ReviewInput, type ReviewStatus } from "./reviews.schema.js";
 import { getReviewSettings, parseSetting } from "./settings.js";
-import { describeSummary, getTopRatedCollections, moveReviewInTx, type SummaryCounts } from "./summary.js";
+import { describeSummary, getRatingPrior, moveReviewInTx, TOP_RATED_MIN_REVIEWS, topRatedCollectionsSql, type SummaryCounts } from "./summary.js";
 
 export const REVIEWS_PER_PAGE = 10;
 const QUESTIONS_ON_PAGE = 5;
@@ -225,13 +225,17 @@ export async function getProductReviewsBlock(deps: Deps, input: { productId: str
   const pages = Math.max(1, Math.ceil(total / REVIEWS_PER_PAGE));
   const page = Math.min(options.rpage, pages);
   const now = deps.now();
-  const [social, reviews, topRatedIn] = await Promise.all([
-    readProductSocial(deps.db, { productId: input.productId, questions: QUESTIONS_ON_PAGE, since: new Date(now.getTime() - WEEK_MS), until: now }),
-    total > 0
-      ? readPublishedReviews(deps.db, { productId: input.productId, sort: options.rsort, star: options.rstar, limit: REVIEWS_PER_PAGE, offset: (page - 1) * REVIEWS_PER_PAGE })
-      : Promise.resolve([] as PublicReview[]),
-    getTopRatedCollections(deps, { productId: input.productId, reviewCount: summary.count }),
-  ]);
+  // The shop-wide mean is cached (summary.ts); everything else is one statement.
+  const prior = summary.count >= TOP_RATED_MIN_REVIEWS ? await getRatingPrior(deps) : null;
+  const social = await readProductSocial(deps.db, {
+    productId: input.productId,
+    questions: QUESTIONS_ON_PAGE,
+    since: new Date(now.getTime() - WEEK_MS),
+    until: now,
+    page: total > 0 ? { productId: input.productId, sort: options.rsort, star: options.rstar, limit: REVIEWS_PER_PAGE, offset: (page - 1) * REVIEWS_PER_PAGE } : undefined,
+    topRated: prior ? topRatedCollectionsSql({ productId: input.productId, prior }) : undefined,
+  });
+  const { reviews, topRatedIn } = social;
   const soldThisWeek = social.unitsSold;
   const whoCanReview = parseSetting("whoCanReview", social.whoCanReview);
   return {

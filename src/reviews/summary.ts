@@ -153,28 +153,24 @@ export async function listTopRatedProducts(deps: Pick<Deps, "db">, input: { coll
   });
 }
 
-/** The collections of a product in which it is the top-rated active product. */
-export async function getTopRatedCollections(deps: Pick<Deps, "db">, input: { productId: string; reviewCount: number }) {
-  if (input.reviewCount < TOP_RATED_MIN_REVIEWS) return [];
-  const prior = await getRatingPrior(deps);
-  const rows = await deps.db.$queryRawUnsafe<{ slug: string; title: string; best: string }[]>(
-    `SELECT c."slug" AS slug, c."title" AS title,
-            (SELECT rs."productId" FROM "CollectionProduct" cp
+/**
+ * SQL (for readProductSocial) giving, as a JSON array of {slug, title}, the
+ * collections of a product in which it is the top-rated active product (same
+ * formula as bayesianAverage, at least TOP_RATED_MIN_REVIEWS reviews).
+ */
+export function topRatedCollectionsSql(input: { productId: string; prior: Prior }) {
+  return {
+    sql: `SELECT json_group_array(json_object('slug', c."slug", 'title', c."title") ORDER BY c."position", c."slug")
+       FROM "CollectionProduct" mine JOIN "Collection" c ON c."id" = mine."collectionId"
+      WHERE mine."productId" = ?
+        AND (SELECT rs."productId" FROM "CollectionProduct" cp
                JOIN "RatingSummary" rs ON rs."productId" = cp."productId"
                JOIN "Product" p ON p."id" = cp."productId"
               WHERE cp."collectionId" = mine."collectionId" AND p."status" = 'active' AND rs."count" >= ?
               ORDER BY (? * ? + rs."sum") * 1.0 / (? + rs."count") DESC, rs."count" DESC, rs."productId"
-              LIMIT 1) AS best
-       FROM "CollectionProduct" mine JOIN "Collection" c ON c."id" = mine."collectionId"
-      WHERE mine."productId" = ?
-      ORDER BY c."position", c."slug"`,
-    TOP_RATED_MIN_REVIEWS,
-    prior.weight,
-    prior.mean,
-    prior.weight,
-    input.productId,
-  );
-  return rows.filter((r) => r.best === input.productId).map((r) => ({ slug: r.slug, title: r.title }));
+              LIMIT 1) = mine."productId"`,
+    params: [input.productId, TOP_RATED_MIN_REVIEWS, input.prior.weight, input.prior.mean, input.prior.weight] as unknown[],
+  };
 }
 
 /**

@@ -18,7 +18,8 @@
  * Targets: reviews ≥ 80% of no reviews; both ≥ 1/3 of the baseline.
  *
  * Environment: BENCH_ROUNDS (default 5), BENCH_SECONDS per round (default 4),
- * BENCH_CONNECTIONS (default 8), BENCH_REVIEWS (default 5000).
+ * BENCH_CONNECTIONS (default 8), BENCH_REVIEWS (default 5000), BENCH_KEEP=1 to keep
+ * the database for profiling.
  */
 import { fork } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -229,7 +230,8 @@ async function main() {
     console.log(`\nReviews / no reviews: ${vsPlain.toFixed(2)} (target ≥ 0.80: ${vsPlain >= 0.8 ? "met" : "missed"}).`);
     console.log(`Reviews / baseline: ${rVsBase.toFixed(2)}; no reviews / baseline: ${pVsBase.toFixed(2)} (target both ≥ 0.33: ${rVsBase >= 1 / 3 && pVsBase >= 1 / 3 ? "met" : "missed"}).`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (process.env.BENCH_KEEP) console.log(`Kept ${file}`);
+    else rmSync(dir, { recursive: true, force: true });
   }
 }
 
