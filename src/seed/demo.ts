@@ -49,10 +49,17 @@ export async function seedDemoShop(deps: Deps, opts: { dir?: string } = {}): Pro
   // Images first (files plus Media rows, idempotent by content hash), then all
   // rows in one transaction so a failed seed leaves an empty shop, not half a one.
   const media = new Map<string, string>();
-  for (const file of new Set(seed.products.flatMap((p) => p.images.map((i) => i[0])))) {
-    const alt = seed.products.flatMap((p) => p.images).find((i) => i[0] === file)?.[1] ?? "";
-    const row = await storeImage(deps, { bytes: readFileSync(path.join(dir, "images", file)), alt });
-    media.set(file, row.id);
+  const files = [...new Set(seed.products.flatMap((p) => p.images.map((i) => i[0])))];
+  // Three at a time: an encode is mostly single-threaded, so this keeps both
+  // cores busy without holding every decoded image in memory at once.
+  for (let i = 0; i < files.length; i += 3) {
+    await Promise.all(
+      files.slice(i, i + 3).map(async (file) => {
+        const alt = seed.products.flatMap((p) => p.images).find((img) => img[0] === file)?.[1] ?? "";
+        const row = await storeImage(deps, { bytes: readFileSync(path.join(dir, "images", file)), alt });
+        media.set(file, row.id);
+      }),
+    );
   }
 
   await deps.db.$transaction(async (tx) => {

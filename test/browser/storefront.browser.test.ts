@@ -14,7 +14,8 @@ beforeAll(async () => {
   await seedDemoShop(t.deps);
   ({ origin, shutdown: stop } = await serve(t));
   browser = await launchBrowser();
-});
+  // Seeding re-encodes the 24 demo images: slow on a loaded 2-core machine.
+}, 240_000);
 afterAll(async () => {
   await browser?.close();
   await stop?.();
