@@ -3,9 +3,11 @@
  * relation includes cost a separate query and a JavaScript join each (about
  * ten times the SQL itself on these machines), so the page reads the
  * product, its variants with their held units, images, translation and
- * rating summary in one statement, with the lists folded in as JSON.
+ * rating summary in one statement, with the lists folded in as JSON, on the
+ * read-only connection of src/db/reader.ts.
  */
 import type { Db } from "../db/client.js";
+import { readerFor } from "../db/reader.js";
 
 export interface ProductPageRow {
   id: string;
@@ -41,7 +43,7 @@ type Raw = Record<string, unknown>;
 
 /** One product by slug, with everything its page shows; null when there is no such product. */
 export async function readProductPageRow(db: Db, input: { slug: string; locale: string; now: Date }): Promise<ProductPageRow | null> {
-  const rows = await db.$queryRawUnsafe<Raw[]>(
+  const rows = await (await readerFor(db)).all<Raw>(
     `SELECT p."id", p."slug", p."title", p."description", p."brand", p."condition", p."status", p."optionNames", p."updatedAt",
             t."title" AS trTitle, t."description" AS trDescription,
             rs."count" AS rsCount, rs."sum" AS rsSum, rs."star1" AS rs1, rs."star2" AS rs2, rs."star3" AS rs3, rs."star4" AS rs4, rs."star5" AS rs5,
@@ -60,9 +62,7 @@ export async function readProductPageRow(db: Db, input: { slug: string; locale: 
        LEFT JOIN "ProductTranslation" t ON t."productId" = p."id" AND t."locale" = ?
        LEFT JOIN "RatingSummary" rs ON rs."productId" = p."id"
       WHERE p."slug" = ?`,
-    input.now,
-    input.locale,
-    input.slug,
+    [input.now, input.locale, input.slug],
   );
   const r = rows[0];
   if (!r) return null;

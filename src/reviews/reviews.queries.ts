@@ -1,12 +1,13 @@
 /**
  * Raw SQL for the product page's reviews block. The page runs on every view,
- * so the block reads in one round trip (Prisma's per-query cost is several
- * times the SQL here): the page of reviews with photos and replies folded in
+ * so the block reads in one statement on the read-only connection of
+ * src/db/reader.ts (Prisma's per-query cost is several times the SQL here): the page of reviews with photos and replies folded in
  * as JSON, answered questions, units sold, the who-can-review setting and the
  * top-rated collections. Each ordering is read straight off an index on
  * Review, and no count is taken: totals come from RatingSummary.
  */
 import type { Db } from "../db/client.js";
+import { readerFor } from "../db/reader.js";
 import type { ReviewSort } from "./reviews.schema.js";
 
 export interface ReviewPhotoView {
@@ -106,7 +107,7 @@ interface ReviewRow {
 /** One page of a product's published reviews, with photos and the merchant's reply. */
 export async function readPublishedReviews(db: Db, input: PageSpec): Promise<PublicReview[]> {
   const { sql, params } = pageSql(input);
-  const rows = await db.$queryRawUnsafe<ReviewRow[]>(sql, ...params);
+  const rows = await (await readerFor(db)).all<ReviewRow>(sql, params);
   return rows.map(toPublicReview);
 }
 
@@ -162,19 +163,13 @@ export async function readProductSocial(
           ORDER BY ${orderBy(input.page!.sort, "rid")})
         FROM (${page.sql}) r)`
     : "NULL";
-  const [row] = await db.$queryRawUnsafe<{ reviews: string | null; questions: string | null; units: number | bigint | null; whoCanReview: string | null; topRated: string | null }[]>(
+  const [row] = await (await readerFor(db)).all<{ reviews: string | null; questions: string | null; units: number | bigint | null; whoCanReview: string | null; topRated: string | null }>(
     `SELECT ${reviewsSql} AS reviews,
             (${QUESTIONS_SQL}) AS questions,
             (${UNITS_SQL}) AS units,
             (SELECT "value" FROM "Setting" WHERE "key" = 'reviews.whoCanReview') AS whoCanReview,
             ${input.topRated ? `(${input.topRated.sql})` : "NULL"} AS topRated`,
-    ...(page ? page.params : []),
-    input.productId,
-    input.questions,
-    input.productId,
-    input.since,
-    input.until,
-    ...(input.topRated ? input.topRated.params : []),
+    [...(page ? page.params : []), input.productId, input.questions, input.productId, input.since, input.until, ...(input.topRated ? input.topRated.params : [])],
   );
   return {
     reviews: row?.reviews ? (JSON.parse(row.reviews) as ReviewRow[]).map(toPublicReview) : [],
