@@ -5,6 +5,11 @@ export const reviewsMessages = defineMessages(
   {
     "reviews.star": "1 star",
     "reviews.stars": "{count} stars",
+    "reviews.starsN.1": "1 star",
+    "reviews.starsN.2": "2 stars",
+    "reviews.starsN.3": "3 stars",
+    "reviews.starsN.4": "4 stars",
+    "reviews.starsN.5": "5 stars",
     "reviews.histogram": "Reviews by number of stars",
     "reviews.histogramCount": "{count} ({percent}%)",
     "reviews.incentivized": "Incentivized",
@@ -272,6 +277,11 @@ export const reviewsMessages = defineMessages(
   {
     "reviews.star": "۱ ستاره",
     "reviews.stars": "{count} ستاره",
+    "reviews.starsN.1": "۱ ستاره",
+    "reviews.starsN.2": "۲ ستاره",
+    "reviews.starsN.3": "۳ ستاره",
+    "reviews.starsN.4": "۴ ستاره",
+    "reviews.starsN.5": "۵ ستاره",
     "reviews.histogram": "نظرها بر پایهٔ شمار ستاره",
     "reviews.histogramCount": "{count} ({percent}٪)",
     "reviews.incentivized": "با پاداش",
