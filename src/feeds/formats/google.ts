@@ -24,12 +24,37 @@ function el(name: string, value: string | number | null | undefined): string {
   return value === null || value === undefined || value === "" ? "" : `<${name}>${xmlText(String(value))}</${name}>\n`;
 }
 
-// Variants of a product come one after another with the same description:
-// escape it once per product, not once per variant.
-let lastDescription: [string, string] = ["", ""];
-function descriptionEl(value: string): string {
-  if (value !== lastDescription[0]) lastDescription = [value, el("description", value)];
-  return lastDescription[1];
+// Variants of a product come one after another and share these elements:
+// write them once per product, not once per variant. The cache is checked
+// field by field, so an edited product can never reuse an old fragment.
+type ProductPart = Pick<FeedItem, "itemGroupId" | "description" | "condition" | "brand" | "googleCategory" | "productType" | "additionalImageLinks">;
+let lastProduct: (ProductPart & { xml: string }) | null = null;
+
+function productPart(i: FeedItem): string {
+  const c = lastProduct;
+  if (
+    c &&
+    c.itemGroupId === i.itemGroupId &&
+    c.description === i.description &&
+    c.condition === i.condition &&
+    c.brand === i.brand &&
+    c.googleCategory === i.googleCategory &&
+    c.productType === i.productType &&
+    c.additionalImageLinks.length === i.additionalImageLinks.length &&
+    c.additionalImageLinks.every((u, n) => u === i.additionalImageLinks[n])
+  ) {
+    return c.xml;
+  }
+  const xml =
+    el("description", i.description) +
+    i.additionalImageLinks.slice(0, 10).map((u) => el("g:additional_image_link", u)).join("") +
+    el("g:condition", i.condition) +
+    el("g:brand", i.brand) +
+    el("g:google_product_category", i.googleCategory) +
+    el("g:product_type", i.productType) +
+    el("g:item_group_id", i.itemGroupId);
+  lastProduct = { ...i, xml };
+  return xml;
 }
 
 /** Merchant Center product data in RSS 2.0 with the g: namespace. */
@@ -45,25 +70,19 @@ export const googleFeed: FeedFormat = {
     "<item>\n" +
     el("g:id", i.id) +
     el("title", i.title) +
-    descriptionEl(i.description) +
     el("link", i.link) +
     el("g:image_link", i.imageLink) +
-    i.additionalImageLinks.slice(0, 10).map((u) => el("g:additional_image_link", u)).join("") +
     el("g:availability", i.availability) +
     el("g:price", i.price) +
     el("g:sale_price", i.salePrice) +
-    el("g:condition", i.condition) +
-    el("g:brand", i.brand) +
     el("g:gtin", i.gtin) +
     el("g:mpn", i.mpn) +
-    (i.identifierExists ? "" : el("g:identifier_exists", "no")) +
-    el("g:google_product_category", i.googleCategory) +
-    el("g:product_type", i.productType) +
-    el("g:item_group_id", i.itemGroupId) +
+    (i.identifierExists ? "" : "<g:identifier_exists>no</g:identifier_exists>\n") +
     el("g:color", i.color) +
     el("g:size", i.size) +
     el("g:material", i.material) +
     el("g:pattern", i.pattern) +
+    productPart(i) +
     "</item>\n",
   tail: () => "</channel>\n</rss>\n",
 };
