@@ -63,7 +63,8 @@ beforeAll(async () => {
   }
   ({ origin, shutdown: stop } = await serve(t));
   browser = await launchBrowser();
-});
+  // The demo seed re-encodes two dozen photos: slow on a busy two-core machine.
+}, 180_000);
 afterAll(async () => {
   await browser?.close();
   await stop?.();
