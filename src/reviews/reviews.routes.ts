@@ -49,24 +49,29 @@ export function reviewsRoutes(deps: Deps) {
   // (multer's own count error cannot say which field was over).
   const upload = multipartForm({ fields: [{ name: "photos", maxCount: REVIEW_LIMITS.photos + 1 }], maxFileBytes: MAX_IMAGE_BYTES });
 
-  const activeProduct = async (slug: string) => {
+  // The product a form is about, with its title in the page's language.
+  const activeProduct = async (slug: string, locale: Locale) => {
     const product = await deps.db.product.findUnique({
       where: { slug },
-      select: { id: true, slug: true, title: true, status: true, variants: { where: { archivedAt: null }, orderBy: { position: "asc" }, select: { id: true, option1: true, option2: true, option3: true, sku: true } } },
+      select: {
+        id: true, slug: true, title: true, status: true,
+        translations: { where: { locale }, select: { title: true } },
+        variants: { where: { archivedAt: null }, orderBy: { position: "asc" }, select: { id: true, option1: true, option2: true, option3: true, sku: true } },
+      },
     });
     if (!product || product.status !== "active") throw AppError.notFound("product");
-    return product;
+    return { ...product, title: product.translations[0]?.title || product.title };
   };
   const uploadAction = (req: Request, res: Response, path: string) => `${urlFor(req, path)}?_csrf=${encodeURIComponent(res.locals.csrfToken as string)}`;
 
   router.get("/p/:slug/reviews/new", validate({ params: SlugParams }), async (req, res) => {
-    const product = await activeProduct(req.valid.params.slug);
+    const product = await activeProduct(req.valid.params.slug, res.locals.locale as Locale);
     const settings = await getReviewSettings(deps.db);
     renderWriteForm(req, res, { product, verifiedOnly: settings.whoCanReview === "verified", values: {}, errors: {} });
   });
 
   router.post("/p/:slug/reviews", submitLimit, validate({ params: SlugParams }), upload, async (req, res) => {
-    const product = await activeProduct(req.valid.params.slug);
+    const product = await activeProduct(req.valid.params.slug, res.locals.locale as Locale);
     const photos = filesOf(req, "photos").map((f) => f.buffer);
     const parsed = ReviewBody.safeParse(req.body ?? {});
     if (!parsed.success) {
@@ -159,12 +164,12 @@ export function reviewsRoutes(deps: Deps) {
   }
 
   router.get("/p/:slug/questions/new", validate({ params: SlugParams }), async (req, res) => {
-    const product = await activeProduct(req.valid.params.slug);
+    const product = await activeProduct(req.valid.params.slug, res.locals.locale as Locale);
     renderQuestionForm(res, { product, values: {}, errors: {} });
   });
 
   router.post("/p/:slug/questions", askLimit, validate({ params: SlugParams }), async (req, res) => {
-    const product = await activeProduct(req.valid.params.slug);
+    const product = await activeProduct(req.valid.params.slug, res.locals.locale as Locale);
     const parsed = QuestionBody.safeParse(req.body ?? {});
     if (!parsed.success) {
       if (wantsJson(req)) throw AppError.validation(zodMessage(parsed.error, "Invalid question"), zodDetails(parsed.error));

@@ -46,6 +46,7 @@ describe.each(["en", "fa"] as const)("reviews in %s", (lang) => {
     await page.goto(`${origin}/shop/p/${product.slug}?lang=${lang}`);
     expect(await page.getAttribute("html", "dir")).toBe(lang === "fa" ? "rtl" : "ltr");
     await Promise.all([page.waitForURL(/\/reviews\/new$/), page.locator(".reviews__score a.button").click()]);
+    expect(await page.locator(".review-page .lead").innerText()).toBe(lang === "fa" ? "ماگ سنگی" : `Stoneware Mug ${lang}`);
     await page.locator(".rating-input__option").filter({ has: page.locator('input[value="4"]') }).click();
     await page.locator("#review-title").fill(c.title);
     await page.locator("#review-body").fill(c.body);
