@@ -40,6 +40,13 @@ export interface CatalogProduct {
   variants: CatalogVariant[];
   image: ImageRef | null;
   variantImages: Map<string, ImageRef>;
+  /** Worked out once per product, not once per tag (a gallery page has many tags per product). */
+  live: CatalogVariant[];
+  inStock: CatalogVariant[];
+  byId: Map<string, CatalogVariant>;
+  /** The offer a product-level tag shows: the cheapest in stock, else the cheapest. */
+  pick: CatalogVariant | null;
+  priceVaries: boolean;
 }
 
 /** Why a tag is hidden (broken) or needs a look (warning); null when all is well. */
@@ -99,15 +106,30 @@ export interface ResolvedTag {
 export async function loadTagCatalog(deps: Deps, input: { productIds: string[]; locale: Locale }): Promise<Map<string, CatalogProduct>> {
   const ids = [...new Set(input.productIds)];
   const [rows, images] = await Promise.all([readTaggedCatalog(deps.db, ids, input.locale), readTagImages(deps.db, ids)]);
-  const held = await getHeldQuantities(deps, rows.flatMap((r) => (r.variantId && !r.archivedAt ? [r.variantId] : [])));
+  // Holds matter only where something could be bought: a variant with no
+  // stock is sold out whatever is held, and a hidden product shows no offer.
+  const held = await getHeldQuantities(
+    deps,
+    rows.flatMap((r) => (r.variantId && !r.archivedAt && r.status === "active" && (r.stock ?? 0) > 0 ? [r.variantId] : [])),
+  );
   const products = new Map<string, CatalogProduct>();
   for (const r of rows) {
     let product = products.get(r.productId);
     if (!product) {
-      product = { id: r.productId, slug: r.slug, title: r.localTitle || r.title, status: r.status, variants: [], image: null, variantImages: new Map() };
+      product = {
+        id: r.productId, slug: r.slug, title: r.localTitle || r.title, status: r.status, variants: [], image: null, variantImages: new Map(),
+        live: [], inStock: [], byId: new Map(), pick: null, priceVaries: false,
+      };
       products.set(r.productId, product);
     }
     if (r.variantId) product.variants.push(toVariant(r, held.get(r.variantId) ?? 0));
+  }
+  for (const product of products.values()) {
+    product.live = product.variants.filter((v) => !v.archived);
+    product.inStock = product.live.filter((v) => v.offer.availability === "in_stock");
+    product.byId = new Map(product.variants.map((v) => [v.id, v]));
+    product.pick = product.live.length > 0 ? cheapest(product.inStock.length > 0 ? product.inStock : product.live) : null;
+    product.priceVaries = new Set(product.live.map((v) => v.offer.priceMinor)).size > 1;
   }
   for (const img of images) {
     const product = products.get(img.productId);
@@ -135,51 +157,18 @@ const cheapest = (variants: CatalogVariant[]) => variants.reduce((a, b) => (b.of
 
 /** What one tag shows right now, from the catalog as it is. Pure: no I/O. */
 export function resolveTag(tag: TagRow, catalog: Map<string, CatalogProduct>): ResolvedTag {
-  const base = {
-    id: tag.id,
-    postId: tag.postId,
-    x: tag.x,
-    y: tag.y,
-    startSec: tag.startSec,
-    endSec: tag.endSec,
-    productId: tag.productId,
-    variantId: tag.variantId,
-  };
-  const hidden = (problem: TagProblem, product?: CatalogProduct): ResolvedTag => ({
-    ...base,
-    visible: false,
-    buyable: false,
-    state: "hidden",
-    problem,
-    broken: true,
-    title: product?.title ?? tag.productTitle,
-    slug: product?.slug ?? null,
-    href: null,
-    image: product?.image ?? null,
-    variant: null,
-    offer: null,
-    priceVaries: false,
-    lowStock: false,
-    alternative: null,
-  });
-
   const product = tag.productId ? catalog.get(tag.productId) : undefined;
-  if (!product) return hidden("product_deleted");
-  if (product.status === "archived") return hidden("product_archived", product);
-  if (product.status !== "active") return hidden("product_draft", product);
-  const live = product.variants.filter((v) => !v.archived);
-  if (live.length === 0) return hidden("no_variants", product);
+  if (!product) return hiddenTag(tag, "product_deleted", undefined);
+  if (product.status === "archived") return hiddenTag(tag, "product_archived", product);
+  if (product.status !== "active") return hiddenTag(tag, "product_draft", product);
+  if (!product.pick) return hiddenTag(tag, "no_variants", product);
 
-  const inStock = live.filter((v) => v.offer.availability === "in_stock");
-  const tagged = tag.variantId ? product.variants.find((v) => v.id === tag.variantId) : undefined;
-  const shown = { ...base, visible: true, broken: false, title: product.title, slug: product.slug };
-
+  const tagged = tag.variantId ? product.byId.get(tag.variantId) : undefined;
   if (tagged && !tagged.archived) {
     const available = tagged.offer.availability === "in_stock";
     // The first sibling in stock, in the shop's variant order.
-    const sibling = available ? undefined : inStock.find((v) => v.id !== tagged.id);
-    return {
-      ...shown,
+    const sibling = available ? undefined : product.inStock.find((v) => v.id !== tagged.id);
+    return shownTag(tag, product, {
       buyable: available || sibling !== undefined,
       state: available ? "in_stock" : "sold_out",
       problem: available ? null : sibling ? "sold_out_sibling" : "sold_out",
@@ -190,25 +179,43 @@ export function resolveTag(tag: TagRow, catalog: Map<string, CatalogProduct>): R
       priceVaries: false,
       lowStock: available && tagged.offer.available <= LOW_STOCK,
       alternative: sibling ? { id: sibling.id, label: sibling.label, sku: sibling.sku, offer: sibling.offer, href: productHref(product.slug, sibling.id) } : null,
-    };
+    });
   }
 
   // A product-level tag, or one whose variant was removed: the product's
   // cheapest offer that can be bought, else its cheapest offer.
-  const pick = cheapest(inStock.length > 0 ? inStock : live);
-  const available = inStock.length > 0;
-  return {
-    ...shown,
+  const available = product.inStock.length > 0;
+  return shownTag(tag, product, {
     buyable: available,
     state: available ? "in_stock" : "sold_out",
     problem: tagged ? "variant_removed" : available ? null : "sold_out",
     href: productHref(product.slug),
     image: product.image,
     variant: null,
-    offer: pick.offer,
-    priceVaries: new Set(live.map((v) => v.offer.priceMinor)).size > 1,
-    lowStock: available && inStock.length === 1 && pick.offer.available <= LOW_STOCK,
+    offer: product.pick.offer,
+    priceVaries: product.priceVaries,
+    lowStock: available && product.inStock.length === 1 && product.pick.offer.available <= LOW_STOCK,
     alternative: null,
+  });
+}
+
+type TagOutcome = Pick<ResolvedTag, "buyable" | "state" | "problem" | "href" | "image" | "variant" | "offer" | "priceVaries" | "lowStock" | "alternative">;
+
+// Both builders list every field in the same order: one object shape for
+// all tags keeps a gallery page (hundreds of tags) on V8's fast paths.
+function shownTag(tag: TagRow, product: CatalogProduct, o: TagOutcome): ResolvedTag {
+  return {
+    id: tag.id, postId: tag.postId, x: tag.x, y: tag.y, startSec: tag.startSec, endSec: tag.endSec, productId: tag.productId, variantId: tag.variantId,
+    visible: true, buyable: o.buyable, state: o.state, problem: o.problem, broken: false, title: product.title, slug: product.slug, href: o.href,
+    image: o.image, variant: o.variant, offer: o.offer, priceVaries: o.priceVaries, lowStock: o.lowStock, alternative: o.alternative,
+  };
+}
+
+function hiddenTag(tag: TagRow, problem: TagProblem, product: CatalogProduct | undefined): ResolvedTag {
+  return {
+    id: tag.id, postId: tag.postId, x: tag.x, y: tag.y, startSec: tag.startSec, endSec: tag.endSec, productId: tag.productId, variantId: tag.variantId,
+    visible: false, buyable: false, state: "hidden", problem, broken: true, title: product?.title ?? tag.productTitle, slug: product?.slug ?? null, href: null,
+    image: product?.image ?? null, variant: null, offer: null, priceVaries: false, lowStock: false, alternative: null,
   };
 }
 
@@ -460,6 +467,6 @@ function retagSuggestion(tag: ResolvedTag, catalog: Map<string, CatalogProduct>)
   if (tag.alternative) return tag.alternative;
   if (tag.problem !== "variant_removed" || !tag.productId) return null;
   const product = catalog.get(tag.productId);
-  const v = product?.variants.find((x) => !x.archived && x.offer.availability === "in_stock");
+  const v = product?.inStock[0];
   return v && product ? { id: v.id, label: v.label, sku: v.sku, offer: v.offer, href: productHref(product.slug, v.id) } : null;
 }
