@@ -1,6 +1,5 @@
 import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import cookieParser from "cookie-parser";
 import express, { type Express, type RequestHandler } from "express";
 import { pino, type Logger } from "pino";
@@ -43,11 +42,10 @@ import { postsAdminRoutes } from "./posts/posts.admin.routes.js";
 import { postsRoutes } from "./posts/posts.routes.js";
 import { reviewsAdminRoutes } from "./reviews/reviews.admin.routes.js";
 import { reviewsEmbedRoutes, reviewsRoutes } from "./reviews/reviews.routes.js";
+import { VIEWS_DIR } from "./package-root.js";
 import { loadAppSecret } from "./settings/app-secret.js";
 import { createViewEngine } from "./views/engine.js";
 
-const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
-const VIEWS_DIR = path.join(PACKAGE_ROOT, "views");
 const require = createRequire(import.meta.url);
 
 const OptionsSchema = z.object({
