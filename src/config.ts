@@ -65,6 +65,14 @@ export const EnvSchema = z.object({
       .default("false")
       .transform((v) => (v === "true" ? 1 : v === "false" ? 0 : Number(v))),
   ),
+  // "off" when a reverse proxy or CDN in front of the shop already compresses.
+  COMPRESSION: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(["on", "off"], { message: 'on or off (off when a proxy in front already compresses)' })
+      .default("on")
+      .transform((v) => v === "on"),
+  ),
 }).superRefine((env, ctx) => {
   if (env.STRIPE_WEBHOOK_SECRET && !env.STRIPE_SECRET_KEY) {
     ctx.addIssue({ code: "custom", path: ["STRIPE_SECRET_KEY"], message: "required when STRIPE_WEBHOOK_SECRET is set" });

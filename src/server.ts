@@ -41,6 +41,7 @@ async function main() {
     uploadsDir,
     logger,
     trustProxy: config.TRUST_PROXY,
+    compression: config.COMPRESSION,
     payments,
   });
   const deps = shop.bazaarche.deps;

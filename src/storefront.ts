@@ -1,4 +1,3 @@
-import { createRequire } from "node:module";
 import path from "node:path";
 import cookieParser from "cookie-parser";
 import express, { type Express, type RequestHandler } from "express";
@@ -29,6 +28,8 @@ import { csrfProtection } from "./http/csrf.js";
 import { errorHandler, notFound } from "./http/error-handler.js";
 import { localeMiddleware } from "./http/locale.js";
 import { requestLog } from "./http/request-log.js";
+import { assetRoutes } from "./http/assets.js";
+import { compressResponses } from "./http/compression.js";
 import { securityHeaders } from "./http/security.js";
 import { publicBaseFor } from "./http/urls.js";
 import { LOCALES } from "./i18n/translate.js";
@@ -46,7 +47,6 @@ import { VIEWS_DIR } from "./package-root.js";
 import { loadAppSecret } from "./settings/app-secret.js";
 import { createViewEngine } from "./views/engine.js";
 
-const require = createRequire(import.meta.url);
 
 const OptionsSchema = z.object({
   prisma: z.custom<Db>((v) => typeof v === "object" && v !== null && "$transaction" in v, { message: "a PrismaClient (see openDatabase)" }),
@@ -64,6 +64,8 @@ const OptionsSchema = z.object({
   /** Follow / follower sign-in submissions (each sends an email) per address per 15 minutes. */
   followSubmitsPer15Min: z.number().int().positive().default(5),
   trustProxy: z.union([z.boolean(), z.number(), z.string()]).default(false),
+  /** gzip/brotli for text responses; false when a proxy or CDN in front already compresses. */
+  compression: z.boolean().default(true),
   payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
   checkout: z
     .object({
@@ -126,12 +128,11 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.locals.shopName = o.shopName;
 
   app.use(requestLog(logger));
+  // Before everything that writes a body; off when a proxy in front compresses.
+  if (o.compression) app.use(compressResponses());
   app.use(securityHeaders());
   app.use(baseLocals(deps));
-  app.use("/assets/fonts/vazirmatn.woff2", (_req, res) => {
-    res.sendFile(require.resolve("vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2"), { maxAge: "365d", immutable: true });
-  });
-  app.use("/assets", express.static(path.join(VIEWS_DIR, "static"), { maxAge: "1h", index: false }));
+  app.use("/assets", assetRoutes());
   app.use("/media", crossOriginMedia, mediaRoutes(o.uploadsDir));
   app.use(healthRoutes(deps, { draining: () => draining }));
   // The embeddable gallery: before the cookie parser, CSRF and language cookie, so it sets no cookie.
