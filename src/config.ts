@@ -73,7 +73,41 @@ export const EnvSchema = z.object({
       .default("on")
       .transform((v) => v === "on"),
   ),
+  // Images in an S3-compatible bucket instead of ./data/uploads (several instances share it).
+  S3_BUCKET: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "a bucket name: 3 to 63 lower-case letters, digits, dots and dashes")
+      .optional(),
+  ),
+  S3_ENDPOINT: z.preprocess(
+    emptyToUndefined,
+    z
+      .url({ message: "the service's URL, e.g. https://s3.eu-central-1.amazonaws.com or http://127.0.0.1:9000" })
+      .refine((u) => /^https?:\/\//.test(u), "an http(s) URL such as http://127.0.0.1:9000")
+      .optional(),
+  ),
+  S3_REGION: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z0-9-]{2,32}$/, "a region name such as us-east-1 or auto").optional()),
+  S3_ACCESS_KEY_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\S{3,128}$/, "an access key id without spaces").optional()),
+  S3_SECRET_ACCESS_KEY: z.preprocess(emptyToUndefined, z.string().regex(/^\S{3,256}$/, "a secret access key without spaces").optional()),
+  S3_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9._\/-]{1,200}\/$/, 'a key prefix ending in "/", e.g. shop1/').optional()),
+  S3_FORCE_PATH_STYLE: z.preprocess(
+    emptyToUndefined,
+    z.enum(["true", "false"], { message: "true or false" }).optional().transform((v) => (v === undefined ? undefined : v === "true")),
+  ),
 }).superRefine((env, ctx) => {
+  if (env.S3_ACCESS_KEY_ID && !env.S3_SECRET_ACCESS_KEY) {
+    ctx.addIssue({ code: "custom", path: ["S3_SECRET_ACCESS_KEY"], message: "required when S3_ACCESS_KEY_ID is set" });
+  }
+  if (env.S3_SECRET_ACCESS_KEY && !env.S3_ACCESS_KEY_ID) {
+    ctx.addIssue({ code: "custom", path: ["S3_ACCESS_KEY_ID"], message: "required when S3_SECRET_ACCESS_KEY is set" });
+  }
+  if (!env.S3_BUCKET) {
+    for (const name of ["S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_PREFIX", "S3_FORCE_PATH_STYLE"] as const) {
+      if (env[name] !== undefined) ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: `a bucket name: ${name} is set, so images are meant to go to S3` });
+    }
+  }
   if (env.STRIPE_WEBHOOK_SECRET && !env.STRIPE_SECRET_KEY) {
     ctx.addIssue({ code: "custom", path: ["STRIPE_SECRET_KEY"], message: "required when STRIPE_WEBHOOK_SECRET is set" });
   }
@@ -106,7 +140,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const lines = issues.map((issue) => {
     const name = String(issue.path[0] ?? "environment");
     const got = env[name];
-    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" ? "…" : got}")`;
+    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" || name === "REDIS_URL" ? "…" : got}")`;
     return `Invalid ${name}${shown}: expected ${issue.message}`;
   });
   throw new ConfigError(lines);

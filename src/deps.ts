@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Db } from "./db/client.js";
 import type { Locale } from "./i18n/translate.js";
+import type { FileStorage } from "./media/file-storage.js";
 import type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
 
 /** Shop-wide settings every feature may read. */
@@ -18,7 +19,10 @@ export interface Deps {
   now: () => Date;
   shop: ShopSettings;
   logger: Logger;
+  /** Local uploads directory (the default file storage's folder). */
   uploadsDir: string;
+  /** Where re-encoded images are written and read: local directory or S3-compatible bucket. */
+  files: FileStorage;
   /** HMAC key for CSRF tokens and signed links (generated once, kept in the database). */
   appSecret: () => Promise<string>;
   /** Stripe when configured, else the local payment page. */

@@ -8,6 +8,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase, sqliteFilePath } from "./db/client.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { listen } from "./http/lifecycle.js";
+import { LocalFileStorage, S3FileStorage } from "./media/file-storage.js";
 import { createPaymentGateway } from "./payments/from-config.js";
 import { seedDemoShop } from "./seed/demo.js";
 import { createStorefront } from "./storefront.js";
@@ -31,6 +32,16 @@ async function main() {
   const prisma = await openDatabase(config.DATABASE_URL);
   const uploadsDir = path.join(path.dirname(dbFile), "uploads");
   const payments = createPaymentGateway(config);
+  const files = config.S3_BUCKET
+    ? new S3FileStorage({
+        bucket: config.S3_BUCKET,
+        prefix: config.S3_PREFIX,
+        region: config.S3_REGION,
+        endpoint: config.S3_ENDPOINT,
+        forcePathStyle: config.S3_FORCE_PATH_STYLE,
+        credentials: config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY } : undefined,
+      })
+    : new LocalFileStorage(uploadsDir);
 
   const shop = createStorefront({
     prisma,
@@ -39,6 +50,7 @@ async function main() {
     locale: config.LOCALE,
     publicUrl: config.PUBLIC_URL,
     uploadsDir,
+    files,
     logger,
     trustProxy: config.TRUST_PROXY,
     compression: config.COMPRESSION,
@@ -68,6 +80,7 @@ async function main() {
     `  ${config.SHOP_NAME} is running.`,
     `  Storefront: ${base}/`,
     `  Admin:      ${base}/admin`,
+    `  Images:     ${files.kind === "s3" ? `S3 bucket ${config.S3_BUCKET}${config.S3_ENDPOINT ? ` at ${config.S3_ENDPOINT}` : ""}` : uploadsDir}`,
     payments.provider === "stripe"
       ? `  Payments:   Stripe (webhook endpoint ${base}/webhooks/stripe)`
       : "  Payments:   local test payment page (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)",

@@ -35,6 +35,7 @@ import { publicBaseFor } from "./http/urls.js";
 import { LOCALES } from "./i18n/translate.js";
 import { linksAdminRoutes } from "./links/links.admin.routes.js";
 import { linksRoutes } from "./links/links.routes.js";
+import { LocalFileStorage, type FileStorage } from "./media/file-storage.js";
 import { mediaRoutes } from "./media/media.routes.js";
 import { LocalGateway } from "./payments/local-gateway.js";
 import type { PaymentGateway } from "./payments/gateway.js";
@@ -56,6 +57,8 @@ const OptionsSchema = z.object({
   publicUrl: z.url().transform((u) => u.replace(/\/+$/, "")).optional(),
   secret: z.string().min(32, "at least 32 characters").optional(),
   uploadsDir: z.string().min(1).default(path.resolve("data/uploads")),
+  /** Image storage; default: a LocalFileStorage in uploadsDir. Pass an S3FileStorage to share images across instances. */
+  files: z.custom<FileStorage>((v) => typeof v === "object" && v !== null && "put" in v && "get" in v, { message: "a FileStorage (LocalFileStorage or S3FileStorage)" }).optional(),
   logger: z.custom<Logger>((v) => typeof v === "object" && v !== null && "info" in v).optional(),
   now: z.custom<() => Date>((v) => typeof v === "function").optional(),
   loginRateLimit: z.object({ windowMs: z.number().int().positive(), limit: z.number().int().positive() }).default({ windowMs: 15 * 60_000, limit: 10 }),
@@ -112,6 +115,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     shop: { name: o.shopName, currency: o.currency, locale: o.locale, publicUrl: o.publicUrl },
     logger,
     uploadsDir: o.uploadsDir,
+    files: o.files ?? new LocalFileStorage(o.uploadsDir),
     payments: o.payments ?? new LocalGateway(),
     checkout: o.checkout,
     appSecret: async () => (secret ??= await loadAppSecret(o.prisma)),
@@ -133,7 +137,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(securityHeaders());
   app.use(baseLocals(deps));
   app.use("/assets", assetRoutes());
-  app.use("/media", crossOriginMedia, mediaRoutes(o.uploadsDir));
+  app.use("/media", crossOriginMedia, mediaRoutes(deps.files));
   app.use(healthRoutes(deps, { draining: () => draining }));
   // The embeddable gallery: before the cookie parser, CSRF and language cookie, so it sets no cookie.
   app.use(embedRoutes(deps, { viewsDir: VIEWS_DIR }));

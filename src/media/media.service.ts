@@ -1,6 +1,4 @@
 import { createHash } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
-import path from "node:path";
 import type Sharp from "sharp";
 import type { Metadata } from "sharp";
 import { lazyModule } from "../lazy.js";
@@ -41,12 +39,11 @@ export async function storeImage(deps: Deps, input: { bytes: Buffer; alt?: strin
   // .rotate() applies the EXIF orientation before the metadata is dropped.
   const base = sharp()(input.bytes, { limitInputPixels: MAX_PIXELS }).rotate();
   const { width, height } = await base.clone().toBuffer({ resolveWithObject: true }).then((r) => r.info);
-  await mkdir(deps.uploadsDir, { recursive: true });
   let bytes = 0;
   for (const w of IMAGE_WIDTHS) {
     const out = await base.clone().resize({ width: w, withoutEnlargement: true }).webp({ quality: 80 }).toBuffer();
     bytes += out.length;
-    await writeFile(path.join(deps.uploadsDir, `${storageKey}-${w}.webp`), out);
+    await deps.files.put(`${storageKey}-${w}.webp`, out, "image/webp");
   }
   const square = await base
     .clone()
@@ -54,7 +51,7 @@ export async function storeImage(deps: Deps, input: { bytes: Buffer; alt?: strin
     .flatten({ background: "#ffffff" })
     .jpeg({ quality: 84, mozjpeg: true })
     .toBuffer();
-  await writeFile(path.join(deps.uploadsDir, `${storageKey}-sq.jpg`), square);
+  await deps.files.put(`${storageKey}-sq.jpg`, square, "image/jpeg");
   bytes += square.length;
   return deps.db.media.create({
     data: { storageKey, mime: "image/webp", width, height, bytes, alt: (input.alt ?? "").slice(0, 300) },

@@ -72,11 +72,15 @@ interface Run {
   requests: number;
 }
 
-async function measure(port: number, url: string): Promise<Run> {
+async function measure(port: number, url: string, attempt = 1): Promise<Run> {
   const result = await lighthouse(url, { port, output: "json", logLevel: "error", onlyCategories: ["performance"] });
   if (!result) throw new Error(`Lighthouse returned nothing for ${url}`);
   const { lhr } = result;
-  if (lhr.runtimeError) throw new Error(`${url}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+  if (lhr.runtimeError) {
+    // Trace recording fails now and then on a loaded machine (NO_NAVSTART, NO_FCP): Lighthouse says to run again.
+    if (attempt < 3) return measure(port, url, attempt + 1);
+    throw new Error(`${url}: ${lhr.runtimeError.code} ${lhr.runtimeError.message}`);
+  }
   const audit = (id: string) => lhr.audits[id]?.numericValue ?? NaN;
   const requests = (lhr.audits["network-requests"]?.details as { items?: unknown[] } | undefined)?.items?.length ?? 0;
   return {
