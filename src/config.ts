@@ -73,6 +73,16 @@ export const EnvSchema = z.object({
       .default("on")
       .transform((v) => v === "on"),
   ),
+  // Where rate-limit counters live. Unset: Redis when REDIS_URL is set, the
+  // database when it is PostgreSQL (several instances expected), else memory.
+  RATE_LIMIT_STORE: z.preprocess(emptyToUndefined, z.enum(["memory", "database", "redis"], { message: "memory, database or redis" }).optional()),
+  REDIS_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(rediss?:\/\/.+|unix:\/\/\/.+)$/, "a URL such as redis://:password@127.0.0.1:6379/0, rediss://… or unix:///run/redis/redis.sock")
+      .optional(),
+  ),
   // Images in an S3-compatible bucket instead of ./data/uploads (several instances share it).
   S3_BUCKET: z.preprocess(
     emptyToUndefined,
@@ -103,6 +113,9 @@ export const EnvSchema = z.object({
   if (env.S3_SECRET_ACCESS_KEY && !env.S3_ACCESS_KEY_ID) {
     ctx.addIssue({ code: "custom", path: ["S3_ACCESS_KEY_ID"], message: "required when S3_SECRET_ACCESS_KEY is set" });
   }
+  if (env.RATE_LIMIT_STORE === "redis" && !env.REDIS_URL) {
+    ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "required when RATE_LIMIT_STORE=redis" });
+  }
   if (!env.S3_BUCKET) {
     for (const name of ["S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_PREFIX", "S3_FORCE_PATH_STYLE"] as const) {
       if (env[name] !== undefined) ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: `a bucket name: ${name} is set, so images are meant to go to S3` });
@@ -117,6 +130,12 @@ export const EnvSchema = z.object({
 });
 
 export type Config = z.infer<typeof EnvSchema>;
+
+/** The rate-limit store the environment asks for (see RATE_LIMIT_STORE). */
+export function rateLimitStoreOf(config: Pick<Config, "RATE_LIMIT_STORE" | "REDIS_URL" | "DATABASE_URL">): "memory" | "database" | { redisUrl: string } {
+  const kind = config.RATE_LIMIT_STORE ?? (config.REDIS_URL ? "redis" : /^postgres(ql)?:/.test(config.DATABASE_URL) ? "database" : "memory");
+  return kind === "redis" ? { redisUrl: config.REDIS_URL! } : kind;
+}
 
 export class ConfigError extends Error {
   constructor(readonly lines: string[]) {

@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Db } from "./db/client.js";
 import type { Locale } from "./i18n/translate.js";
 import type { FileStorage } from "./media/file-storage.js";
+import type { RateLimitBackend } from "./http/rate-limit-store.js";
 import type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
 
 /** Shop-wide settings every feature may read. */
@@ -28,6 +29,8 @@ export interface Deps {
   /** Stripe when configured, else the local payment page. */
   payments: PaymentGateway;
   checkout: CheckoutSettings;
+  /** Where rate-limit counters live (memory, database or Redis). */
+  rateLimits: RateLimitBackend;
 }
 
 export interface CheckoutSettings {

@@ -4,7 +4,7 @@ import path from "node:path";
 import { pino } from "pino";
 import { ensureOwner } from "./auth/auth.service.js";
 import { startCheckoutSweep } from "./checkout/checkout-sweep.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, rateLimitStoreOf } from "./config.js";
 import { openDatabase, sqliteFilePath } from "./db/client.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { listen } from "./http/lifecycle.js";
@@ -54,6 +54,7 @@ async function main() {
     logger,
     trustProxy: config.TRUST_PROXY,
     compression: config.COMPRESSION,
+    rateLimitStore: rateLimitStoreOf(config),
     payments,
   });
   const deps = shop.bazaarche.deps;
@@ -70,7 +71,7 @@ async function main() {
       void sweep.stop();
     },
     // A sweep in flight finishes before the database closes.
-    onClosed: () => sweep.stop().then(() => prisma.$disconnect()),
+    onClosed: () => sweep.stop().then(() => Promise.all([prisma.$disconnect(), deps.rateLimits.close()])).then(() => undefined),
   });
   await ready;
 

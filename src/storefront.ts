@@ -30,6 +30,7 @@ import { localeMiddleware } from "./http/locale.js";
 import { requestLog } from "./http/request-log.js";
 import { assetRoutes } from "./http/assets.js";
 import { compressResponses } from "./http/compression.js";
+import { createRateLimitBackend } from "./http/rate-limit-store.js";
 import { securityHeaders } from "./http/security.js";
 import { publicBaseFor } from "./http/urls.js";
 import { LOCALES } from "./i18n/translate.js";
@@ -69,6 +70,10 @@ const OptionsSchema = z.object({
   trustProxy: z.union([z.boolean(), z.number(), z.string()]).default(false),
   /** gzip/brotli for text responses; false when a proxy or CDN in front already compresses. */
   compression: z.boolean().default(true),
+  /** Rate-limit counters: "memory" (one process), "database" (shared by instances) or { redisUrl }. */
+  rateLimitStore: z
+    .union([z.literal("memory"), z.literal("database"), z.object({ redisUrl: z.string().regex(/^(rediss?|unix):\/\/.+/, "a redis://, rediss:// or unix:// URL") })])
+    .default("memory"),
   payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
   checkout: z
     .object({
@@ -119,6 +124,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     payments: o.payments ?? new LocalGateway(),
     checkout: o.checkout,
     appSecret: async () => (secret ??= await loadAppSecret(o.prisma)),
+    rateLimits: createRateLimitBackend(o.rateLimitStore, { db: o.prisma, now: () => deps.now() }),
   };
   let draining = false;
   let secret = o.secret;
