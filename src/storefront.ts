@@ -49,7 +49,6 @@ import { VIEWS_DIR } from "./package-root.js";
 import { loadAppSecret } from "./settings/app-secret.js";
 import { createViewEngine } from "./views/engine.js";
 
-
 const OptionsSchema = z.object({
   prisma: z.custom<Db>((v) => typeof v === "object" && v !== null && "$transaction" in v, { message: "a PrismaClient (see openDatabase)" }),
   shopName: z.string().trim().min(1).max(80).default("Bazaarche"),
