@@ -44,8 +44,6 @@ async function open(db: Db): Promise<Reader> {
   let connection: Database.Database;
   try {
     connection = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
-    // SQLite's own 2 MB page cache instead of better-sqlite3's 16 MB per connection (RSS).
-    connection.pragma("cache_size = -2000");
   } catch {
     return viaPrisma;
   }

@@ -27,9 +27,6 @@ export async function openCatalogReader(db: Db, options: { direct?: boolean } = 
     return { all: <T>(sql: string, params: unknown[]) => db.$queryRawUnsafe<T[]>(sql, ...params), close: () => undefined };
   }
   const connection = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
-  // SQLite's own 2 MB page cache, not better-sqlite3's 16 MB: a streamed full read gains
-  // nothing from a bigger one (the OS caches the file), and it stays in RSS.
-  connection.pragma("cache_size = -2000");
   const statements = new Map<string, Database.Statement>();
   return {
     all<T>(sql: string, params: unknown[]) {
