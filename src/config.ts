@@ -65,7 +65,62 @@ export const EnvSchema = z.object({
       .default("false")
       .transform((v) => (v === "true" ? 1 : v === "false" ? 0 : Number(v))),
   ),
+  // "off" when a reverse proxy or CDN in front of the shop already compresses.
+  COMPRESSION: z.preprocess(
+    emptyToUndefined,
+    z
+      .enum(["on", "off"], { message: 'on or off (off when a proxy in front already compresses)' })
+      .default("on")
+      .transform((v) => v === "on"),
+  ),
+  // Where rate-limit counters live. Unset: Redis when REDIS_URL is set, the
+  // database when it is PostgreSQL (several instances expected), else memory.
+  RATE_LIMIT_STORE: z.preprocess(emptyToUndefined, z.enum(["memory", "database", "redis"], { message: "memory, database or redis" }).optional()),
+  REDIS_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(rediss?:\/\/.+|unix:\/\/\/.+)$/, "a URL such as redis://:password@127.0.0.1:6379/0, rediss://… or unix:///run/redis/redis.sock")
+      .optional(),
+  ),
+  // Images in an S3-compatible bucket instead of ./data/uploads (several instances share it).
+  S3_BUCKET: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "a bucket name: 3 to 63 lower-case letters, digits, dots and dashes")
+      .optional(),
+  ),
+  S3_ENDPOINT: z.preprocess(
+    emptyToUndefined,
+    z
+      .url({ message: "the service's URL, e.g. https://s3.eu-central-1.amazonaws.com or http://127.0.0.1:9000" })
+      .refine((u) => /^https?:\/\//.test(u), "an http(s) URL such as http://127.0.0.1:9000")
+      .optional(),
+  ),
+  S3_REGION: z.preprocess(emptyToUndefined, z.string().regex(/^[a-z0-9-]{2,32}$/, "a region name such as us-east-1 or auto").optional()),
+  S3_ACCESS_KEY_ID: z.preprocess(emptyToUndefined, z.string().regex(/^\S{3,128}$/, "an access key id without spaces").optional()),
+  S3_SECRET_ACCESS_KEY: z.preprocess(emptyToUndefined, z.string().regex(/^\S{3,256}$/, "a secret access key without spaces").optional()),
+  S3_PREFIX: z.preprocess(emptyToUndefined, z.string().regex(/^[A-Za-z0-9._\/-]{1,200}\/$/, 'a key prefix ending in "/", e.g. shop1/').optional()),
+  S3_FORCE_PATH_STYLE: z.preprocess(
+    emptyToUndefined,
+    z.enum(["true", "false"], { message: "true or false" }).optional().transform((v) => (v === undefined ? undefined : v === "true")),
+  ),
 }).superRefine((env, ctx) => {
+  if (env.S3_ACCESS_KEY_ID && !env.S3_SECRET_ACCESS_KEY) {
+    ctx.addIssue({ code: "custom", path: ["S3_SECRET_ACCESS_KEY"], message: "required when S3_ACCESS_KEY_ID is set" });
+  }
+  if (env.S3_SECRET_ACCESS_KEY && !env.S3_ACCESS_KEY_ID) {
+    ctx.addIssue({ code: "custom", path: ["S3_ACCESS_KEY_ID"], message: "required when S3_SECRET_ACCESS_KEY is set" });
+  }
+  if (env.RATE_LIMIT_STORE === "redis" && !env.REDIS_URL) {
+    ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "required when RATE_LIMIT_STORE=redis" });
+  }
+  if (!env.S3_BUCKET) {
+    for (const name of ["S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_PREFIX", "S3_FORCE_PATH_STYLE"] as const) {
+      if (env[name] !== undefined) ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: `a bucket name: ${name} is set, so images are meant to go to S3` });
+    }
+  }
   if (env.STRIPE_WEBHOOK_SECRET && !env.STRIPE_SECRET_KEY) {
     ctx.addIssue({ code: "custom", path: ["STRIPE_SECRET_KEY"], message: "required when STRIPE_WEBHOOK_SECRET is set" });
   }
@@ -75,6 +130,12 @@ export const EnvSchema = z.object({
 });
 
 export type Config = z.infer<typeof EnvSchema>;
+
+/** The rate-limit store the environment asks for (see RATE_LIMIT_STORE). */
+export function rateLimitStoreOf(config: Pick<Config, "RATE_LIMIT_STORE" | "REDIS_URL" | "DATABASE_URL">): "memory" | "database" | { redisUrl: string } {
+  const kind = config.RATE_LIMIT_STORE ?? (config.REDIS_URL ? "redis" : /^postgres(ql)?:/.test(config.DATABASE_URL) ? "database" : "memory");
+  return kind === "redis" ? { redisUrl: config.REDIS_URL! } : kind;
+}
 
 export class ConfigError extends Error {
   constructor(readonly lines: string[]) {
@@ -98,7 +159,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const lines = issues.map((issue) => {
     const name = String(issue.path[0] ?? "environment");
     const got = env[name];
-    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" ? "…" : got}")`;
+    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" || name === "REDIS_URL" ? "…" : got}")`;
     return `Invalid ${name}${shown}: expected ${issue.message}`;
   });
   throw new ConfigError(lines);

@@ -1,6 +1,8 @@
 import type { Logger } from "pino";
 import type { Db } from "./db/client.js";
 import type { Locale } from "./i18n/translate.js";
+import type { FileStorage } from "./media/file-storage.js";
+import type { RateLimitBackend } from "./http/rate-limit-store.js";
 import type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
 
 /** Shop-wide settings every feature may read. */
@@ -18,12 +20,17 @@ export interface Deps {
   now: () => Date;
   shop: ShopSettings;
   logger: Logger;
+  /** Local uploads directory (the default file storage's folder). */
   uploadsDir: string;
+  /** Where re-encoded images are written and read: local directory or S3-compatible bucket. */
+  files: FileStorage;
   /** HMAC key for CSRF tokens and signed links (generated once, kept in the database). */
   appSecret: () => Promise<string>;
   /** Stripe when configured, else the local payment page. */
   payments: PaymentGateway;
   checkout: CheckoutSettings;
+  /** Where rate-limit counters live (memory, database or Redis). */
+  rateLimits: RateLimitBackend;
 }
 
 export interface CheckoutSettings {

@@ -4,6 +4,7 @@ export { openDatabase, type Db } from "./db/client.js";
 export { migrateDatabase } from "./db/migrate.js";
 export { loadConfig, ConfigError, type Config } from "./config.js";
 export { AppError } from "./http/errors.js";
+export { LocalFileStorage, S3FileStorage, type FileStorage, type S3StorageOptions } from "./media/file-storage.js";
 export { ensureOwner, createApiToken } from "./auth/auth.service.js";
 export { seedDemoShop } from "./seed/demo.js";
 export { StripeGateway, type StripeGatewayOptions } from "./payments/stripe-gateway.js";

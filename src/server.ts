@@ -4,10 +4,11 @@ import path from "node:path";
 import { pino } from "pino";
 import { ensureOwner } from "./auth/auth.service.js";
 import { startCheckoutSweep } from "./checkout/checkout-sweep.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, rateLimitStoreOf } from "./config.js";
 import { openDatabase, sqliteFilePath } from "./db/client.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { listen } from "./http/lifecycle.js";
+import { LocalFileStorage, S3FileStorage } from "./media/file-storage.js";
 import { createPaymentGateway } from "./payments/from-config.js";
 import { seedDemoShop } from "./seed/demo.js";
 import { createStorefront } from "./storefront.js";
@@ -31,6 +32,16 @@ async function main() {
   const prisma = await openDatabase(config.DATABASE_URL);
   const uploadsDir = path.join(path.dirname(dbFile), "uploads");
   const payments = createPaymentGateway(config);
+  const files = config.S3_BUCKET
+    ? new S3FileStorage({
+        bucket: config.S3_BUCKET,
+        prefix: config.S3_PREFIX,
+        region: config.S3_REGION,
+        endpoint: config.S3_ENDPOINT,
+        forcePathStyle: config.S3_FORCE_PATH_STYLE,
+        credentials: config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY } : undefined,
+      })
+    : new LocalFileStorage(uploadsDir);
 
   const shop = createStorefront({
     prisma,
@@ -39,8 +50,11 @@ async function main() {
     locale: config.LOCALE,
     publicUrl: config.PUBLIC_URL,
     uploadsDir,
+    files,
     logger,
     trustProxy: config.TRUST_PROXY,
+    compression: config.COMPRESSION,
+    rateLimitStore: rateLimitStoreOf(config),
     payments,
   });
   const deps = shop.bazaarche.deps;
@@ -57,7 +71,7 @@ async function main() {
       void sweep.stop();
     },
     // A sweep in flight finishes before the database closes.
-    onClosed: () => sweep.stop().then(() => prisma.$disconnect()),
+    onClosed: () => sweep.stop().then(() => Promise.all([prisma.$disconnect(), deps.rateLimits.close()])).then(() => undefined),
   });
   await ready;
 
@@ -67,6 +81,7 @@ async function main() {
     `  ${config.SHOP_NAME} is running.`,
     `  Storefront: ${base}/`,
     `  Admin:      ${base}/admin`,
+    `  Images:     ${files.kind === "s3" ? `S3 bucket ${config.S3_BUCKET}${config.S3_ENDPOINT ? ` at ${config.S3_ENDPOINT}` : ""}` : uploadsDir}`,
     payments.provider === "stripe"
       ? `  Payments:   Stripe (webhook endpoint ${base}/webhooks/stripe)`
       : "  Payments:   local test payment page (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)",

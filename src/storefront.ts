@@ -1,6 +1,4 @@
-import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import cookieParser from "cookie-parser";
 import express, { type Express, type RequestHandler } from "express";
 import { pino, type Logger } from "pino";
@@ -30,11 +28,15 @@ import { csrfProtection } from "./http/csrf.js";
 import { errorHandler, notFound } from "./http/error-handler.js";
 import { localeMiddleware } from "./http/locale.js";
 import { requestLog } from "./http/request-log.js";
+import { assetRoutes } from "./http/assets.js";
+import { compressResponses } from "./http/compression.js";
+import { createRateLimitBackend } from "./http/rate-limit-store.js";
 import { securityHeaders } from "./http/security.js";
 import { publicBaseFor } from "./http/urls.js";
 import { LOCALES } from "./i18n/translate.js";
 import { linksAdminRoutes } from "./links/links.admin.routes.js";
 import { linksRoutes } from "./links/links.routes.js";
+import { LocalFileStorage, type FileStorage } from "./media/file-storage.js";
 import { mediaRoutes } from "./media/media.routes.js";
 import { LocalGateway } from "./payments/local-gateway.js";
 import type { PaymentGateway } from "./payments/gateway.js";
@@ -43,12 +45,9 @@ import { postsAdminRoutes } from "./posts/posts.admin.routes.js";
 import { postsRoutes } from "./posts/posts.routes.js";
 import { reviewsAdminRoutes } from "./reviews/reviews.admin.routes.js";
 import { reviewsEmbedRoutes, reviewsRoutes } from "./reviews/reviews.routes.js";
+import { VIEWS_DIR } from "./package-root.js";
 import { loadAppSecret } from "./settings/app-secret.js";
 import { createViewEngine } from "./views/engine.js";
-
-const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
-const VIEWS_DIR = path.join(PACKAGE_ROOT, "views");
-const require = createRequire(import.meta.url);
 
 const OptionsSchema = z.object({
   prisma: z.custom<Db>((v) => typeof v === "object" && v !== null && "$transaction" in v, { message: "a PrismaClient (see openDatabase)" }),
@@ -58,6 +57,8 @@ const OptionsSchema = z.object({
   publicUrl: z.url().transform((u) => u.replace(/\/+$/, "")).optional(),
   secret: z.string().min(32, "at least 32 characters").optional(),
   uploadsDir: z.string().min(1).default(path.resolve("data/uploads")),
+  /** Image storage; default: a LocalFileStorage in uploadsDir. Pass an S3FileStorage to share images across instances. */
+  files: z.custom<FileStorage>((v) => typeof v === "object" && v !== null && "put" in v && "get" in v, { message: "a FileStorage (LocalFileStorage or S3FileStorage)" }).optional(),
   logger: z.custom<Logger>((v) => typeof v === "object" && v !== null && "info" in v).optional(),
   now: z.custom<() => Date>((v) => typeof v === "function").optional(),
   loginRateLimit: z.object({ windowMs: z.number().int().positive(), limit: z.number().int().positive() }).default({ windowMs: 15 * 60_000, limit: 10 }),
@@ -66,6 +67,12 @@ const OptionsSchema = z.object({
   /** Follow / follower sign-in submissions (each sends an email) per address per 15 minutes. */
   followSubmitsPer15Min: z.number().int().positive().default(5),
   trustProxy: z.union([z.boolean(), z.number(), z.string()]).default(false),
+  /** gzip/brotli for text responses; false when a proxy or CDN in front already compresses. */
+  compression: z.boolean().default(true),
+  /** Rate-limit counters: "memory" (one process), "database" (shared by instances) or { redisUrl }. */
+  rateLimitStore: z
+    .union([z.literal("memory"), z.literal("database"), z.object({ redisUrl: z.string().regex(/^(rediss?|unix):\/\/.+/, "a redis://, rediss:// or unix:// URL") })])
+    .default("memory"),
   payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
   checkout: z
     .object({
@@ -112,9 +119,11 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     shop: { name: o.shopName, currency: o.currency, locale: o.locale, publicUrl: o.publicUrl },
     logger,
     uploadsDir: o.uploadsDir,
+    files: o.files ?? new LocalFileStorage(o.uploadsDir),
     payments: o.payments ?? new LocalGateway(),
     checkout: o.checkout,
     appSecret: async () => (secret ??= await loadAppSecret(o.prisma)),
+    rateLimits: createRateLimitBackend(o.rateLimitStore, { db: o.prisma, now: () => deps.now() }),
   };
   let draining = false;
   let secret = o.secret;
@@ -128,13 +137,12 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.locals.shopName = o.shopName;
 
   app.use(requestLog(logger));
+  // Before everything that writes a body; off when a proxy in front compresses.
+  if (o.compression) app.use(compressResponses());
   app.use(securityHeaders());
   app.use(baseLocals(deps));
-  app.use("/assets/fonts/vazirmatn.woff2", (_req, res) => {
-    res.sendFile(require.resolve("vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2"), { maxAge: "365d", immutable: true });
-  });
-  app.use("/assets", express.static(path.join(VIEWS_DIR, "static"), { maxAge: "1h", index: false }));
-  app.use("/media", crossOriginMedia, mediaRoutes(o.uploadsDir));
+  app.use("/assets", assetRoutes());
+  app.use("/media", crossOriginMedia, mediaRoutes(deps.files));
   app.use(healthRoutes(deps, { draining: () => draining }));
   // The embeddable gallery: before the cookie parser, CSRF and language cookie, so it sets no cookie.
   app.use(embedRoutes(deps, { viewsDir: VIEWS_DIR }));

@@ -49,10 +49,14 @@ describe("mounted at /shop inside a host app", () => {
     const local = urlsIn(res.text).filter((u) => u.startsWith(`${MOUNT}/assets/`) || u.startsWith(`${MOUNT}/media/`));
     expect(local.length).toBeGreaterThan(3);
     for (const u of new Set(local)) await request(t.app).get(u).expect(200);
-    const css = await request(t.app).get(`${MOUNT}/assets/css/shop.css`).expect(200);
-    const font = /url\("\.\.\/fonts\/vazirmatn\.woff2"\)/.exec(css.text);
-    expect(font).not.toBeNull();
-    await request(t.app).get(`${MOUNT}/assets/fonts/vazirmatn.woff2`).expect(200).expect("content-type", /font\/woff2/);
+    // The Persian font: linked from Persian pages only, by a stylesheet whose
+    // relative url() resolves under the mount path too.
+    const fa = await request(t.app).get(`${MOUNT}/p/mounted-mug?lang=fa`).expect(200);
+    const faCss = urlsIn(fa.text).find((u) => /\/assets\/css\/fa\.[0-9a-f]{8}\.css$/.test(u))!;
+    const css = await request(t.app).get(faCss).expect(200);
+    const font = /url\("(\.\.\/fonts\/vazirmatn\.[0-9a-f]{8}\.woff2)"\)/.exec(css.text)?.[1];
+    expect(font).toBeDefined();
+    await request(t.app).get(new URL(font!, `http://x${faCss}`).pathname).expect(200).expect("content-type", /font\/woff2/);
   });
 
   it("keeps admin pages, redirects and cookies under /shop", async () => {

@@ -10,7 +10,7 @@ import { authenticateAdmin, createAdminSession, endAdminSession, SESSION_DAYS } 
 /** /admin/login and /admin/logout. */
 export function authRoutes(deps: Deps, loginLimit: RateLimitOptions) {
   const router = Router();
-  const loginLimiter = limiter("admin-login", loginLimit, "Too many sign-in attempts from this address.");
+  const loginLimiter = limiter(deps, "admin-login", loginLimit, "Too many sign-in attempts from this address.");
 
   router.get("/login", (req, res) => {
     if (res.locals.admin) return res.redirect(303, urlFor(req, "/admin"));

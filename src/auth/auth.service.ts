@@ -1,7 +1,10 @@
-import { hash, verify } from "@node-rs/argon2";
+import type * as Argon2 from "@node-rs/argon2";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
+import { lazyModule } from "../lazy.js";
 import { hashToken, newSecret } from "./tokens.js";
+
+const argon2 = lazyModule<typeof Argon2>("@node-rs/argon2");
 
 export const SESSION_DAYS = 7;
 const API_TOKEN_PREFIX = "bz_";
@@ -11,7 +14,7 @@ const API_TOKEN_PREFIX = "bz_";
 const ARGON2 = { algorithm: 2 as const, memoryCost: 19456, timeCost: 2, parallelism: 1 };
 
 export function hashPassword(password: string) {
-  return hash(password, ARGON2);
+  return argon2().hash(password, ARGON2);
 }
 
 // Verified against when the email is unknown, so a wrong email costs the same
@@ -41,10 +44,10 @@ export async function authenticateAdmin(deps: Deps, input: { email: string; pass
   const admin = await deps.db.adminUser.findUnique({ where: { email: input.email.toLowerCase() } });
   if (!admin) {
     dummyHash ??= hashPassword(newSecret());
-    await verify(await dummyHash, input.password).catch(() => false);
+    await argon2().verify(await dummyHash, input.password).catch(() => false);
     return null;
   }
-  const ok = await verify(admin.passwordHash, input.password).catch(() => false);
+  const ok = await argon2().verify(admin.passwordHash, input.password).catch(() => false);
   if (!ok) return null;
   await deps.db.adminUser.update({ where: { id: admin.id }, data: { lastLoginAt: deps.now() } });
   return admin;

@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from "express";
+import { Router, type Request } from "express";
 import type { Deps } from "../deps.js";
 import { findCartByToken } from "../checkout/cart.service.js";
 import { CART_COOKIE } from "../checkout/cart.service.js";
@@ -21,8 +21,14 @@ import { renderCartPage } from "../checkout/cart-page.js";
 export function couponCartRoutes(deps: Deps, options: { attemptsPer15Min?: number } = {}) {
   const router = Router();
   const limit = { windowMs: 15 * 60_000, limit: options.attemptsPer15Min ?? 10 };
-  const byVisitor = limiter("coupon-ip", { ...limit, onlyFailures: true }, "Too many wrong codes.");
-  const byFollower = limiterByFollower(limit);
+  const byVisitor = limiter(deps, "coupon-ip", { ...limit, onlyFailures: true }, "Too many wrong codes.");
+  // The same count per follower, wherever they shop from.
+  const byFollower = limiter(
+    deps,
+    "coupon-follower",
+    { ...limit, onlyFailures: true, key: async (req) => (await currentFollower(deps, req))?.id ?? null },
+    "Too many wrong codes for this follower.",
+  );
 
   router.post("/cart/coupon", byVisitor, byFollower, validate({ body: CodeBody }), async (req, res) => {
     const cart = await cartFor(req);
@@ -61,26 +67,6 @@ export function couponCartRoutes(deps: Deps, options: { attemptsPer15Min?: numbe
       const v = variants.find((x) => x.id === i.variantId);
       return v ? [{ productId: v.productId, totalMinor: v.priceMinor * i.quantity }] : [];
     });
-  }
-
-  function limiterByFollower(opts: { windowMs: number; limit: number }) {
-    const attempts = new Map<string, { count: number; resetAt: number }>();
-    return async (req: Request, res: Response, next: (err?: unknown) => void) => {
-      const follower = await currentFollower(deps, req);
-      if (!follower) return next();
-      const now = Date.now();
-      const entry = attempts.get(follower.id);
-      if (entry && entry.resetAt > now && entry.count >= opts.limit) {
-        return next(new AppError("rate_limited", 429, "Too many wrong codes for this follower. Try again in 15 minutes."));
-      }
-      res.on("finish", () => {
-        if (res.statusCode < 400) return;
-        const e = attempts.get(follower.id);
-        if (!e || e.resetAt <= Date.now()) attempts.set(follower.id, { count: 1, resetAt: Date.now() + opts.windowMs });
-        else e.count += 1;
-      });
-      next();
-    };
   }
 
   return router;

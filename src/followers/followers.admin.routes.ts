@@ -1,10 +1,13 @@
-import { stringify } from "csv-stringify";
+import type * as CsvStringify from "csv-stringify";
 import express, { Router } from "express";
 import type { Deps } from "../deps.js";
 import { filesOf, multipartForm } from "../http/uploads.js";
 import { validate } from "../http/validate.js";
 import { FOLLOW_PLATFORMS, FollowerListQuery, VERIFICATIONS } from "./followers.schema.js";
 import { importFollowers, listFollowers } from "./followers.service.js";
+import { lazyModule } from "../lazy.js";
+
+const csvStringify = lazyModule<typeof CsvStringify>("csv-stringify");
 
 const MAX_IMPORT_BYTES = 5 * 1024 * 1024;
 
@@ -38,7 +41,7 @@ export function followerAdminRoutes(deps: Deps) {
   // Streams every matching follower, page by page, so a large list never sits in memory.
   router.get("/export.csv", validate({ query: FollowerListQuery }), async (req, res) => {
     res.type("text/csv; charset=utf-8").attachment("followers.csv");
-    const csv = stringify({ header: true, columns: ["platform", "handle", "email", "status", "verification", "followed_at", "email_confirmed_at", "imported_at"] });
+    const csv = csvStringify().stringify({ header: true, columns: ["platform", "handle", "email", "status", "verification", "followed_at", "email_confirmed_at", "imported_at"] });
     csv.pipe(res);
     let cursor: string | undefined;
     do {

@@ -24,7 +24,7 @@ const ManageBody = z.object({ token: z.string().min(20).max(600), _csrf: z.strin
 export function followerRoutes(deps: Deps, options: { submitsPer15Min?: number } = {}) {
   const router = Router();
   // Each submission sends an email: limited per address so the form cannot be used to spam.
-  const submitLimit = limiter("follow-submit", { windowMs: 15 * 60_000, limit: options.submitsPer15Min ?? 5 }, "Too many requests from this address.");
+  const submitLimit = limiter(deps, "follow-submit", { windowMs: 15 * 60_000, limit: options.submitsPer15Min ?? 5 }, "Too many requests from this address.");
 
   const renderFollow = async (req: Request, res: Response, extra: Record<string, unknown> = {}) => {
     const follower = await currentFollower(deps, req);

@@ -1,5 +1,5 @@
 import { createHash, randomInt } from "node:crypto";
-import { parse } from "csv-parse/sync";
+import type * as CsvParse from "csv-parse/sync";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
@@ -8,6 +8,9 @@ import { queueEmail } from "../mail/outbox.service.js";
 import { signToken, verifyToken } from "../security/signed-token.js";
 import { verificationOf, type FollowerFacts } from "../coupons/coupon-rules.js";
 import { FollowerImportRow, type FollowerListInput, type FollowInput } from "./followers.schema.js";
+import { lazyModule } from "../lazy.js";
+
+const csvParse = lazyModule<typeof CsvParse>("csv-parse/sync");
 import { handleKey, personKeyFor } from "./person-key.js";
 
 const DAY = 24 * 3600 * 1000;
@@ -217,7 +220,7 @@ export interface ImportProblem {
 export async function importFollowers(deps: Deps, input: { csv: string; dryRun: boolean; actor: Actor }) {
   let records: Record<string, string>[];
   try {
-    records = parse(input.csv.replace(/^\uFEFF/, ""), { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase().replace(/[\s-]+/g, "_")), skip_empty_lines: true, trim: true, relax_column_count: false });
+    records = csvParse().parse(input.csv.replace(/^\uFEFF/, ""), { columns: (h: string[]) => h.map((c) => c.trim().toLowerCase().replace(/[\s-]+/g, "_")), skip_empty_lines: true, trim: true, relax_column_count: false });
   } catch (err) {
     throw AppError.validation(`The file is not valid CSV: ${(err as Error).message}`, [{ line: (err as { lines?: number }).lines ?? 1, column: "", message: "malformed CSV" }]);
   }

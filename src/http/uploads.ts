@@ -1,6 +1,10 @@
 import type { RequestHandler } from "express";
-import multer, { MulterError } from "multer";
+import type Multer from "multer";
+import { lazyModule } from "../lazy.js";
 import { AppError } from "./errors.js";
+
+// Loaded on the first upload: most requests never carry a file.
+const multer = lazyModule<typeof Multer>("multer");
 
 export interface UploadLimits {
   /** Form field names that may carry files, with how many each. */
@@ -14,11 +18,12 @@ export interface UploadLimits {
  * form travels in its action URL (`?_csrf=`) and was checked before this runs.
  */
 export function multipartForm(limits: UploadLimits): RequestHandler {
-  const parse = multer({
-    storage: multer.memoryStorage(),
-    limits: { fileSize: limits.maxFileBytes, files: limits.fields.reduce((n, f) => n + f.maxCount, 0), fields: 2000, fieldSize: 1024 * 1024 },
-  }).fields(limits.fields);
+  let parse: RequestHandler | undefined;
   return (req, res, next) => {
+    parse ??= multer()({
+      storage: multer().memoryStorage(),
+      limits: { fileSize: limits.maxFileBytes, files: limits.fields.reduce((n, f) => n + f.maxCount, 0), fields: 2000, fieldSize: 1024 * 1024 },
+    }).fields(limits.fields);
     parse(req, res, (err: unknown) => {
       next(err ? toUploadError(err, limits) : undefined);
     });
@@ -26,7 +31,7 @@ export function multipartForm(limits: UploadLimits): RequestHandler {
 }
 
 function toUploadError(err: unknown, limits: UploadLimits): AppError {
-  if (err instanceof MulterError) {
+  if (err instanceof multer().MulterError) {
     const field = err.field ?? "file";
     switch (err.code) {
       case "LIMIT_FILE_SIZE":

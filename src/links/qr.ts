@@ -1,4 +1,7 @@
-import QRCode from "qrcode";
+import type QRCodeModule from "qrcode";
+import { lazyModule } from "../lazy.js";
+
+const qrcode = lazyModule<typeof QRCodeModule>("qrcode");
 
 /**
  * QR codes for tracked links, drawn by the `qrcode` package. Error correction
@@ -9,9 +12,9 @@ import QRCode from "qrcode";
 const OPTIONS = { errorCorrectionLevel: "M" as const, margin: 4, color: { dark: "#000000", light: "#ffffff" } };
 
 export async function qrSvg(text: string): Promise<string> {
-  return QRCode.toString(text, { ...OPTIONS, type: "svg" });
+  return qrcode().toString(text, { ...OPTIONS, type: "svg" });
 }
 
 export async function qrPng(text: string, size = 768): Promise<Buffer> {
-  return QRCode.toBuffer(text, { ...OPTIONS, type: "png", width: size });
+  return qrcode().toBuffer(text, { ...OPTIONS, type: "png", width: size });
 }

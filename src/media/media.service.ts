@@ -1,13 +1,14 @@
 import { createHash } from "node:crypto";
-import { mkdir, writeFile } from "node:fs/promises";
-import path from "node:path";
-import sharp, { type Metadata } from "sharp";
+import type Sharp from "sharp";
+import type { Metadata } from "sharp";
+import { lazyModule } from "../lazy.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { IMAGE_WIDTHS, SQUARE_SIZE } from "./media.paths.js";
 
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
 const MAX_PIXELS = 40_000_000;
+const sharp = lazyModule<typeof Sharp>("sharp");
 const ACCEPTED = new Set(["jpeg", "png", "webp", "gif", "avif", "heif", "tiff"]);
 
 /**
@@ -24,7 +25,7 @@ export async function storeImage(deps: Deps, input: { bytes: Buffer; alt?: strin
   }
   let meta: Metadata;
   try {
-    meta = await sharp(input.bytes, { limitInputPixels: MAX_PIXELS }).metadata();
+    meta = await sharp()(input.bytes, { limitInputPixels: MAX_PIXELS }).metadata();
   } catch {
     throw AppError.validation(`${field}: this file is not an image we can read (use JPEG, PNG, WebP or AVIF).`, [{ field, message: "not an image" }]);
   }
@@ -36,14 +37,13 @@ export async function storeImage(deps: Deps, input: { bytes: Buffer; alt?: strin
   if (existing) return existing;
 
   // .rotate() applies the EXIF orientation before the metadata is dropped.
-  const base = sharp(input.bytes, { limitInputPixels: MAX_PIXELS }).rotate();
+  const base = sharp()(input.bytes, { limitInputPixels: MAX_PIXELS }).rotate();
   const { width, height } = await base.clone().toBuffer({ resolveWithObject: true }).then((r) => r.info);
-  await mkdir(deps.uploadsDir, { recursive: true });
   let bytes = 0;
   for (const w of IMAGE_WIDTHS) {
     const out = await base.clone().resize({ width: w, withoutEnlargement: true }).webp({ quality: 80 }).toBuffer();
     bytes += out.length;
-    await writeFile(path.join(deps.uploadsDir, `${storageKey}-${w}.webp`), out);
+    await deps.files.put(`${storageKey}-${w}.webp`, out, "image/webp");
   }
   const square = await base
     .clone()
@@ -51,7 +51,7 @@ export async function storeImage(deps: Deps, input: { bytes: Buffer; alt?: strin
     .flatten({ background: "#ffffff" })
     .jpeg({ quality: 84, mozjpeg: true })
     .toBuffer();
-  await writeFile(path.join(deps.uploadsDir, `${storageKey}-sq.jpg`), square);
+  await deps.files.put(`${storageKey}-sq.jpg`, square, "image/jpeg");
   bytes += square.length;
   return deps.db.media.create({
     data: { storageKey, mime: "image/webp", width, height, bytes, alt: (input.alt ?? "").slice(0, 300) },

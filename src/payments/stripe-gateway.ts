@@ -1,5 +1,8 @@
-import Stripe from "stripe";
+import type Stripe from "stripe";
+import { lazyModule } from "../lazy.js";
 import type { CheckoutOutcome, CheckoutRequest, HostedCheckout, PaymentGateway } from "./gateway.js";
+
+const stripeSdk = lazyModule<typeof Stripe>("stripe");
 
 export interface StripeGatewayOptions {
   secretKey: string;
@@ -19,14 +22,17 @@ export interface StripeGatewayOptions {
  */
 export class StripeGateway implements PaymentGateway {
   readonly provider = "stripe" as const;
-  readonly stripe: Stripe;
+  #client: Stripe | undefined;
 
-  constructor(private readonly options: StripeGatewayOptions) {
-    this.stripe = new Stripe(options.secretKey, {
+  constructor(private readonly options: StripeGatewayOptions) {}
+
+  /** The SDK client, made on first use: the SDK is loaded only when a payment needs it. */
+  get stripe(): Stripe {
+    return (this.#client ??= new (stripeSdk())(this.options.secretKey, {
       maxNetworkRetries: 2,
       timeout: 20_000,
-      ...(options.host ? { host: options.host, port: options.port, protocol: options.protocol ?? "https" } : {}),
-    });
+      ...(this.options.host ? { host: this.options.host, port: this.options.port, protocol: this.options.protocol ?? "https" } : {}),
+    }));
   }
 
   async createCheckout(request: CheckoutRequest, idempotencyKey: string): Promise<HostedCheckout> {
@@ -81,7 +87,7 @@ export class StripeGateway implements PaymentGateway {
       await this.stripe.checkout.sessions.expire(ref);
     } catch (err) {
       // Already complete or expired: nothing to stop.
-      if (!(err instanceof Stripe.errors.StripeInvalidRequestError)) throw err;
+      if (!(err instanceof stripeSdk().errors.StripeInvalidRequestError)) throw err;
     }
   }
 

@@ -15,14 +15,18 @@
  * Photo URLs are not fetched (the server makes no outbound requests); they
  * are counted in the report.
  */
-import { parse } from "csv-parse/sync";
-import { stringify } from "csv-stringify/sync";
+import type * as CsvParse from "csv-parse/sync";
+import type * as CsvStringify from "csv-stringify/sync";
 import { z } from "zod";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { mediaPath } from "../media/media.paths.js";
 import { contentHashOf, flagSummary, moderateContent } from "./moderation.js";
+import { lazyModule } from "../lazy.js";
+
+const csvParse = lazyModule<typeof CsvParse>("csv-parse/sync");
+const csvStringify = lazyModule<typeof CsvStringify>("csv-stringify/sync");
 import { Rating, REVIEW_LIMITS } from "./reviews.schema.js";
 import { getReviewSettings } from "./settings.js";
 import { moveReviewInTx } from "./summary.js";
@@ -276,7 +280,7 @@ function readRecords(bytes: Buffer): { ok: true; header: string[]; records: CsvR
   if (text.trim() === "") return { ok: false, problems: [{ line: 1, column: null, message: "The file is empty." }] };
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
-    parsed = parse(text, { info: true, relax_column_count: true, skip_empty_lines: false, bom: false }) as unknown as { record: string[]; info: { lines: number } }[];
+    parsed = csvParse().parse(text, { info: true, relax_column_count: true, skip_empty_lines: false, bom: false }) as unknown as { record: string[]; info: { lines: number } }[];
   } catch (err) {
     const e = err as { message: string; lines?: number };
     return { ok: false, problems: [{ line: e.lines ?? 1, column: null, message: `Malformed CSV: ${e.message}` }] };
@@ -328,7 +332,7 @@ export async function exportReviewsCsv(deps: Deps, input: { publicBase: string }
     safeCell(r.reply?.body ?? ""),
     r.photos.map((p) => `${input.publicBase}${mediaPath(p.media.storageKey, "square")}`).join(" "),
   ]);
-  return stringify([[...OUR_COLUMNS], ...rows]);
+  return csvStringify().stringify([[...OUR_COLUMNS], ...rows]);
 }
 
 /** For routes: a 400 when the upload is missing. */

@@ -42,9 +42,9 @@ const errorsOf = (err: ZodError): FormErrors => Object.fromEntries(zodDetails(er
  */
 export function reviewsRoutes(deps: Deps) {
   const router = Router();
-  const submitLimit = limiter("review-submit", PUBLIC_LIMITS.submit, "Too many reviews from this address.");
-  const voteLimit = limiter("review-vote", PUBLIC_LIMITS.vote, "Too many votes from this address.");
-  const askLimit = limiter("question-ask", PUBLIC_LIMITS.ask, "Too many questions from this address.");
+  const submitLimit = limiter(deps, "review-submit", PUBLIC_LIMITS.submit, "Too many reviews from this address.");
+  const voteLimit = limiter(deps, "review-vote", PUBLIC_LIMITS.vote, "Too many votes from this address.");
+  const askLimit = limiter(deps, "question-ask", PUBLIC_LIMITS.ask, "Too many questions from this address.");
   // One more than allowed reaches submitReview, whose refusal names the "photos" field
   // (multer's own count error cannot say which field was over).
   const upload = multipartForm({ fields: [{ name: "photos", maxCount: REVIEW_LIMITS.photos + 1 }], maxFileBytes: MAX_IMAGE_BYTES });

@@ -1,4 +1,5 @@
-import sharp from "sharp";
+import { lazyModule } from "../lazy.js";
+import type Sharp from "sharp";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
@@ -11,6 +12,8 @@ import { readProductSocial, type PublicReview } from "./reviews.queries.js";
 import { REVIEW_LIMITS, REVIEW_SORTS, ReviewListQuery, type ModerateInput, type ReviewInput, type ReviewStatus } from "./reviews.schema.js";
 import { getReviewSettings, parseSetting } from "./settings.js";
 import { describeSummary, getRatingPrior, moveReviewInTx, TOP_RATED_MIN_REVIEWS, topRatedCollectionsSql, type SummaryCounts } from "./summary.js";
+
+const loadSharp = lazyModule<typeof Sharp>("sharp");
 
 export const REVIEWS_PER_PAGE = 10;
 const QUESTIONS_ON_PAGE = 5;
@@ -128,7 +131,7 @@ async function assertReadableImages(photos: Buffer[]) {
     const field = `photos.${i}`;
     let ok = false;
     try {
-      const meta = await sharp(bytes, { limitInputPixels: 40_000_000 }).metadata();
+      const meta = await loadSharp()(bytes, { limitInputPixels: 40_000_000 }).metadata();
       ok = !!meta.width && !!meta.height;
     } catch {
       ok = false;

@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import type { Deps } from "../deps.js";
 import { handleKey, personKeyFor } from "../followers/person-key.js";
 import { storeImage } from "../media/media.service.js";
 import { contentHashOf } from "../reviews/moderation.js";
 import { moveReviewInTx } from "../reviews/summary.js";
+import { SEED_DIR } from "../package-root.js";
 
-const SEED_DIR = fileURLToPath(new URL("../../prisma/seed", import.meta.url));
 
 // The seed file is input like any other: parsed, so a typo fails loudly.
 const SeedFile = z.object({

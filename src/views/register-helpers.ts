@@ -1,5 +1,6 @@
 import type Handlebars from "handlebars";
 import absUrl from "./helpers/abs_url.js";
+import asset from "./helpers/asset.js";
 import concat from "./helpers/concat.js";
 import date from "./helpers/date.js";
 import dateTime from "./helpers/date_time.js";
@@ -23,6 +24,7 @@ import url from "./helpers/url.js";
 export function registerHelpers(hbs: typeof Handlebars) {
   hbs.registerHelper({
     abs_url: absUrl,
+    asset,
     concat,
     date,
     date_time: dateTime,

@@ -11,6 +11,9 @@
  * peak RSS of the process while streaming. Targets: ≤ 2× baseline, < 150 MB.
  * Run with --expose-gc (the npm script does) so every run starts from a
  * collected heap and the garbage of one run is not charged to the next.
+ * The npm script compiles it first (tsconfig.bench.json → .tmp/bench/) and
+ * runs it under plain node, as production runs, so no TypeScript loader's
+ * memory is counted.
  */
 import { execFile, execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";

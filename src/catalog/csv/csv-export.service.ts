@@ -1,11 +1,14 @@
 import { Readable, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { stringify } from "csv-stringify";
+import type * as CsvStringify from "csv-stringify";
 import type { Deps } from "../../deps.js";
 import { minorToDecimal } from "../money.js";
 import { formatImagesCell, guardFormula } from "./csv-cells.js";
 import { OUR_COLUMNS, type OurColumn } from "./csv.schema.js";
 import { SNAPSHOT_INCLUDE, snapshotOf, type ProductSnapshot } from "./product-snapshot.js";
+import { lazyModule } from "../../lazy.js";
+
+const csvStringify = lazyModule<typeof CsvStringify>("csv-stringify");
 
 /** Products read per query: memory stays flat however large the catalog. */
 const BATCH = 200;
@@ -75,7 +78,7 @@ function productRows(p: ProductSnapshot): string[][] {
 export async function streamCatalogCsv(deps: Deps, input: { out: Writable }): Promise<void> {
   await pipeline(
     Readable.from(exportCatalogRows(deps)),
-    stringify({ bom: true, record_delimiter: "\r\n", quoted_match: /[\r\n]/ }),
+    csvStringify().stringify({ bom: true, record_delimiter: "\r\n", quoted_match: /[\r\n]/ }),
     input.out,
   );
 }

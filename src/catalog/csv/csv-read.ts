@@ -1,4 +1,5 @@
-import { CsvError, parse } from "csv-parse/sync";
+import type * as CsvParse from "csv-parse/sync";
+import { lazyModule } from "../../lazy.js";
 import type { CsvProblem } from "./csv.schema.js";
 
 /** One CSV record with the physical line it starts on (header = line 1). */
@@ -10,6 +11,7 @@ export interface CsvRecord {
 export type CsvReadResult = { ok: true; header: string[]; headerLine: number; records: CsvRecord[] } | { ok: false; problems: CsvProblem[] };
 
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const csvParse = lazyModule<typeof CsvParse>("csv-parse/sync");
 
 /**
  * Turns uploaded bytes into records, or into problems a person can act on.
@@ -82,7 +84,7 @@ function parseRecords(bytes: Buffer, lines: LineIndex): Parsed {
     return s;
   };
   try {
-    parse(bytes, {
+    csvParse().parse(bytes, {
       relax_column_count: true,
       skip_empty_lines: true,
       record_delimiter: ["\r\n", "\n"],
@@ -97,14 +99,14 @@ function parseRecords(bytes: Buffer, lines: LineIndex): Parsed {
       },
     });
   } catch (err) {
-    if (!(err instanceof CsvError)) throw err;
-    const field = (err as CsvError & { column?: unknown }).column;
+    if (!(err instanceof csvParse().CsvError)) throw err;
+    const field = (err as CsvParse.CsvError & { column?: unknown }).column;
     return { records, error: { line: lines.lineAt(startAfter(end)), fieldIndex: typeof field === "number" ? field : null, message: describeCsvError(err) } };
   }
   return { records };
 }
 
-function describeCsvError(err: CsvError): string {
+function describeCsvError(err: CsvParse.CsvError): string {
   switch (err.code) {
     case "CSV_QUOTE_NOT_CLOSED":
       return "a quoted field starts in this row but its closing quote is missing.";

@@ -1,4 +1,7 @@
-import { Parser } from "htmlparser2";
+import type * as Htmlparser2 from "htmlparser2";
+import { lazyModule } from "../../lazy.js";
+
+const htmlparser2 = lazyModule<typeof Htmlparser2>("htmlparser2");
 
 /** Elements that start a new paragraph; their text is kept, separated by a blank line. */
 const BLOCKS = new Set(["p", "div", "section", "article", "header", "footer", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "table", "tr", "dl", "figure", "hr"]);
@@ -17,7 +20,7 @@ export function htmlToText(html: string): string {
   let skipDepth = 0;
   let preDepth = 0;
   const breakLine = (blank: boolean) => out.push(blank ? "\u0000P" : "\u0000L");
-  const parser = new Parser(
+  const parser = new (htmlparser2().Parser)(
     {
       onopentag(name) {
         if (SKIPPED.has(name)) skipDepth++;
