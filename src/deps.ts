@@ -1,6 +1,7 @@
 import type { Logger } from "pino";
 import type { Db } from "./db/client.js";
 import type { Locale } from "./i18n/translate.js";
+import type { MailDelivery } from "./mail/sender.js";
 import type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
 
 /** Shop-wide settings every feature may read. */
@@ -24,6 +25,8 @@ export interface Deps {
   /** Stripe when configured, else the local payment page. */
   payments: PaymentGateway;
   checkout: CheckoutSettings;
+  /** Set when the shop sends email (SMTP); without it email stays in the outbox and pages say so. */
+  mail?: MailDelivery;
 }
 
 export interface CheckoutSettings {

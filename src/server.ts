@@ -3,11 +3,12 @@
 import path from "node:path";
 import { pino } from "pino";
 import { ensureOwner } from "./auth/auth.service.js";
-import { startCheckoutSweep } from "./checkout/checkout-sweep.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase, sqliteFilePath } from "./db/client.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { listen } from "./http/lifecycle.js";
+import { startJobs } from "./jobs/registry.js";
+import { createSmtpSender } from "./mail/sender.js";
 import { createPaymentGateway } from "./payments/from-config.js";
 import { seedDemoShop } from "./seed/demo.js";
 import { createStorefront } from "./storefront.js";
@@ -31,6 +32,8 @@ async function main() {
   const prisma = await openDatabase(config.DATABASE_URL);
   const uploadsDir = path.join(path.dirname(dbFile), "uploads");
   const payments = createPaymentGateway(config);
+  // config.ts refuses SMTP_URL without MAIL_FROM and PUBLIC_URL.
+  const mail = config.SMTP_URL ? { sender: createSmtpSender(config.SMTP_URL), from: config.MAIL_FROM! } : undefined;
 
   const shop = createStorefront({
     prisma,
@@ -42,22 +45,27 @@ async function main() {
     logger,
     trustProxy: config.TRUST_PROXY,
     payments,
+    mail,
   });
   const deps = shop.bazaarche.deps;
 
   const seeded = await seedDemoShop(deps);
   const owner = await ensureOwner(deps, config.ADMIN_EMAIL);
 
-  // Holds past their expiry are released (and their orders cancelled) even
-  // when no shopper touches those products; the timer never keeps the process up.
-  const sweep = startCheckoutSweep(deps, { intervalMs: 60_000 });
+  // Background work (hold sweep, email, owner notifications) runs here unless
+  // JOBS=off, where `npm run worker` runs it; either way each run takes a lease.
+  const jobs = config.JOBS === "on" ? startJobs(deps) : null;
   const { ready, shutdown } = listen(shop, config.PORT, {
     onDrain: () => {
       shop.bazaarche.beginShutdown();
-      void sweep.stop();
+      void jobs?.stop();
     },
-    // A sweep in flight finishes before the database closes.
-    onClosed: () => sweep.stop().then(() => prisma.$disconnect()),
+    // Runs in flight (an email batch, a sweep) finish before the database closes.
+    onClosed: async () => {
+      await jobs?.stop();
+      await mail?.sender.close();
+      await prisma.$disconnect();
+    },
   });
   await ready;
 
@@ -70,6 +78,10 @@ async function main() {
     payments.provider === "stripe"
       ? `  Payments:   Stripe (webhook endpoint ${base}/webhooks/stripe)`
       : "  Payments:   local test payment page (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)",
+    mail
+      ? `  Email:      sent through ${mail.sender.description} from ${config.MAIL_FROM}`
+      : `  Email:      NOT sent (no SMTP_URL): every email waits in ${base}/admin/outbox`,
+    jobs ? "  Jobs:       running in this process" : "  Jobs:       off in this process (JOBS=off): run `npm run worker`",
   ];
   if (seeded) lines.push(`  Demo catalog created in ${dbFile}`);
   if (owner) {
