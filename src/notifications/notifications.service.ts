@@ -62,6 +62,8 @@ export async function updateNotificationSettings(deps: Deps, input: { patch: unk
 }
 
 interface State {
+  /** When notifications first ran: nothing before it is ever told. */
+  startedAt: string | null;
   since: string | null;
   lastDigestDay: string | null;
   lastDigestAt: string | null;
@@ -69,7 +71,7 @@ interface State {
 
 async function getState(db: Reader): Promise<State> {
   const row = await db.setting.findUnique({ where: { key: STATE_KEY } });
-  const empty: State = { since: null, lastDigestDay: null, lastDigestAt: null };
+  const empty: State = { startedAt: null, since: null, lastDigestDay: null, lastDigestAt: null };
   if (!row) return empty;
   try {
     return { ...empty, ...(JSON.parse(row.value) as Partial<State>) };
@@ -158,12 +160,12 @@ export async function notifyOwner(deps: Deps) {
   const settings = await getNotificationSettings(deps.db);
   const state = await getState(deps.db);
   if (!state.since) {
-    await saveState(deps.db, { ...state, since: now.toISOString() });
+    await saveState(deps.db, { ...state, startedAt: now.toISOString(), since: now.toISOString() });
     return { started: true };
   }
   const to = await ownerAddress(deps, settings);
   const locale: Locale = settings.locale ?? deps.shop.locale;
-  const from = new Date(new Date(state.since).getTime() - OVERLAP_MS);
+  const from = new Date(Math.max(new Date(state.since).getTime() - OVERLAP_MS, state.startedAt ? new Date(state.startedAt).getTime() + 1 : 0));
   const base = deps.shop.publicUrl ?? "";
   const t = (key: string, vars?: Record<string, unknown>) => translate(locale, key, vars);
   const common = { to: to ?? "", locale, linkBase: base, category: "owner" as const };
