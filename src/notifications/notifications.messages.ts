@@ -4,7 +4,7 @@ import { defineMessages } from "../i18n/define.js";
 export const notificationsMessages = defineMessages(
   {
     "notify.settings.title": "Notifications",
-    "notify.settings.lead": "Emails to you, the shop owner. They go to {to}.",
+    "notify.settings.lead": "Emails to you, the shop owner. They go to:",
     "notify.settings.noOwner": "There is no admin account with an email, so nothing can be sent: set an address below.",
     "notify.settings.notSending": "This shop does not send email yet: notifications are queued in the outbox, where you can read them.",
     "notify.settings.what": "Tell me about",
@@ -45,7 +45,7 @@ export const notificationsMessages = defineMessages(
     "notify.question.others": "{count} other questions are waiting for an answer; {overdue} of them for more than 12 hours.",
     "notify.question.overdue": "overdue",
     "notify.question.open": "Answer questions",
-    "notify.low.subject": "Low stock: {count} variants",
+    "notify.low.subject": "Low stock ({count})",
     "notify.low.lead": "These variants are at or below their low-stock threshold:",
     "notify.low.line": "{stock} left (threshold {threshold})",
     "notify.low.open": "Open the products",
@@ -62,7 +62,7 @@ export const notificationsMessages = defineMessages(
   },
   {
     "notify.settings.title": "اعلان‌ها",
-    "notify.settings.lead": "ایمیل‌هایی به شما، مالک فروشگاه. به {to} فرستاده می‌شوند.",
+    "notify.settings.lead": "ایمیل‌هایی به شما، مالک فروشگاه. به این نشانی فرستاده می‌شوند:",
     "notify.settings.noOwner": "هیچ حساب مدیری با ایمیل وجود ندارد، پس چیزی فرستاده نمی‌شود: نشانی‌ای در زیر وارد کنید.",
     "notify.settings.notSending": "این فروشگاه هنوز ایمیل نمی‌فرستد: اعلان‌ها در صندوق خروجی می‌مانند و آن‌جا خواندنی‌اند.",
     "notify.settings.what": "مرا باخبر کن از",
@@ -103,7 +103,7 @@ export const notificationsMessages = defineMessages(
     "notify.question.others": "{count} پرسش دیگر منتظر پاسخ‌اند؛ {overdue} مورد بیش از ۱۲ ساعت.",
     "notify.question.overdue": "دیرکرد",
     "notify.question.open": "پاسخ به پرسش‌ها",
-    "notify.low.subject": "موجودی کم: {count} گونه",
+    "notify.low.subject": "موجودی کم ({count})",
     "notify.low.lead": "موجودی این گونه‌ها در آستانهٔ هشدار یا کمتر است:",
     "notify.low.line": "{stock} عدد مانده (آستانه {threshold})",
     "notify.low.open": "باز کردن محصولات",
