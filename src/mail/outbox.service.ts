@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
-import type { Prisma } from "../db/client.js";
+import { Prisma } from "../generated/prisma/client.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { isLocale } from "../i18n/translate.js";
@@ -193,17 +193,27 @@ function messageIdFor(id: string, deps: Pick<Deps, "shop">, from: string) {
   return `<${id}@${host}>`;
 }
 
+/** An email the server accepted, to be recorded with the others of its batch. */
+export interface Accepted {
+  id: string;
+  claim: string;
+  messageId: string;
+  response: string;
+}
+
 /**
- * Sends one claimed email and records the outcome, writing only while this
- * worker's claim still holds it. Permanent refusals (5xx) fail at once with
- * the server's reply; temporary ones wait (backoff) until `maxAttempts`.
+ * Sends one claimed email. A refusal is recorded at once (writing only while
+ * this worker's claim still holds the row): permanent ones (5xx) fail with
+ * the server's reply; temporary ones wait (backoff) until `maxAttempts`. An
+ * accepted email is returned, and recorded with its batch by recordAccepted:
+ * one statement per batch instead of one per email.
  */
-export async function deliverClaimed(deps: Deps, mail: MailDelivery, row: ClaimedEmail): Promise<DeliveryOutcome> {
+export async function deliverClaimed(deps: Deps, mail: MailDelivery, row: ClaimedEmail): Promise<{ outcome: DeliveryOutcome; accepted?: Accepted }> {
   const mine = { id: row.id, leaseOwner: row.claim };
   const release = { leaseOwner: null, leaseUntil: null };
   if (row.category === "marketing" && (await deps.db.emailSuppression.findUnique({ where: { emailKey: suppressionKeyOf(row.to) } }))) {
     await deps.db.outboxEmail.updateMany({ where: mine, data: { ...release, status: "suppressed", lastError: "not sent: the recipient unsubscribed from offers and reminders" } });
-    return "suppressed";
+    return { outcome: "suppressed" };
   }
   const publicUrl = deps.shop.publicUrl ?? "";
   const body = absoluteLinks({ text: row.text, html: row.html }, publicUrl);
@@ -224,12 +234,7 @@ export async function deliverClaimed(deps: Deps, mail: MailDelivery, row: Claime
       date: deps.now(),
       headers,
     });
-    const saved = await deps.db.outboxEmail.updateMany({
-      where: mine,
-      data: { ...release, status: "sent", sentAt: deps.now(), messageId: info.messageId || messageId, smtpResponse: info.response.slice(0, 500), lastError: null, nextAttemptAt: null },
-    });
-    if (saved.count === 0) deps.logger.warn({ emailId: row.id }, "email sent after its claim ran out; another worker may send it again");
-    return "sent";
+    return { outcome: "sent", accepted: { id: row.id, claim: row.claim, messageId: info.messageId || messageId, response: info.response.slice(0, 500) } };
   } catch (err) {
     const e = classifySendError(err);
     const now = deps.now();
@@ -242,7 +247,29 @@ export async function deliverClaimed(deps: Deps, mail: MailDelivery, row: Claime
         : { ...release, lastError: reason, messageId, nextAttemptAt: new Date(now.getTime() + retryDelayMs(row.attempts)) },
     });
     deps.logger.warn({ emailId: row.id, attempts: row.attempts, permanent: e.permanent, code: e.responseCode }, giveUp ? "email failed" : "email send failed; will retry");
-    return giveUp ? "failed" : "retry";
+    return { outcome: giveUp ? "failed" : "retry" };
+  }
+}
+
+/**
+ * Records a batch of accepted emails as sent in one statement (portable SQL:
+ * CASE for the per-email Message-ID and reply), only for rows this worker's
+ * claim still holds.
+ */
+export async function recordAccepted(deps: Pick<Deps, "db" | "now" | "logger">, accepted: Accepted[]) {
+  if (accepted.length === 0) return;
+  const byClaim = new Map<string, Accepted[]>();
+  for (const a of accepted) byClaim.set(a.claim, [...(byClaim.get(a.claim) ?? []), a]);
+  for (const [claim, rows] of byClaim) {
+    const ids = Prisma.join(rows.map((r) => r.id));
+    const messageIds = Prisma.join(rows.map((r) => Prisma.sql`WHEN ${r.id} THEN ${r.messageId}`), " ");
+    const responses = Prisma.join(rows.map((r) => Prisma.sql`WHEN ${r.id} THEN ${r.response}`), " ");
+    const saved = await deps.db.$executeRaw`
+      UPDATE "OutboxEmail"
+      SET "status" = 'sent', "sentAt" = ${deps.now()}, "leaseOwner" = NULL, "leaseUntil" = NULL, "lastError" = NULL, "nextAttemptAt" = NULL,
+          "messageId" = CASE "id" ${messageIds} END, "smtpResponse" = CASE "id" ${responses} END
+      WHERE "id" IN (${ids}) AND "leaseOwner" = ${claim}`;
+    if (saved !== rows.length) deps.logger.warn({ claim, accepted: rows.length, recorded: saved }, "emails sent after their claim ran out; another worker may send them again");
   }
 }
 
@@ -270,20 +297,31 @@ export async function sendDueEmails(
       break;
     }
     const batch = await claimDueEmails(deps, { owner, limit: mail.batchSize, leaseMs: mail.leaseMs });
-    if (batch.length === 0) break;
+    if (batch.length === 0) {
+      // Another worker may have claimed exactly the rows this one picked: look again before stopping.
+      if ((await deps.db.outboxEmail.count({ where: claimable(deps.now()) })) > 0) continue;
+      break;
+    }
     if (total === undefined && options.progress) total = batch.length + (await deps.db.outboxEmail.count({ where: claimable(deps.now()) }));
     let next = 0;
+    const accepted: Accepted[] = [];
     const lane = async () => {
       while (next < batch.length) {
         const row = batch[next++]!;
-        const outcome = await deliverClaimed(deps, mail, row);
+        const { outcome, accepted: ok } = await deliverClaimed(deps, mail, row);
+        if (ok) accepted.push(ok);
         if (outcome === "sent") totals.sent++;
         else if (outcome === "retry") totals.retried++;
         else if (outcome === "failed") totals.failed++;
         else totals.suppressed++;
       }
     };
-    await Promise.all(Array.from({ length: Math.min(mail.concurrency, batch.length) }, lane));
+    try {
+      await Promise.all(Array.from({ length: Math.min(mail.concurrency, batch.length) }, lane));
+    } finally {
+      // Whatever else happened, what the server accepted is recorded: it must not be sent again.
+      await recordAccepted(deps, accepted);
+    }
     const done = totals.sent + totals.retried + totals.failed + totals.suppressed;
     await options.progress?.(done, total, `${totals.sent} sent, ${totals.retried} to retry, ${totals.failed} failed`);
   }

@@ -132,4 +132,4 @@ export interface MailDelivery {
   leaseMs: number;
 }
 
-export const DELIVERY_DEFAULTS = { maxAttempts: 10, batchSize: 20, concurrency: 4, leaseMs: 2 * 60_000 } as const;
+export const DELIVERY_DEFAULTS = { maxAttempts: 10, batchSize: 50, concurrency: 4, leaseMs: 2 * 60_000 } as const;
