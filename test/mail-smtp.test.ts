@@ -176,6 +176,27 @@ describe("email over SMTP, end to end", () => {
     expect(suppressed.status).toBe("suppressed");
   });
 
+  it("a feature's text-only email (a live-show reminder) still goes out as multipart in its language, as marketing mail with one-click unsubscribe", async () => {
+    const { smtp, t, send } = await mailingShop();
+    // As the live-shopping feature queues it: text only, the existing queueEmail fields plus a locale.
+    await t.db.$transaction((tx) =>
+      queueEmail(tx, { to: "viewer@example.com", subject: "نمایش زنده تا یک ساعت دیگر", text: "نمایش زنده ساعت ۱۹ شروع می‌شود.\nتماشا: /live/fri", template: "live.reminder", dedupeKey: "live:fri:viewer", locale: "fa" }),
+    );
+    await send();
+    await smtp.waitFor(1);
+    const mail = mailTo(smtp, "viewer@example.com")[0]!;
+    const raw = mail.raw.replace(/\r?\n[ \t]+/g, " ");
+    expect(raw).toMatch(/^List-Unsubscribe: <http:\/\/shop\.test\/shop\/email\/unsubscribe\/[A-Za-z0-9_-]+>\r?$/m);
+    expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
+    const html = load(mail.parsed.html as string);
+    expect(html("html").attr("dir")).toBe("rtl");
+    // The relative link was made absolute from PUBLIC_URL at send time, in both parts.
+    expect(html('a[href="http://shop.test/shop/live/fri"]')).toHaveLength(1);
+    expect(mail.parsed.text).toContain("http://shop.test/shop/live/fri");
+    expect(mail.parsed.text).toMatch(/لغو اشتراک این ایمیل‌ها: http:\/\/shop\.test\/shop\/email\/unsubscribe\//);
+    expect(await t.db.outboxEmail.findUniqueOrThrow({ where: { dedupeKey: "live:fri:viewer" } })).toMatchObject({ category: "marketing", status: "sent" });
+  });
+
   it("line breaks in a subject or name cannot add headers, an address no server takes is recorded as failed, a huge body is cut: all recorded, none lost", async () => {
     const { smtp, t, send } = await mailingShop();
     await t.db.$transaction(async (tx) => {
