@@ -223,6 +223,27 @@ describe("email over SMTP, end to end", () => {
 });
 
 describe("delivery faults", () => {
+  it("authenticates with the user and password in SMTP_URL; a wrong password is the shop's configuration, so the email waits and retries instead of failing", async () => {
+    const { smtp, t, send } = await mailingShop({ auth: { user: "shop", pass: "s3cret" } });
+    expect(smtp.url).toMatch(/^smtp:\/\/shop:s3cret@127\.0\.0\.1:\d+$/);
+    await t.db.$transaction((tx) => queueEmail(tx, { to: "authed@example.com", subject: "Authed", text: "Hello", template: "test.auth", dedupeKey: "auth-ok" }));
+    await send();
+    await smtp.waitFor(1);
+    expect(await t.db.outboxEmail.findUniqueOrThrow({ where: { dedupeKey: "auth-ok" } })).toMatchObject({ status: "sent" });
+
+    const wrong = createSmtpSender(smtp.url.replace("s3cret", "wrong"));
+    cleanups.push(() => wrong.close());
+    const other = await buildTestApp({ publicUrl: PUBLIC, mail: { sender: wrong, from: FROM } });
+    cleanups.push(() => other.close());
+    await other.db.$transaction((tx) => queueEmail(tx, { to: "authed@example.com", subject: "Wrong password", text: "Hello", template: "test.auth", dedupeKey: "auth-bad" }));
+    await runJobOnce(other.deps, outboxSenderJob, { force: true });
+    const row = await other.db.outboxEmail.findUniqueOrThrow({ where: { dedupeKey: "auth-bad" } });
+    expect(row).toMatchObject({ status: "queued", attempts: 1 });
+    expect(row.lastError).toMatch(/535/);
+    expect(row.nextAttemptAt).not.toBeNull();
+  });
+
+
   it("server down, then back: the email waits out its backoff and is sent later, once", async () => {
     const { smtp, t, clock, send } = await mailingShop();
     await smtp.close();
