@@ -10,6 +10,19 @@ const currencyCode = z
   .regex(/^[A-Z]{3}$/, "a 3-letter ISO 4217 code in capitals, e.g. USD")
   .refine((c) => Intl.supportedValuesOf("currency").includes(c), "a currency code Intl knows, e.g. USD, EUR, IRR");
 
+/**
+ * The sender of every email: `shop@example.com` or `Tea & Clay <shop@example.com>`
+ * (quotes allowed around the name). Line breaks would let the value inject headers.
+ */
+export const mailFrom = z
+  .string()
+  .refine((v) => !/[\r\n]/.test(v), "a sender without line breaks")
+  .refine((v) => {
+    const m = /^\s*(?:"?([^"<>]*?)"?\s*<([^<>\s]+)>|([^<>\s]+))\s*$/.exec(v);
+    const address = m ? (m[2] ?? m[3]) : undefined;
+    return !!address && z.email().safeParse(address).success;
+  }, 'a sender address such as shop@example.com or "Tea & Clay <shop@example.com>"');
+
 const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
 export const EnvSchema = z.object({
@@ -48,8 +61,17 @@ export const EnvSchema = z.object({
     z
       .url({ message: "a URL such as smtp://user:pass@mail.example.com:587" })
       .refine((u) => /^smtps?:\/\//.test(u), "a URL starting with smtp:// or smtps://")
+      .refine((u) => {
+        try {
+          return new URL(u).hostname.length > 0;
+        } catch {
+          return false;
+        }
+      }, "a URL with the mail server's host, e.g. smtp://user:pass@mail.example.com:587")
       .optional(),
   ),
+  MAIL_FROM: z.preprocess(emptyToUndefined, mailFrom.optional()),
+  JOBS: z.preprocess(emptyToUndefined, z.enum(["on", "off"], { message: 'on (run background jobs in this process) or off (serve requests only; run `npm run worker` elsewhere)' }).default("on")),
   ADMIN_EMAIL: z.preprocess(emptyToUndefined, z.email({ message: "an email address such as owner@example.com" }).default("admin@example.com")),
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
@@ -120,6 +142,12 @@ export const EnvSchema = z.object({
     for (const name of ["S3_ENDPOINT", "S3_REGION", "S3_ACCESS_KEY_ID", "S3_SECRET_ACCESS_KEY", "S3_PREFIX", "S3_FORCE_PATH_STYLE"] as const) {
       if (env[name] !== undefined) ctx.addIssue({ code: "custom", path: ["S3_BUCKET"], message: `a bucket name: ${name} is set, so images are meant to go to S3` });
     }
+  }
+  if (env.SMTP_URL && !env.PUBLIC_URL) {
+    ctx.addIssue({ code: "custom", path: ["PUBLIC_URL"], message: "the shop's public address (e.g. https://shop.example.com) when SMTP_URL is set: every link in an email is built from it" });
+  }
+  if (env.SMTP_URL && !env.MAIL_FROM) {
+    ctx.addIssue({ code: "custom", path: ["MAIL_FROM"], message: 'the sender of the shop\'s emails when SMTP_URL is set, e.g. "Tea & Clay <shop@example.com>"' });
   }
   if (env.STRIPE_WEBHOOK_SECRET && !env.STRIPE_SECRET_KEY) {
     ctx.addIssue({ code: "custom", path: ["STRIPE_SECRET_KEY"], message: "required when STRIPE_WEBHOOK_SECRET is set" });

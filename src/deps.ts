@@ -3,6 +3,7 @@ import type { Db } from "./db/client.js";
 import type { Locale } from "./i18n/translate.js";
 import type { FileStorage } from "./media/file-storage.js";
 import type { RateLimitBackend } from "./http/rate-limit-store.js";
+import type { MailDelivery } from "./mail/sender.js";
 import type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
 
 /** Shop-wide settings every feature may read. */
@@ -31,6 +32,8 @@ export interface Deps {
   checkout: CheckoutSettings;
   /** Where rate-limit counters live (memory, database or Redis). */
   rateLimits: RateLimitBackend;
+  /** Set when the shop sends email (SMTP); without it email stays in the outbox and pages say so. */
+  mail?: MailDelivery;
 }
 
 export interface CheckoutSettings {

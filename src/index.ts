@@ -10,5 +10,11 @@ export { seedDemoShop } from "./seed/demo.js";
 export { StripeGateway, type StripeGatewayOptions } from "./payments/stripe-gateway.js";
 export { LocalGateway } from "./payments/local-gateway.js";
 export type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
+/** @deprecated use startJobs(deps), which runs the sweep with every other job */
 export { startCheckoutSweep } from "./checkout/checkout-sweep.js";
+export { startJobs, allJobs } from "./jobs/registry.js";
+export { runJobOnce, type JobScheduler, type JobRunOutcome } from "./jobs/scheduler.js";
+export { requestJobRun } from "./jobs/jobs.service.js";
+export type { JobDefinition, JobContext } from "./jobs/job.js";
+export { createSmtpSender, type MailSender, type OutgoingEmail, type SendResult, SendError } from "./mail/sender.js";
 export { reconcilePendingOrders } from "./checkout/checkout.service.js";

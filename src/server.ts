@@ -1,77 +1,31 @@
 // Standalone program: reads the environment, opens and migrates the SQLite
 // database, seeds the demo shop on first start, and serves the storefront at /.
-import path from "node:path";
-import { pino } from "pino";
 import { ensureOwner } from "./auth/auth.service.js";
-import { startCheckoutSweep } from "./checkout/checkout-sweep.js";
-import { ConfigError, loadConfig, rateLimitStoreOf } from "./config.js";
-import { openDatabase, sqliteFilePath } from "./db/client.js";
-import { migrateDatabase } from "./db/migrate.js";
+import { bootShop, configOrExit } from "./boot.js";
 import { listen } from "./http/lifecycle.js";
-import { LocalFileStorage, S3FileStorage } from "./media/file-storage.js";
-import { createPaymentGateway } from "./payments/from-config.js";
+import { startJobs } from "./jobs/registry.js";
 import { seedDemoShop } from "./seed/demo.js";
-import { createStorefront } from "./storefront.js";
 
 async function main() {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      for (const line of err.lines) console.error(line);
-      process.exit(1);
-    }
-    throw err;
-  }
-
-  const logger = pino({ level: config.LOG_LEVEL });
-  const dbFile = sqliteFilePath(config.DATABASE_URL);
-  const { applied } = migrateDatabase(dbFile);
-  if (applied.length) logger.info({ applied }, "database migrated");
-  const prisma = await openDatabase(config.DATABASE_URL);
-  const uploadsDir = path.join(path.dirname(dbFile), "uploads");
-  const payments = createPaymentGateway(config);
-  const files = config.S3_BUCKET
-    ? new S3FileStorage({
-        bucket: config.S3_BUCKET,
-        prefix: config.S3_PREFIX,
-        region: config.S3_REGION,
-        endpoint: config.S3_ENDPOINT,
-        forcePathStyle: config.S3_FORCE_PATH_STYLE,
-        credentials: config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY } : undefined,
-      })
-    : new LocalFileStorage(uploadsDir);
-
-  const shop = createStorefront({
-    prisma,
-    shopName: config.SHOP_NAME,
-    currency: config.CURRENCY,
-    locale: config.LOCALE,
-    publicUrl: config.PUBLIC_URL,
-    uploadsDir,
-    files,
-    logger,
-    trustProxy: config.TRUST_PROXY,
-    compression: config.COMPRESSION,
-    rateLimitStore: rateLimitStoreOf(config),
-    payments,
-  });
-  const deps = shop.bazaarche.deps;
+  const config = configOrExit();
+  const { shop, deps, logger, dbFile, uploadsDir, files, payments, mail, close } = await bootShop(config);
 
   const seeded = await seedDemoShop(deps);
   const owner = await ensureOwner(deps, config.ADMIN_EMAIL);
 
-  // Holds past their expiry are released (and their orders cancelled) even
-  // when no shopper touches those products; the timer never keeps the process up.
-  const sweep = startCheckoutSweep(deps, { intervalMs: 60_000 });
+  // Background work (hold sweep, email, owner notifications) runs here unless
+  // JOBS=off, where `npm run worker` runs it; either way each run takes a lease.
+  const jobs = config.JOBS === "on" ? startJobs(deps) : null;
   const { ready, shutdown } = listen(shop, config.PORT, {
     onDrain: () => {
       shop.bazaarche.beginShutdown();
-      void sweep.stop();
+      void jobs?.stop();
     },
-    // A sweep in flight finishes before the database closes.
-    onClosed: () => sweep.stop().then(() => Promise.all([prisma.$disconnect(), deps.rateLimits.close()])).then(() => undefined),
+    // Runs in flight (an email batch, a sweep) finish before the database closes.
+    onClosed: async () => {
+      await jobs?.stop();
+      await close();
+    },
   });
   await ready;
 
@@ -85,6 +39,10 @@ async function main() {
     payments.provider === "stripe"
       ? `  Payments:   Stripe (webhook endpoint ${base}/webhooks/stripe)`
       : "  Payments:   local test payment page (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)",
+    mail
+      ? `  Email:      sent through ${mail.sender.description} from ${config.MAIL_FROM}`
+      : `  Email:      NOT sent (no SMTP_URL): every email waits in ${base}/admin/outbox`,
+    jobs ? "  Jobs:       running in this process" : "  Jobs:       off in this process (JOBS=off): run `npm run worker`",
   ];
   if (seeded) lines.push(`  Demo catalog created in ${dbFile}`);
   if (owner) {

@@ -38,6 +38,12 @@ import { linksAdminRoutes } from "./links/links.admin.routes.js";
 import { linksRoutes } from "./links/links.routes.js";
 import { LocalFileStorage, type FileStorage } from "./media/file-storage.js";
 import { mediaRoutes } from "./media/media.routes.js";
+import { mailFrom } from "./config.js";
+import { jobsAdminRoutes } from "./jobs/jobs.admin.routes.js";
+import { outboxApiRoutes } from "./mail/outbox.api.routes.js";
+import { DELIVERY_DEFAULTS, type MailSender } from "./mail/sender.js";
+import { unsubscribeRoutes } from "./mail/unsubscribe.routes.js";
+import { notificationsAdminRoutes } from "./notifications/notifications.admin.routes.js";
 import { LocalGateway } from "./payments/local-gateway.js";
 import type { PaymentGateway } from "./payments/gateway.js";
 import { crossOriginMedia, embedRoutes } from "./posts/embed.js";
@@ -73,6 +79,17 @@ const OptionsSchema = z.object({
   rateLimitStore: z
     .union([z.literal("memory"), z.literal("database"), z.object({ redisUrl: z.string().regex(/^(rediss?|unix):\/\/.+/, "a redis://, rediss:// or unix:// URL") })])
     .default("memory"),
+  /** Sending email (SMTP): without it email stays in the outbox, readable in the admin. Needs publicUrl. */
+  mail: z
+    .object({
+      sender: z.custom<MailSender>((v) => typeof v === "object" && v !== null && "send" in v, { message: "a MailSender (see createSmtpSender)" }),
+      from: mailFrom,
+      maxAttempts: z.number().int().min(1).max(50).default(DELIVERY_DEFAULTS.maxAttempts),
+      batchSize: z.number().int().min(1).max(500).default(DELIVERY_DEFAULTS.batchSize),
+      concurrency: z.number().int().min(1).max(50).default(DELIVERY_DEFAULTS.concurrency),
+      leaseMs: z.number().int().min(1000).default(DELIVERY_DEFAULTS.leaseMs),
+    })
+    .optional(),
   payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
   checkout: z
     .object({
@@ -91,6 +108,7 @@ const OptionsSchema = z.object({
 });
 
 export type StorefrontOptions = z.input<typeof OptionsSchema>;
+const Options = OptionsSchema.refine((o) => !o.mail || !!o.publicUrl, { path: ["publicUrl"], message: "required with mail: every link in an email is built from it, never from a request's Host header" });
 
 export type Storefront = Express & {
   bazaarche: {
@@ -107,7 +125,7 @@ export type Storefront = Express & {
  * every URL it renders is relative to where it is mounted.
  */
 export function createStorefront(options: StorefrontOptions): Storefront {
-  const parsed = OptionsSchema.safeParse(options);
+  const parsed = Options.safeParse(options);
   if (!parsed.success) {
     throw new TypeError(`createStorefront: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
   }
@@ -122,6 +140,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     files: o.files ?? new LocalFileStorage(o.uploadsDir),
     payments: o.payments ?? new LocalGateway(),
     checkout: o.checkout,
+    mail: o.mail,
     appSecret: async () => (secret ??= await loadAppSecret(o.prisma)),
     rateLimits: createRateLimitBackend(o.rateLimitStore, { db: o.prisma, now: () => deps.now() }),
   };
@@ -160,9 +179,13 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   // Platform feeds: GET-only, token in the query string, no cookies set.
   app.use("/feeds", feedRoutes(deps));
   app.use("/api/v1/feeds", requireApiToken(deps), feedApiRoutes(deps));
+  app.use("/api/v1/outbox", requireApiToken(deps), outboxApiRoutes(deps));
   app.use("/api/v1", requireApiToken(deps), apiRoutes(deps));
   // Tracked links /l/:code: GET only, so before the CSRF check (and its cookie).
   app.use(linksRoutes(deps));
+  // One-click unsubscribe (RFC 8058): mail clients POST without cookies, so
+  // before the CSRF check; the random token in the path is the credential.
+  app.use(unsubscribeRoutes(deps));
 
   app.use(async (_req, _res, next) => {
     await deps.appSecret();
@@ -177,6 +200,8 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/coupons", requireAdmin, couponAdminRoutes(deps));
   app.use("/admin/followers", requireAdmin, followerAdminRoutes(deps));
   app.use("/admin/outbox", requireAdmin, outboxAdminRoutes(deps));
+  app.use("/admin/jobs", requireAdmin, jobsAdminRoutes(deps));
+  app.use("/admin/settings/notifications", requireAdmin, notificationsAdminRoutes(deps));
   app.use("/admin/orders", requireAdmin, ordersAdminRoutes(deps));
   app.use("/admin/posts", requireAdmin, postsAdminRoutes(deps));
   app.use("/admin/links", requireAdmin, linksAdminRoutes(deps));
@@ -216,6 +241,8 @@ function baseLocals(deps: Deps): RequestHandler {
   return (req, res, next) => {
     res.locals.base = req.baseUrl;
     res.locals.publicBase = publicBaseFor(req, deps.shop.publicUrl);
+    // Pages say an email was sent only when the shop really sends email.
+    res.locals.emailSends = !!deps.mail;
     res.locals.requestPath = req.path;
     const url = new URL(req.originalUrl, "http://x");
     url.searchParams.delete("lang");

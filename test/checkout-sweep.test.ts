@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { pino } from "pino";
 import { startCheckoutSweep, sweepExpiredCheckouts } from "../src/checkout/checkout-sweep.js";
 import { createPaymentGateway } from "../src/payments/from-config.js";
@@ -77,33 +77,31 @@ describe("checkout sweep", () => {
     expect(logged.some((l) => l.level === 50 && l.msg.includes("could not reconcile"))).toBe(true);
   });
 
-  it("runs on an unref'd timer, logs a failing pass instead of crashing, and stops", async () => {
+  it("runs as the checkout.sweep job on the scheduler: a failing pass is recorded and logged, and stop() waits for the pass", async () => {
     const p = await createProduct(t.deps, { variants: [{ stock: 2 }] });
     const { order } = await started(p.variants[0]!.id);
     clock += 31 * 60_000;
+    // The deprecated embedding path still works: one job on the shared scheduler.
     const sweep = startCheckoutSweep(t.deps, { intervalMs: 20 });
-    expect(sweep.timer.hasRef()).toBe(false);
-    for (let i = 0; i < 100 && (await status(order.id)) === "pending"; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(await status(order.id)).toBe("cancelled");
-    expect(logged.some((l) => l.msg === "checkout sweep")).toBe(true);
+    await vi.waitFor(async () => expect(await status(order.id)).toBe("cancelled"), { timeout: 30_000, interval: 50 });
     await sweep.stop();
+    const lease = await t.db.jobLease.findUniqueOrThrow({ where: { name: "checkout.sweep" } });
+    expect(lease.leaseUntil).toBeNull();
+    expect(lease.lastStatus).toBe("ok");
 
-    // A broken database: the pass fails, is logged, and nothing throws.
+    // A broken database: the pass fails, is recorded on the job and logged, and nothing throws.
     const broken = await buildTestApp({ logger: t.deps.logger });
     await broken.db.$executeRawUnsafe('ALTER TABLE "StockHold" RENAME TO "StockHoldGone"');
     const failing = startCheckoutSweep(broken.deps, { intervalMs: 60_000 });
     logged.length = 0;
     await failing.runNow();
-    expect(logged.some((l) => l.level === 50 && l.msg.startsWith("checkout sweep failed"))).toBe(true);
     await failing.stop();
+    const row = await broken.db.jobLease.findUniqueOrThrow({ where: { name: "checkout.sweep" } });
+    expect(row.lastStatus).toBe("error");
+    expect(row.lastError).toMatch(/StockHold/);
+    expect(row.failures).toBeGreaterThanOrEqual(1);
+    expect(logged.some((l) => l.level === 50 && l.msg.startsWith("job checkout.sweep failed"))).toBe(true);
     await broken.close();
-
-    // After stop(), no pass runs any more.
-    const p2 = await createProduct(t.deps, { variants: [{ stock: 1 }] });
-    const later = await started(p2.variants[0]!.id);
-    clock += 31 * 60_000;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await status(later.order.id)).toBe("pending");
   });
 });
 

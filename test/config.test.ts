@@ -42,7 +42,12 @@ describe("configuration from the environment", () => {
     [{ CURRENCY: "ZZZ" }, 'Invalid CURRENCY (got "ZZZ"): expected a currency code Intl knows, e.g. USD, EUR, IRR'],
     [{ LOCALE: "de" }, 'Invalid LOCALE (got "de"): expected one of "en" or "fa"'],
     [{ ADMIN_EMAIL: "owner" }, 'Invalid ADMIN_EMAIL (got "owner"): expected an email address such as owner@example.com'],
-    [{ SMTP_URL: "http://mail" }, 'Invalid SMTP_URL (got "…"): expected a URL starting with smtp:// or smtps://'],
+    [{ SMTP_URL: "http://mail", PUBLIC_URL: "https://shop.example.com", MAIL_FROM: "shop@example.com" }, 'Invalid SMTP_URL (got "…"): expected a URL starting with smtp:// or smtps://'],
+    [{ SMTP_URL: "smtp://user:secret@mail.example.com:587", MAIL_FROM: "shop@example.com" }, "Invalid PUBLIC_URL: expected the shop's public address (e.g. https://shop.example.com) when SMTP_URL is set: every link in an email is built from it"],
+    [{ SMTP_URL: "smtp://mail.example.com", PUBLIC_URL: "https://shop.example.com" }, 'Invalid MAIL_FROM: expected the sender of the shop\'s emails when SMTP_URL is set, e.g. "Tea & Clay <shop@example.com>"'],
+    [{ MAIL_FROM: "Tea & Clay <not an address>" }, 'Invalid MAIL_FROM (got "Tea & Clay <not an address>"): expected a sender address such as shop@example.com or "Tea & Clay <shop@example.com>"'],
+    [{ MAIL_FROM: "shop@example.com\r\nBcc: all@example.com" }, 'Invalid MAIL_FROM (got "shop@example.com\r\nBcc: all@example.com"): expected a sender without line breaks'],
+    [{ JOBS: "maybe" }, 'Invalid JOBS (got "maybe"): expected on (run background jobs in this process) or off (serve requests only; run `npm run worker` elsewhere)'],
     [{ STRIPE_SECRET_KEY: "pk_test_abc", STRIPE_WEBHOOK_SECRET: "whsec_abc" }, 'Invalid STRIPE_SECRET_KEY (got "…"): expected a Stripe secret key starting with sk_test_, sk_live_ or rk_'],
     [{ STRIPE_SECRET_KEY: "sk_test_abc" }, "Invalid STRIPE_WEBHOOK_SECRET: expected required when STRIPE_SECRET_KEY is set (whsec_… from the Stripe dashboard or `stripe listen`)"],
     [{ TRUST_PROXY: "yes" }, 'Invalid TRUST_PROXY (got "yes"): expected false, true (one proxy) or the number of proxy hops, e.g. 2'],
@@ -65,5 +70,17 @@ describe("configuration from the environment", () => {
     });
     expect(run.status).toBe(1);
     expect(run.stderr.trim()).toBe('Invalid PORT (got "not-a-port"): expected a whole number from 1 to 65535');
+  });
+
+  it.each([
+    ["src/server.ts", { SMTP_URL: "smtp//mail.example.com", PUBLIC_URL: "https://shop.example.com", MAIL_FROM: "shop@example.com" }, 'Invalid SMTP_URL (got "…"): expected a URL such as smtp://user:pass@mail.example.com:587'],
+    ["src/server.ts", { SMTP_URL: "smtp://mail.example.com:587", PUBLIC_URL: "https://shop.example.com", MAIL_FROM: "The Shop" }, 'Invalid MAIL_FROM (got "The Shop"): expected a sender address such as shop@example.com or "Tea & Clay <shop@example.com>"'],
+    ["src/worker.ts", { SMTP_URL: "smtp://mail.example.com:587", MAIL_FROM: "shop@example.com" }, "Invalid PUBLIC_URL: expected the shop's public address (e.g. https://shop.example.com) when SMTP_URL is set: every link in an email is built from it"],
+  ])("a bad mail setting stops %s with one line naming the variable", (entry, env, line) => {
+    const root = path.resolve(import.meta.dirname, "..");
+    const { PUBLIC_URL: _unset, MAIL_FROM: _unset2, SMTP_URL: _unset3, ...inherited } = process.env;
+    const run = spawnSync(process.execPath, ["--import", "tsx", entry], { cwd: root, env: { ...inherited, DATABASE_URL: "", ...env }, encoding: "utf8", timeout: 30_000 });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim()).toBe(line);
   });
 });

@@ -261,7 +261,7 @@ describe("personal codes and live-only codes", () => {
     const coupon = await makeCoupon(t.deps, { code: "VIP", percentOff: 25, followersOnly: true });
     const owner = await followAndConfirm(t.app, t.deps, { handle: "vip.one" });
     const stranger = await followAndConfirm(t.app, t.deps, { handle: "not.vip" });
-    const issued = await issuePersonalCodes(t.deps, { couponId: coupon.id, filter: { followerIds: [owner.follower.id], limit: 10, notify: true }, actor: { type: "system" }, linkBase: "http://x" });
+    const issued = await issuePersonalCodes(t.deps, { couponId: coupon.id, filter: { followerIds: [owner.follower.id], limit: 10, notify: true }, actor: { type: "system" } });
     expect(issued).toHaveLength(1);
     const code = issued[0]!.code;
     expect(code).toMatch(/^VIP-[A-Z2-9]{12}$/);

@@ -23,7 +23,7 @@ describe("admin outbox", () => {
     await shopper.agent.post("/shop/follow").type("form").send({ _csrf: csrfFrom(page.text), platform: "instagram", handle: "outbox.reader", email: "reader@example.com", consent: "on" }).expect(200);
     const list = await admin.get("/shop/admin/outbox").expect(200);
     const row = load(list.text)("tbody tr").filter((_, el) => load(list.text)(el).text().includes("reader@example.com"));
-    expect(row.text()).toContain("Confirm that you follow us");
+    expect(row.text()).toContain("Confirm that you follow Test Shop");
     const href = row.find("a").attr("href")!;
     const email = await admin.get(href).expect(200);
     const link = load(email.text)('a[href*="/follow/confirm?token="]').attr("href")!;

@@ -58,6 +58,9 @@ describe("npm start", () => {
 
     const first = await start(env);
     const out = first.output();
+    // No SMTP_URL: the banner says no email leaves the shop and where to read it; the jobs run here.
+    expect(out).toContain(`Email:      NOT sent (no SMTP_URL): every email waits in http://localhost:${port}/admin/outbox`);
+    expect(out).toContain("Jobs:       running in this process");
     expect(out).toContain(`Storefront: http://localhost:${port}/`);
     expect(out).toContain(`Admin:      http://localhost:${port}/admin`);
     const password = /Admin password: (\S+)/.exec(out)?.[1];
@@ -91,7 +94,9 @@ describe("npm start", () => {
 
     expect(await first.stop("SIGTERM")).toBe(0);
 
-    const second = await start(env);
+    // JOBS=off: this process only serves requests (`npm run worker` runs the jobs).
+    const second = await start({ ...env, JOBS: "off" });
+    expect(second.output()).toContain("Jobs:       off in this process (JOBS=off): run `npm run worker`");
     expect(second.output()).not.toContain("Admin password");
     expect(second.output()).not.toContain("Demo catalog created");
     const again = await (await fetch(`${base}/`)).text();

@@ -2,7 +2,7 @@ import type { Deps } from "../deps.js";
 
 /** Counts for the dashboard tiles. */
 export async function getDashboardCounts(deps: Deps) {
-  const [products, activeProducts, orders, paidOrders, reviews, pendingReviews, followers, coupons, posts, outbox] = await Promise.all([
+  const [products, activeProducts, orders, paidOrders, reviews, pendingReviews, followers, coupons, posts, outbox, outboxFailed] = await Promise.all([
     deps.db.product.count(),
     deps.db.product.count({ where: { status: "active" } }),
     deps.db.order.count(),
@@ -13,6 +13,7 @@ export async function getDashboardCounts(deps: Deps) {
     deps.db.coupon.count({ where: { status: "active" } }),
     deps.db.post.count(),
     deps.db.outboxEmail.count({ where: { status: "queued" } }),
+    deps.db.outboxEmail.count({ where: { status: "failed" } }),
   ]);
-  return { products, activeProducts, orders, paidOrders, reviews, pendingReviews, followers, coupons, posts, outbox };
+  return { products, activeProducts, orders, paidOrders, reviews, pendingReviews, followers, coupons, posts, outbox, outboxFailed };
 }

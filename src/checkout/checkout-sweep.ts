@@ -1,4 +1,6 @@
 import type { Deps } from "../deps.js";
+import { createScheduler } from "../jobs/scheduler.js";
+import { checkoutSweepJob } from "./checkout.jobs.js";
 import { reconcilePendingOrders, releaseExpiredHolds } from "./checkout.service.js";
 
 /**
@@ -21,37 +23,18 @@ export async function sweepExpiredCheckouts(deps: Deps) {
 }
 
 /**
- * Runs the sweep on a timer. The timer is unref'd (it never keeps the process
- * alive), a pass never overlaps the previous one, and errors are logged, never
- * thrown: a sweep that fails (database locked, disk full) tries again next time.
- * `stop()` clears the timer and waits for a pass in flight, so shutdown can
- * close the database after it.
+ * @deprecated The sweep is the "checkout.sweep" job: run every job with
+ * `startJobs(deps)` (or `npm run worker`). Kept for hosts that embedded the
+ * storefront and called this; it now runs that one job on the same scheduler,
+ * under its lease, so it is safe beside other instances.
  */
 export function startCheckoutSweep(deps: Deps, options: { intervalMs?: number } = {}) {
-  let running: Promise<void> | null = null;
-  const pass = () => {
-    if (running) return;
-    running = sweepExpiredCheckouts(deps)
-      .then((r) => {
-        if (r.paid.length || r.cancelledOrders) deps.logger.info({ paid: r.paid, cancelledOrders: r.cancelledOrders }, "checkout sweep");
-      })
-      .catch((err: unknown) => deps.logger.error({ err }, "checkout sweep failed; retrying at the next interval"))
-      .finally(() => {
-        running = null;
-      });
-  };
-  const timer = setInterval(pass, options.intervalMs ?? 60_000);
-  timer.unref();
+  const scheduler = createScheduler(deps, { jobs: [{ ...checkoutSweepJob, everyMs: options.intervalMs ?? checkoutSweepJob.everyMs }] });
   return {
-    timer,
-    /** Runs one pass now (tests, start-up); resolves when it is done. */
+    /** Runs one pass now; resolves when it is done. */
     async runNow() {
-      pass();
-      await running;
+      await scheduler.runNow(checkoutSweepJob.name);
     },
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
+    stop: () => scheduler.stop(),
   };
 }

@@ -59,7 +59,8 @@ export const checkoutMessages = defineMessages(
     "order.tax": "Tax",
     "order.total": "Total",
     "order.shipTo": "Ship to",
-    "order.emailSent": "A confirmation was sent to {email}.",
+    "order.emailSent": "A confirmation is on its way to {email}.",
+    "order.emailNotSent": "This shop does not send email yet, so no confirmation email will arrive: keep the address of this page to see your order again.",
     "order.refresh": "Refresh",
   },
   {
@@ -119,7 +120,8 @@ export const checkoutMessages = defineMessages(
     "order.tax": "مالیات",
     "order.total": "جمع کل",
     "order.shipTo": "ارسال به",
-    "order.emailSent": "تأییدیه به {email} فرستاده شد.",
+    "order.emailSent": "تأییدیه در راه {email} است.",
+    "order.emailNotSent": "این فروشگاه هنوز ایمیل نمی‌فرستد، پس ایمیل تأییدی نمی‌رسد: نشانی همین صفحه را نگه دارید تا سفارشتان را دوباره ببینید.",
     "order.refresh": "به‌روزرسانی",
   },
 );

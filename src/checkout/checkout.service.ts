@@ -5,8 +5,8 @@ import { variantLabel } from "../catalog/catalog.service.js";
 import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
-import { formatMoney } from "../i18n/format.js";
-import type { Locale } from "../i18n/translate.js";
+import { formatDigits, formatMoney } from "../i18n/format.js";
+import { translate, type Locale } from "../i18n/translate.js";
 import { queueEmail } from "../mail/outbox.service.js";
 import { mediaPath } from "../media/media.paths.js";
 import type { CheckoutOutcome } from "../payments/gateway.js";
@@ -257,12 +257,26 @@ export async function markOrderPaid(deps: CheckoutDeps, input: { orderId: string
     }
     const email = input.outcome.email ?? order.email;
     if (email) {
+      const locale: Locale = order.locale === "fa" ? "fa" : "en";
       await queueEmail(tx, {
         to: email,
+        toName: input.outcome.name ?? order.customerName,
         template: "order_confirmation",
         dedupeKey: `order:${order.id}:confirmation`,
-        subject: `Order #${order.number} confirmed`,
+        subject: translate(locale, "email.order.subject", { number: formatDigits(order.number, locale) }),
         text: confirmationText(order, totalMinor, shippingMinor),
+        locale,
+        linkBase: deps.shop.publicUrl ?? "",
+        data: {
+          shopName: deps.shop.name,
+          number: order.number,
+          currency: order.currency,
+          lines: order.lines.map((l) => ({ quantity: l.quantity, title: l.title, variantTitle: l.variantTitle, totalMinor: l.totalMinor })),
+          subtotalMinor: order.subtotalMinor,
+          discountMinor: order.discountMinor,
+          shippingMinor,
+          totalMinor,
+        },
       });
     }
     await tx.analyticsEvent.create({

@@ -62,7 +62,7 @@ export function couponAdminRoutes(deps: Deps) {
       res.status(400);
       return renderForm(res, { body: couponToForm(report.coupon, deps.shop.currency), problems: parsed.error.issues.map((i) => ({ field: `codes.${i.path.join(".")}`, message: i.message })), couponId: report.coupon.id, report });
     }
-    const issued = await issuePersonalCodes(deps, { couponId: report.coupon.id, filter: parsed.data, actor: actor(res), linkBase: res.locals.publicBase as string });
+    const issued = await issuePersonalCodes(deps, { couponId: report.coupon.id, filter: parsed.data, actor: actor(res) });
     await renderForm(res, { body: couponToForm(report.coupon, deps.shop.currency), problems: [], couponId: report.coupon.id, report: await getCouponReport(deps, { id: report.coupon.id }), issued });
   });
 

@@ -36,7 +36,7 @@ export function couponApiRoutes(deps: Deps) {
     res.json({ data: await setCouponStatus(deps, { id: req.valid.params.id, status: req.valid.body.status, actor: actor(res) }) });
   });
   router.post("/coupons/:id/codes", validate({ params: IdParams, body: IssueCodesInput }), async (req, res) => {
-    const issued = await issuePersonalCodes(deps, { couponId: req.valid.params.id, filter: req.valid.body, actor: actor(res), linkBase: res.locals.publicBase as string });
+    const issued = await issuePersonalCodes(deps, { couponId: req.valid.params.id, filter: req.valid.body, actor: actor(res) });
     res.status(201).json({ data: issued });
   });
 

@@ -77,6 +77,8 @@ export const couponsMessages = defineMessages(
     "coupons.admin.f.maxCodes": "Max codes",
     "coupons.admin.f.emailCodes": "Email the codes",
     "coupons.admin.f.emailed": "Emailed",
+    "coupons.admin.f.queueCodes": "Write each follower an email with their code (this shop does not send email yet: the emails wait in the outbox)",
+    "coupons.admin.f.queued": "Email in the outbox",
   },
   {
     "coupon.label": "کد تخفیف",
@@ -153,5 +155,7 @@ export const couponsMessages = defineMessages(
     "coupons.admin.f.maxCodes": "حداکثر تعداد کد",
     "coupons.admin.f.emailCodes": "ارسال کدها با ایمیل",
     "coupons.admin.f.emailed": "ایمیل‌شده",
+    "coupons.admin.f.queueCodes": "برای هر دنبال‌کننده ایمیلی با کدش بنویس (این فروشگاه هنوز ایمیل نمی‌فرستد: ایمیل‌ها در صندوق خروجی می‌مانند)",
+    "coupons.admin.f.queued": "ایمیل در صندوق خروجی",
   },
 );

@@ -3,6 +3,7 @@ import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
 import { personKeysOf, randomCode } from "../followers/followers.service.js";
 import { AppError } from "../http/errors.js";
+import { isLocale, translate } from "../i18n/translate.js";
 import { queueEmail } from "../mail/outbox.service.js";
 import { combineDiscounts, evaluateCoupon, type CartFacts, type CouponFacts, type Evaluation, type FollowerFacts, type Refusal } from "./coupon-rules.js";
 import { normalizeCode, type CouponInputT, type IssueCodesInputT } from "./coupons.schema.js";
@@ -291,7 +292,7 @@ export async function listCoupons(deps: Deps) {
  * already have one for this coupon) and emails it to those with a confirmed
  * email. The code is the follower's credential, so it is long and random.
  */
-export async function issuePersonalCodes(deps: Deps, input: { couponId: string; filter: IssueCodesInputT; actor: Actor; linkBase: string }) {
+export async function issuePersonalCodes(deps: Deps, input: { couponId: string; filter: IssueCodesInputT; actor: Actor }) {
   const coupon = await deps.db.coupon.findUnique({ where: { id: input.couponId } });
   if (!coupon) throw AppError.notFound("coupon");
   const now = deps.now();
@@ -317,12 +318,16 @@ export async function issuePersonalCodes(deps: Deps, input: { couponId: string; 
       await tx.personalCode.create({ data: { couponId: coupon.id, followerId: follower.id, code, createdAt: now } });
       const emailed = f.notify && !!follower.email && !!follower.emailConfirmedAt;
       if (emailed) {
+        const locale = isLocale(follower.locale) ? follower.locale : deps.shop.locale;
+        // Marketing mail: it carries a one-click unsubscribe (List-Unsubscribe).
         await queueEmail(tx, {
           to: follower.email!,
           template: "personal_code",
           dedupeKey: `personal-code:${coupon.id}:${follower.id}`,
-          subject: "A code just for you",
-          text: `Thank you for following us as @${follower.handle}. Your personal code is ${code}${coupon.description ? ` (${coupon.description})` : ""}. It works once, for you only.\n${input.linkBase}/`,
+          subject: translate(locale, "email.code.subject", { shop: deps.shop.name }),
+          locale,
+          linkBase: deps.shop.publicUrl ?? "",
+          data: { shopName: deps.shop.name, handle: follower.handle, code, description: coupon.description, shopUrl: `${deps.shop.publicUrl ?? ""}/` },
         });
       }
       issued.push({ followerId: follower.id, handle: follower.handle, code, emailed });

@@ -1,6 +1,7 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { Deps } from "../deps.js";
+import type { Locale } from "../i18n/translate.js";
 import { limiter } from "../http/rate-limit.js";
 import { validate } from "../http/validate.js";
 import { forgetFollower, rememberFollower, currentFollower } from "./follower-session.js";
@@ -48,7 +49,7 @@ export function followerRoutes(deps: Deps, options: { submitsPer15Min?: number }
       res.status(400);
       return renderFollow(req, res, { errors: parsed.error.issues.map((i) => ({ field: String(i.path[0]), message: i.message })), values: req.body });
     }
-    await requestFollow(deps, { ...parsed.data, linkBase: res.locals.publicBase as string });
+    await requestFollow(deps, { ...parsed.data, locale: res.locals.locale as Locale });
     await renderFollow(req, res, { sent: parsed.data.email });
   });
 
@@ -65,7 +66,7 @@ export function followerRoutes(deps: Deps, options: { submitsPer15Min?: number }
       res.status(400);
       return renderFollow(req, res, { signinErrors: parsed.error.issues.map((i) => i.message), values: req.body });
     }
-    await requestFollowerSignIn(deps, { email: parsed.data.email, linkBase: res.locals.publicBase as string });
+    await requestFollowerSignIn(deps, { email: parsed.data.email, locale: res.locals.locale as Locale });
     await renderFollow(req, res, { signinSent: parsed.data.email });
   });
 

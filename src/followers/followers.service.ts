@@ -4,6 +4,7 @@ import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
+import { translate, type Locale } from "../i18n/translate.js";
 import { queueEmail } from "../mail/outbox.service.js";
 import { signToken, verifyToken } from "../security/signed-token.js";
 import { verificationOf, type FollowerFacts } from "../coupons/coupon-rules.js";
@@ -19,6 +20,8 @@ export const FOLLOWER_SESSION_DAYS = 180;
 const CONFIRM_DAYS = 7;
 const SIGNIN_MINUTES = 30;
 
+/** Where links in emails start: the configured public URL only ("" = relative to the shop). */
+const linkBase = (deps: Deps) => deps.shop.publicUrl ?? "";
 const sha = (s: string) => createHash("sha256").update(s).digest("hex");
 /** Emails are compared by a hash, which survives a follower erasing their data. */
 export const emailKeyOf = (email: string) => sha(`email:${email.trim().toLowerCase()}`);
@@ -28,25 +31,32 @@ export const emailKeyOf = (email: string) => sha(`email:${email.trim().toLowerCa
  * link (double opt-in). Says the same thing whether or not the handle was
  * known, so the form cannot be used to probe who follows the shop.
  */
-export async function requestFollow(deps: Deps, input: FollowInput & { linkBase: string }) {
+export async function requestFollow(deps: Deps, input: FollowInput & { locale?: Locale }) {
   const key = handleKey(input.handle);
   const now = deps.now();
   const secret = await deps.appSecret();
   return deps.db.$transaction(async (tx) => {
     const existing = await tx.follower.findUnique({ where: { platform_handleKey: { platform: input.platform, handleKey: key } } });
-    const data = { email: input.email, emailKey: emailKeyOf(input.email), consentAt: now, handle: input.handle };
+    const data = { email: input.email, emailKey: emailKeyOf(input.email), consentAt: now, handle: input.handle, locale: input.locale ?? null };
     const follower = existing
       ? await tx.follower.update({ where: { id: existing.id }, data: { ...data, status: existing.status === "active" ? "active" : "pending" } })
       : await tx.follower.create({ data: { ...data, platform: input.platform, handleKey: key, personKey: personKeyFor(input.platform, input.handle), status: "pending" } });
     const token = signToken(secret, { purpose: "follow-confirm", subject: follower.id, expiresAt: new Date(now.getTime() + CONFIRM_DAYS * DAY) });
     // Only the latest link works: its hash is stored and cleared when used.
     await tx.follower.update({ where: { id: follower.id }, data: { confirmTokenHash: sha(token) } });
+    const locale = input.locale ?? deps.shop.locale;
+    // Links come only from the configured public URL, never from the request's
+    // Host header (anyone could make the shop mail a link to their own host).
+    // Without one the link is relative: readable in the admin's outbox, which
+    // is the only place it goes while the shop sends no email.
     await queueEmail(tx, {
       to: input.email,
       template: "follow_confirm",
       dedupeKey: `follow:${follower.id}:${sha(token).slice(0, 16)}`,
-      subject: "Confirm that you follow us",
-      text: `Confirm that you follow us as @${input.handle} on ${input.platform}:\n${input.linkBase}/follow/confirm?token=${token}\n\nThe link works for ${CONFIRM_DAYS} days. If you did not ask for this, ignore this email.`,
+      subject: translate(locale, "email.follow.subject", { shop: deps.shop.name }),
+      locale,
+      linkBase: linkBase(deps),
+      data: { shopName: deps.shop.name, handle: input.handle, platform: input.platform, confirmUrl: `${linkBase(deps)}/follow/confirm?token=${token}`, days: CONFIRM_DAYS },
     });
     return { followerId: follower.id, token };
   });
@@ -77,18 +87,21 @@ export async function confirmFollow(deps: Deps, input: { token: string }) {
 }
 
 /** "Sign in as a follower" on a new browser: a one-time link to the confirmed email. */
-export async function requestFollowerSignIn(deps: Deps, input: { email: string; linkBase: string }) {
+export async function requestFollowerSignIn(deps: Deps, input: { email: string; locale?: Locale }) {
   const followers = await deps.db.follower.findMany({ where: { emailKey: emailKeyOf(input.email), emailConfirmedAt: { not: null }, status: "active" } });
   if (followers.length === 0) return;
   const now = deps.now();
   const token = signToken(await deps.appSecret(), { purpose: "follow-signin", subject: followers[0]!.id, expiresAt: new Date(now.getTime() + SIGNIN_MINUTES * 60_000) });
+  const locale = input.locale ?? deps.shop.locale;
   await deps.db.$transaction((tx) =>
     queueEmail(tx, {
       to: input.email,
       template: "follow_signin",
       dedupeKey: `follow-signin:${sha(token).slice(0, 24)}`,
-      subject: "Your follower sign-in link",
-      text: `Open this link to use your follower offers on this device:\n${input.linkBase}/follow/signin/confirm?token=${token}\n\nIt works for ${SIGNIN_MINUTES} minutes.`,
+      subject: translate(locale, "email.signin.subject", { shop: deps.shop.name }),
+      locale,
+      linkBase: linkBase(deps),
+      data: { shopName: deps.shop.name, signinUrl: `${linkBase(deps)}/follow/signin/confirm?token=${token}`, minutes: SIGNIN_MINUTES },
     }),
   );
 }

@@ -9,6 +9,9 @@ import { linksMessages } from "../links/links.messages.js";
 import { postsMessages } from "../posts/posts.messages.js";
 import { reviewsMessages } from "../reviews/reviews.messages.js";
 import { outboxMessages } from "../mail/outbox.messages.js";
+import { mailMessages } from "../mail/mail.messages.js";
+import { jobsMessages } from "../jobs/jobs.messages.js";
+import { notificationsMessages } from "../notifications/notifications.messages.js";
 import type { MessageSet } from "./define.js";
 import { siteMessages } from "./messages/site.js";
 
@@ -16,4 +19,4 @@ import { siteMessages } from "./messages/site.js";
  * Every feature's messages, in one explicit list. A feature adds its
  * `*.messages.ts` here; a key defined twice stops the process at start-up.
  */
-export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, couponsMessages, followersMessages, outboxMessages, csvMessages, feedsMessages, postsMessages, linksMessages, ordersMessages, reviewsMessages];
+export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, couponsMessages, followersMessages, outboxMessages, csvMessages, feedsMessages, postsMessages, linksMessages, ordersMessages, reviewsMessages, mailMessages, jobsMessages, notificationsMessages];

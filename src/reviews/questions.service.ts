@@ -105,6 +105,20 @@ export async function listQuestionsForAdmin(deps: Deps, input: { filter: "unansw
   return [...unanswered, ...answered].slice(0, input.limit);
 }
 
+/**
+ * A question unanswered for longer than this is overdue (admin list, owner
+ * digest). Retailers answer the social questions they answer at all in about
+ * 12 hours; a shop that wants to be better than that sees when it is not.
+ */
+export const QUESTION_OVERDUE_MS = 12 * 3600_000;
+
+/** How long an unanswered question has waited, and whether that is overdue. */
+export function questionWait(q: { createdAt: Date; answeredAt: Date | null; status: string }, now: Date) {
+  if (q.answeredAt || q.status === "rejected") return null;
+  const ms = Math.max(0, now.getTime() - q.createdAt.getTime());
+  return { ms, overdue: ms > QUESTION_OVERDUE_MS };
+}
+
 /** Median time from question to first answer, over the last 1,000 answered questions (null if none). */
 export async function getAnswerStats(deps: Deps) {
   const [answered, waiting] = await Promise.all([

@@ -55,6 +55,19 @@ export async function scheduleReviewRequestInTx(tx: Tx, deps: Pick<Deps, "now" |
     subject: translate(locale, "reviews.request.subject", { shop: deps.shop.name, number: formatDigits(order.number, locale) }),
     text: reviewRequestText({ locale, shop: deps.shop.name, name: order.customerName, orderNumber: order.number, lines: order.lines, link, expiresAt, incentive: settings.incentive }),
     sendAfter,
+    toName: order.customerName,
+    locale,
+    linkBase: deps.shop.publicUrl ?? "",
+    // The same words as reviewRequestText, as views/emails/review_request.{text,html}.hbs.
+    data: {
+      shopName: deps.shop.name,
+      firstName: order.customerName ? order.customerName.split(" ")[0] : null,
+      numberText: formatDigits(order.number, locale),
+      lines: order.lines,
+      link,
+      incentive: settings.incentive,
+      expiresText: new Intl.DateTimeFormat(locale === "fa" ? "fa-IR" : "en-US", { dateStyle: "long", timeZone: "UTC" }).format(expiresAt),
+    },
   });
   await recordAudit(tx, { actor: { type: "system" }, action: "review_request.schedule", entityType: "order", entityId: order.id, rule: input.trigger, details: { sendAfter, expiresAt } });
   return request;

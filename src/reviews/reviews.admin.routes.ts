@@ -6,7 +6,7 @@ import { filesOf, multipartForm } from "../http/uploads.js";
 import { urlFor } from "../http/urls.js";
 import { validate, zodDetails } from "../http/validate.js";
 import { REJECT_REASONS } from "./moderation.js";
-import { answerQuestion, describeDuration, getAnswerStats, listQuestionsForAdmin, moderateQuestion } from "./questions.service.js";
+import { answerQuestion, describeDuration, getAnswerStats, listQuestionsForAdmin, moderateQuestion, questionWait } from "./questions.service.js";
 import { exportReviewsCsv, importReviewsCsv, OUR_COLUMNS, requireCsvFile, type ImportReport } from "./reviews.csv.js";
 import {
   AdminReviewListQuery,
@@ -155,7 +155,10 @@ export function reviewsAdminRoutes(deps: Deps) {
       title: t(res)("questions.admin.title"),
       filter,
       filters: ["unanswered", "answered", "pending", "rejected", "all"].map((f) => ({ value: f, current: f === filter })),
-      questions,
+      questions: questions.map((q) => {
+        const wait = questionWait(q, deps.now());
+        return { ...q, waiting: wait ? describeDuration(wait.ms, t(res)) : null, overdue: !!wait?.overdue };
+      }),
       stats: { ...stats, median: stats.medianMs === null ? null : describeDuration(stats.medianMs, t(res)) },
       done: typeof req.query.done === "string" ? req.query.done : null,
     });

@@ -206,6 +206,7 @@ export const reviewsMessages = defineMessages(
     "reviews.requests.title": "Review requests",
     "reviews.requests.when.paid": "A request is queued when an order is paid and sent {days} days later.",
     "reviews.requests.when.fulfilled": "A request is queued when an order is fulfilled and sent {days} days later.",
+    "reviews.requests.notSending": "This shop does not send email yet, so requests stay in the outbox and no buyer receives them.",
     "reviews.requests.off": "Review requests are turned off.",
     "reviews.requests.order": "Order",
     "reviews.requests.email": "Email",
@@ -250,6 +251,8 @@ export const reviewsMessages = defineMessages(
 
     "questions.admin.title": "Questions",
     "questions.admin.waiting": "Waiting for an answer",
+    "questions.admin.waitingFor": "waiting {time}",
+    "questions.admin.overdue": "overdue: waiting {time} (over 12 hours)",
     "questions.admin.median": "Median time to first answer",
     "questions.admin.medianOf": "over {count} answered",
     "questions.admin.filter": "Which questions",
@@ -478,6 +481,7 @@ export const reviewsMessages = defineMessages(
     "reviews.requests.title": "درخواست‌های نظر",
     "reviews.requests.when.paid": "درخواست هنگام پرداخت سفارش در صف می‌رود و {days} روز بعد فرستاده می‌شود.",
     "reviews.requests.when.fulfilled": "درخواست هنگام ارسال سفارش در صف می‌رود و {days} روز بعد فرستاده می‌شود.",
+    "reviews.requests.notSending": "این فروشگاه هنوز ایمیل نمی‌فرستد، پس درخواست‌ها در صندوق خروجی می‌مانند و به هیچ خریداری نمی‌رسند.",
     "reviews.requests.off": "درخواست نظر خاموش است.",
     "reviews.requests.order": "سفارش",
     "reviews.requests.email": "ایمیل",
@@ -522,6 +526,8 @@ export const reviewsMessages = defineMessages(
 
     "questions.admin.title": "پرسش‌ها",
     "questions.admin.waiting": "منتظر پاسخ",
+    "questions.admin.waitingFor": "در انتظار {time}",
+    "questions.admin.overdue": "دیرکرد: {time} در انتظار (بیش از ۱۲ ساعت)",
     "questions.admin.median": "میانهٔ زمان تا نخستین پاسخ",
     "questions.admin.medianOf": "از {count} پرسش پاسخ‌داده‌شده",
     "questions.admin.filter": "کدام پرسش‌ها",

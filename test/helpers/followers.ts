@@ -27,9 +27,10 @@ export async function followAndConfirm(app: Express, deps: Deps, input: { platfo
 /** The app-relative confirmation link from the newest follow email to an address. */
 export async function confirmationLinkFor(deps: Deps, email: string) {
   const mail = await deps.db.outboxEmail.findFirstOrThrow({ where: { to: email, template: "follow_confirm" }, orderBy: { createdAt: "desc" } });
-  const url = /(https?:\/\/\S+\/follow\/confirm\?token=\S+)/.exec(mail.text)![1]!;
-  const u = new URL(url);
-  return u.pathname + u.search;
+  // Absolute when the shop has a public URL, else relative to the shop (no Host header is trusted).
+  const url = /(\S*\/follow\/confirm\?token=\S+)/.exec(mail.text)![1]!;
+  const u = new URL(url, "http://shop.invalid/shop/");
+  return url.startsWith("/") ? `/shop${u.pathname}${u.search}` : u.pathname + u.search;
 }
 
 /** A coupon through the real service, with the schema's defaults. */

@@ -1,0 +1,69 @@
+// What the standalone server and the worker share: the environment read once,
+// the database opened and migrated, and the storefront built from the same
+// configuration, so a worker process sees the same storage, mail and limits.
+import path from "node:path";
+import { pino, type Logger } from "pino";
+import { ConfigError, loadConfig, rateLimitStoreOf, type Config } from "./config.js";
+import { openDatabase, sqliteFilePath } from "./db/client.js";
+import { migrateDatabase } from "./db/migrate.js";
+import { createSmtpSender } from "./mail/sender.js";
+import { LocalFileStorage, S3FileStorage } from "./media/file-storage.js";
+import { createPaymentGateway } from "./payments/from-config.js";
+import { createStorefront } from "./storefront.js";
+
+/** Reads the environment; a wrong value prints one line per variable and exits 1. */
+export function configOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      for (const line of err.lines) console.error(line);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+export async function bootShop(config: Config, logger: Logger = pino({ level: config.LOG_LEVEL })) {
+  const dbFile = sqliteFilePath(config.DATABASE_URL);
+  const { applied } = migrateDatabase(dbFile);
+  if (applied.length) logger.info({ applied }, "database migrated");
+  const prisma = await openDatabase(config.DATABASE_URL);
+  const uploadsDir = path.join(path.dirname(dbFile), "uploads");
+  const payments = createPaymentGateway(config);
+  const files = config.S3_BUCKET
+    ? new S3FileStorage({
+        bucket: config.S3_BUCKET,
+        prefix: config.S3_PREFIX,
+        region: config.S3_REGION,
+        endpoint: config.S3_ENDPOINT,
+        forcePathStyle: config.S3_FORCE_PATH_STYLE,
+        credentials: config.S3_ACCESS_KEY_ID && config.S3_SECRET_ACCESS_KEY ? { accessKeyId: config.S3_ACCESS_KEY_ID, secretAccessKey: config.S3_SECRET_ACCESS_KEY } : undefined,
+      })
+    : new LocalFileStorage(uploadsDir);
+  // config.ts refuses SMTP_URL without MAIL_FROM and PUBLIC_URL.
+  const mail = config.SMTP_URL ? { sender: createSmtpSender(config.SMTP_URL), from: config.MAIL_FROM! } : undefined;
+
+  const shop = createStorefront({
+    prisma,
+    shopName: config.SHOP_NAME,
+    currency: config.CURRENCY,
+    locale: config.LOCALE,
+    publicUrl: config.PUBLIC_URL,
+    uploadsDir,
+    files,
+    logger,
+    trustProxy: config.TRUST_PROXY,
+    compression: config.COMPRESSION,
+    rateLimitStore: rateLimitStoreOf(config),
+    payments,
+    mail,
+  });
+  const deps = shop.bazaarche.deps;
+  /** Closes what the shop opened, after the jobs and the server stopped. */
+  const close = async () => {
+    await mail?.sender.close();
+    await Promise.all([prisma.$disconnect(), deps.rateLimits.close()]);
+  };
+  return { shop, deps, prisma, logger, dbFile, uploadsDir, files, payments, mail, close };
+}
