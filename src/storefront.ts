@@ -31,6 +31,7 @@ import { errorHandler, notFound } from "./http/error-handler.js";
 import { localeMiddleware } from "./http/locale.js";
 import { requestLog } from "./http/request-log.js";
 import { securityHeaders } from "./http/security.js";
+import { utf8BodyCheck, wellFormedBody, wellFormedUrl } from "./http/well-formed.js";
 import { publicBaseFor } from "./http/urls.js";
 import { LOCALES } from "./i18n/translate.js";
 import { linksAdminRoutes } from "./links/links.admin.routes.js";
@@ -129,6 +130,8 @@ export function createStorefront(options: StorefrontOptions): Storefront {
 
   app.use(requestLog(logger));
   app.use(securityHeaders());
+  // Escapes in the path and query string must decode to UTF-8 (400 naming the field), before any route reads them.
+  app.use(wellFormedUrl());
   app.use(baseLocals(deps));
   app.use("/assets/fonts/vazirmatn.woff2", (_req, res) => {
     res.sendFile(require.resolve("vazirmatn/fonts/webfonts/Vazirmatn[wght].woff2"), { maxAge: "365d", immutable: true });
@@ -144,8 +147,10 @@ export function createStorefront(options: StorefrontOptions): Storefront {
 
   // Body parsers come after anything that needs the raw body (payment webhooks).
   app.use(cookieParser());
-  app.use(express.json({ limit: "1mb" }));
-  app.use(express.urlencoded({ extended: false, limit: "1mb" }));
+  app.use(express.json({ limit: "1mb", verify: utf8BodyCheck("json") }));
+  app.use(express.urlencoded({ extended: false, limit: "1mb", verify: utf8BodyCheck("urlencoded") }));
+  // JSON may spell a lone surrogate as "\ud800": refused here, before any handler.
+  app.use(wellFormedBody());
   app.use(localeMiddleware(o.locale));
 
   // Bearer-token API: no cookies, so no CSRF check; JSON errors.

@@ -2,6 +2,7 @@ import express, { Router } from "express";
 import type Stripe from "stripe";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
+import { assertWellFormed } from "../http/well-formed.js";
 import { outcomeOf, StripeGateway } from "../payments/stripe-gateway.js";
 import { cancelOrder, markOrderPaid, recordIgnoredEvent } from "./checkout.service.js";
 import { applyRefundedTotalInTx } from "./orders.service.js";
@@ -28,6 +29,8 @@ export function stripeWebhookRoutes(deps: Deps) {
     } catch {
       throw new AppError("signature_invalid", 400, "The Stripe-Signature does not match this body and the webhook secret.");
     }
+    // Signed, but still text from outside: a lone surrogate would fail deep in a handler.
+    assertWellFormed("webhook", event);
     const handler = HANDLERS[event.type];
     if (!handler) {
       await recordIgnoredEvent(deps, { id: event.id, type: event.type, orderId: null });

@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { applyEdit, validate, zodDetails, zodMessage } from "../http/validate.js";
+import { markInvalidBytes, NOT_UTF8 } from "../http/well-formed.js";
 import { FollowerListQuery } from "../followers/followers.schema.js";
 import { importFollowers, listFollowers } from "../followers/followers.service.js";
 import { couponAsInput } from "./coupon-form.js";
@@ -50,9 +51,10 @@ export function couponApiRoutes(deps: Deps) {
     const list = await listFollowers(deps, { ...(req.valid.query as z.infer<typeof FollowerListQuery>), limit: 100 });
     res.json({ data: list.items.map(({ confirmTokenHash: _c, ...f }) => f), total: list.total, nextCursor: list.nextCursor ?? null });
   });
-  router.post("/followers/import", express.text({ type: ["text/csv", "text/plain"], limit: "5mb" }), validate({ query: ImportQuery }), async (req, res) => {
-    if (typeof req.body !== "string" || req.body.length === 0) throw AppError.validation("Send the CSV as the request body with Content-Type: text/csv.", [{ field: "body", message: "empty" }]);
-    const report = await importFollowers(deps, { csv: req.body, dryRun: req.valid.query.dryRun, actor: actor(res) });
+  // Raw bytes, not express.text(): that would turn bytes that are not UTF-8 into U+FFFD without a word.
+  router.post("/followers/import", express.raw({ type: ["text/csv", "text/plain"], limit: "5mb" }), validate({ query: ImportQuery }), async (req, res) => {
+    if (!Buffer.isBuffer(req.body) || req.body.length === 0) throw AppError.validation("Send the CSV as the request body with Content-Type: text/csv.", [{ field: "body", message: "empty" }]);
+    const report = await importFollowers(deps, { csv: markInvalidBytes(req.body, NOT_UTF8), dryRun: req.valid.query.dryRun, actor: actor(res) });
     if (!report.ok) throw new AppError("import_invalid", 422, `The file has ${report.problems.length} problem(s); nothing was imported.`, report.problems);
     res.json({ data: report });
   });

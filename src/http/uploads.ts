@@ -1,6 +1,8 @@
 import type { RequestHandler } from "express";
 import multer, { MulterError } from "multer";
+import { isUtf8 } from "node:buffer";
 import { AppError } from "./errors.js";
+import { assertWellFormed, illFormedError } from "./well-formed.js";
 
 export interface UploadLimits {
   /** Form field names that may carry files, with how many each. */
@@ -16,13 +18,40 @@ export interface UploadLimits {
 export function multipartForm(limits: UploadLimits): RequestHandler {
   const parse = multer({
     storage: multer.memoryStorage(),
+    // Field values arrive as Latin-1 (one character per byte) and are decoded
+    // as UTF-8 below, strictly: busboy would turn bad bytes into U+FFFD.
+    // (multer 2 passes defCharset on to busboy; its types do not list it.)
+    defCharset: "latin1",
     limits: { fileSize: limits.maxFileBytes, files: limits.fields.reduce((n, f) => n + f.maxCount, 0), fields: 2000, fieldSize: 1024 * 1024 },
-  }).fields(limits.fields);
+  } as multer.Options).fields(limits.fields);
   return (req, res, next) => {
     parse(req, res, (err: unknown) => {
-      next(err ? toUploadError(err, limits) : undefined);
+      if (err) return next(toUploadError(err, limits));
+      try {
+        req.body = utf8Fields(req.body, []);
+        assertWellFormed("body", req.body);
+      } catch (e) {
+        return next(e);
+      }
+      next();
     });
   };
+}
+
+/** Multipart field values (Latin-1 strings, one character per byte) decoded as UTF-8; a field that is not UTF-8 is a 400 naming it. */
+function utf8Fields(value: unknown, path: string[]): unknown {
+  if (typeof value === "string") {
+    // A part that declared its own charset was decoded by busboy already.
+    if (/[^\u0000-\u00ff]/.test(value)) return value;
+    const bytes = Buffer.from(value, "latin1");
+    if (!isUtf8(bytes)) throw illFormedError("body", path.join(".") || "(field)");
+    return bytes.toString("utf8");
+  }
+  if (Array.isArray(value)) return value.map((v, i) => utf8Fields(v, [...path, String(i)]));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, utf8Fields(v, [...path, k])]));
+  }
+  return value;
 }
 
 function toUploadError(err: unknown, limits: UploadLimits): AppError {

@@ -1,6 +1,7 @@
 import type { RequestHandler } from "express";
 import { z, type ZodError, type ZodType } from "zod";
 import { AppError } from "./errors.js";
+import { assertWellFormed } from "./well-formed.js";
 
 export interface Validated<B = unknown, Q = unknown, P = unknown> {
   body: B;
@@ -40,6 +41,8 @@ export function validate<B extends ZodType = ZodType, Q extends ZodType = ZodTyp
     for (const part of ["params", "query", "body"] as const) {
       const schema = schemas[part];
       if (!schema) continue;
+      // Also covers bodies parsed by a route's own parser, after the storefront-wide check.
+      assertWellFormed(part === "params" ? "path" : part, req[part]);
       const result = schema.safeParse(req[part] ?? {});
       if (!result.success) {
         throw AppError.validation(zodMessage(result.error, `Invalid ${part === "body" ? "request body" : part === "query" ? "query string" : "URL"}`), zodDetails(result.error));
