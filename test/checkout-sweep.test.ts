@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { pino } from "pino";
 import { startCheckoutSweep, sweepExpiredCheckouts } from "../src/checkout/checkout-sweep.js";
 import { createPaymentGateway } from "../src/payments/from-config.js";
@@ -13,11 +13,23 @@ import { newShopper, sessionIdFrom } from "./helpers/shopper.js";
 let stripe: FakeStripe;
 let t: TestApp;
 let clock = Date.parse("2026-11-20T10:00:00Z");
-const logged: { level: number; msg: string }[] = [];
+type LogLine = { level: number; msg: string };
+const logged: LogLine[] = [];
+const waiting: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+
+/** Resolves when the app logs a matching line: the sweep's own event, not a clock. */
+function nextLog(match: (l: LogLine) => boolean) {
+  return new Promise<LogLine>((resolve) => waiting.push({ match, resolve }));
+}
 
 beforeAll(async () => {
   stripe = await startFakeStripe();
-  const logger = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) });
+  const write = (line: string) => {
+    const entry = JSON.parse(line) as LogLine;
+    logged.push(entry);
+    for (const w of waiting.splice(0)) (w.match(entry) ? w.resolve(entry) : waiting.push(w));
+  };
+  const logger = pino({ level: "info" }, { write });
   t = await buildTestApp({ payments: stripe.gateway, now: () => new Date(clock), logger });
 });
 afterAll(async () => {
@@ -78,15 +90,39 @@ describe("checkout sweep", () => {
   });
 
   it("runs on an unref'd timer, logs a failing pass instead of crashing, and stops", async () => {
-    const p = await createProduct(t.deps, { variants: [{ stock: 2 }] });
-    const { order } = await started(p.variants[0]!.id);
-    clock += 31 * 60_000;
-    const sweep = startCheckoutSweep(t.deps, { intervalMs: 20 });
-    expect(sweep.timer.hasRef()).toBe(false);
-    for (let i = 0; i < 100 && (await status(order.id)) === "pending"; i++) await new Promise((r) => setTimeout(r, 20));
-    expect(await status(order.id)).toBe("cancelled");
-    expect(logged.some((l) => l.msg === "checkout sweep")).toBe(true);
-    await sweep.stop();
+    // A real timer: it must never keep the process alive.
+    const real = startCheckoutSweep(t.deps, { intervalMs: 60_000 });
+    expect(real.timer.hasRef()).toBe(false);
+    await real.stop();
+
+    // The interval is driven by hand (only setInterval/clearInterval are faked):
+    // a pass runs when the timer fires, and after stop() there is no timer to fire.
+    vi.useFakeTimers({ toFake: ["setInterval", "clearInterval"] });
+    try {
+      const p = await createProduct(t.deps, { variants: [{ stock: 2 }] });
+      const { order } = await started(p.variants[0]!.id);
+      clock += 31 * 60_000;
+      const sweep = startCheckoutSweep(t.deps, { intervalMs: 1000 });
+      expect(vi.getTimerCount()).toBe(1);
+      const swept = nextLog((l) => l.msg === "checkout sweep");
+      vi.advanceTimersByTime(1000);
+      await swept; // the pass ran and said what it did
+      expect(await status(order.id)).toBe("cancelled");
+      await sweep.stop();
+      expect(vi.getTimerCount()).toBe(0);
+
+      // After stop(), time passing runs nothing: an expired checkout stays pending…
+      const p2 = await createProduct(t.deps, { variants: [{ stock: 1 }] });
+      const later = await started(p2.variants[0]!.id);
+      clock += 31 * 60_000;
+      vi.advanceTimersByTime(10_000);
+      expect(await status(later.order.id)).toBe("pending");
+      // …although a pass would have cancelled it (so the line above can fail).
+      expect((await sweepExpiredCheckouts(t.deps)).cancelledOrders).toBeGreaterThanOrEqual(1);
+      expect(await status(later.order.id)).toBe("cancelled");
+    } finally {
+      vi.useRealTimers();
+    }
 
     // A broken database: the pass fails, is logged, and nothing throws.
     const broken = await buildTestApp({ logger: t.deps.logger });
@@ -97,13 +133,6 @@ describe("checkout sweep", () => {
     expect(logged.some((l) => l.level === 50 && l.msg.startsWith("checkout sweep failed"))).toBe(true);
     await failing.stop();
     await broken.close();
-
-    // After stop(), no pass runs any more.
-    const p2 = await createProduct(t.deps, { variants: [{ stock: 1 }] });
-    const later = await started(p2.variants[0]!.id);
-    clock += 31 * 60_000;
-    await new Promise((r) => setTimeout(r, 100));
-    expect(await status(later.order.id)).toBe("pending");
   });
 });
 
