@@ -32,6 +32,7 @@ import { assetRoutes } from "./http/assets.js";
 import { compressResponses } from "./http/compression.js";
 import { createRateLimitBackend } from "./http/rate-limit-store.js";
 import { securityHeaders } from "./http/security.js";
+import { utf8BodyCheck, wellFormedBody, wellFormedUrl } from "./http/well-formed.js";
 import { publicBaseFor } from "./http/urls.js";
 import { LOCALES } from "./i18n/translate.js";
 import { linksAdminRoutes } from "./links/links.admin.routes.js";
@@ -159,6 +160,8 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   // Before everything that writes a body; off when a proxy in front compresses.
   if (o.compression) app.use(compressResponses());
   app.use(securityHeaders());
+  // Escapes in the path and query string must decode to UTF-8 (400 naming the field), before any route reads them.
+  app.use(wellFormedUrl());
   app.use(baseLocals(deps));
   app.use("/assets", assetRoutes());
   app.use("/media", crossOriginMedia, mediaRoutes(deps.files));
@@ -171,8 +174,10 @@ export function createStorefront(options: StorefrontOptions): Storefront {
 
   // Body parsers come after anything that needs the raw body (payment webhooks).
   app.use(cookieParser());
-  app.use(express.json({ limit: "1mb" }));
-  app.use(express.urlencoded({ extended: false, limit: "1mb" }));
+  app.use(express.json({ limit: "1mb", verify: utf8BodyCheck("json") }));
+  app.use(express.urlencoded({ extended: false, limit: "1mb", verify: utf8BodyCheck("urlencoded") }));
+  // JSON may spell a lone surrogate as "\ud800": refused here, before any handler.
+  app.use(wellFormedBody());
   app.use(localeMiddleware(o.locale));
 
   // Bearer-token API: no cookies, so no CSRF check; JSON errors.

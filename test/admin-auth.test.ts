@@ -137,6 +137,26 @@ describe("CSRF", () => {
     expect((await t.db.apiToken.findUniqueOrThrow({ where: { id: apiToken.id } })).revokedAt).not.toBeNull();
   });
 
+  it("still needs the token when a cookie-authenticated request carries an Authorization header that did not authenticate it", async () => {
+    const agent = request.agent(t.app);
+    await signIn(agent, admin.email, admin.password);
+    const { token: validToken } = await (await import("../src/auth/auth.service.js")).createApiToken(t.deps, { name: "real token" });
+    const victim = await (await import("../src/auth/auth.service.js")).createApiToken(t.deps, { name: "victim 2" });
+    const before = await t.db.apiToken.count();
+    // A junk bearer, a malformed one, and even a valid API token: none of them is what authenticates /admin.
+    for (const authorization of ["Bearer x", "Bearer ", "bearer junk-junk-junk-junk", `Bearer ${validToken}`]) {
+      const create = await agent.post("/shop/admin/tokens").set("Authorization", authorization).set("Accept", "application/json").type("form").send({ name: "sneaky" });
+      expect(create.status, authorization).toBe(403);
+      expect(create.body.error.code).toBe("csrf_invalid");
+      const revoke = await agent.post(`/shop/admin/tokens/${victim.apiToken.id}/revoke`).set("Authorization", authorization).type("form").send({});
+      expect(revoke.status, authorization).toBe(403);
+    }
+    expect(await t.db.apiToken.count()).toBe(before);
+    expect((await t.db.apiToken.findUniqueOrThrow({ where: { id: victim.apiToken.id } })).revokedAt).toBeNull();
+    // The API itself, authenticated by that valid token, needs no CSRF token (it takes no cookies).
+    await request(t.app).post("/shop/api/v1/tokens").set("Authorization", `Bearer ${validToken}`).send({ name: "from the API" }).expect(201);
+  });
+
   it("refuses the login form itself without a token", async () => {
     const res = await request(t.app).post("/shop/admin/login").type("form").send({ email: admin.email, password: admin.password });
     expect(res.status).toBe(403);

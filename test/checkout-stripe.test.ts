@@ -265,17 +265,28 @@ describe("refunds", () => {
     await expect(refundOrder(t.deps, { orderId: order.id, amountMinor: 1, reason: "", actor: { type: "admin" } })).rejects.toThrow(/only paid orders/);
   });
 
-  it("asks Stripe to retry a refund that arrives before the payment it refunds", async () => {
+  it("asks Stripe to retry a refund that arrives before the payment it refunds, without recording it, and applies the redelivery", async () => {
     const p = await createProduct(t.deps, { variants: [{ stock: 2 }] });
     const { sessionId } = await startedCheckout(p.variants[0]!.id, 1);
     const session = stripe.complete(sessionId);
     const pi = String(session.payment_intent);
-    await t.db.order.updateMany({ where: { paymentRef: sessionId }, data: { paymentIntentId: pi } });
     const early = stripe.event("charge.refunded", stripe.charge(pi, 500, 3000));
-    expect((await deliverWebhook(t.app, early)).status).toBe(409);
+    const first = await deliverWebhook(t.app, early);
+    expect(first.status).toBe(409);
+    expect(first.body.outcome).toBe("order_not_paid_yet");
+    // Not in the ledger, not even as "ignored": the redelivery must be processed.
+    expect(await t.db.paymentEvent.count({ where: { id: early.id } })).toBe(0);
     await deliverWebhook(t.app, stripe.event("checkout.session.completed", session)).expect(200);
-    await deliverWebhook(t.app, early).expect(200);
-    expect((await t.db.order.findFirstOrThrow({ where: { paymentRef: sessionId } })).refundedMinor).toBe(500);
+    expect((await deliverWebhook(t.app, early).expect(200)).body.outcome).toBe("refund_recorded");
+    expect(await t.db.order.findFirstOrThrow({ where: { paymentRef: sessionId } })).toMatchObject({ status: "partially_refunded", refundedMinor: 500 });
+    expect((await t.db.paymentEvent.findUniqueOrThrow({ where: { id: early.id } })).outcome).toBe("processed");
+  });
+
+  it("ignores a refund for a payment that is not ours, however often it comes", async () => {
+    const foreign = stripe.event("charge.refunded", stripe.charge("pi_test_not_ours", 500, 3000));
+    const results = await Promise.all(Array.from({ length: 5 }, () => deliverWebhook(t.app, foreign)));
+    expect(results.map((r) => [r.status, r.body.outcome])).toEqual(Array.from({ length: 5 }, () => [200, "not_our_order"]));
+    expect((await t.db.paymentEvent.findUniqueOrThrow({ where: { id: foreign.id } })).outcome).toBe("ignored");
   });
 });
 

@@ -13,11 +13,23 @@ import { newShopper, sessionIdFrom } from "./helpers/shopper.js";
 let stripe: FakeStripe;
 let t: TestApp;
 let clock = Date.parse("2026-11-20T10:00:00Z");
-const logged: { level: number; msg: string }[] = [];
+type LogLine = { level: number; msg: string };
+const logged: LogLine[] = [];
+const waiting: { match: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+
+/** Resolves when the app logs a matching line: the sweep's own event, not a clock. */
+function nextLog(match: (l: LogLine) => boolean) {
+  return new Promise<LogLine>((resolve) => waiting.push({ match, resolve }));
+}
 
 beforeAll(async () => {
   stripe = await startFakeStripe();
-  const logger = pino({ level: "info" }, { write: (line: string) => void logged.push(JSON.parse(line) as { level: number; msg: string }) });
+  const write = (line: string) => {
+    const entry = JSON.parse(line) as LogLine;
+    logged.push(entry);
+    for (const w of waiting.splice(0)) (w.match(entry) ? w.resolve(entry) : waiting.push(w));
+  };
+  const logger = pino({ level: "info" }, { write });
   t = await buildTestApp({ payments: stripe.gateway, now: () => new Date(clock), logger });
 });
 afterAll(async () => {

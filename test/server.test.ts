@@ -33,10 +33,11 @@ async function start(env: Record<string, string>) {
     // First start re-encodes the demo images; generous for a loaded 2-core machine.
     const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}\n${err}`)), 150_000);
     child.stdout.on("data", () => {
-      if (out.includes("Admin:")) {
+      // Started: the banner is out and, on a first start, the whole credentials block (to its last line).
+      const credentialsPending = out.includes("First start") && !/API token:\s+bz_\S+\r?\n/.test(out);
+      if (out.includes("Admin:") && !credentialsPending) {
         clearTimeout(timer);
-        // The credentials block follows the banner in the same write.
-        setTimeout(resolve, 50);
+        resolve();
       }
     });
     child.on("exit", (code) => reject(new Error(`server exited with ${code}:\n${out}\n${err}`)));

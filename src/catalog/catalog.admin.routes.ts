@@ -4,11 +4,11 @@ import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { filesOf, multipartForm } from "../http/uploads.js";
 import { urlFor } from "../http/urls.js";
-import { validate } from "../http/validate.js";
+import { applyEdit, applyFormEdit, formValue, validate } from "../http/validate.js";
 import { MAX_IMAGE_BYTES, storeImage } from "../media/media.service.js";
 import { CONDITIONS, PRODUCT_STATUSES, ProductInput } from "./catalog.schema.js";
 import { getProductForEditing, listProductsForAdmin } from "./catalog.service.js";
-import { formToProductInput, productToForm, zodToFormProblems, type FormBody, type FormProblem } from "./product-form.js";
+import { formToProductInput, PRODUCT_LISTS, productAsInput, productToForm, zodToFormProblems, type FormBody, type FormProblem } from "./product-form.js";
 import { createProduct, setProductStatus, updateProduct } from "./product-write.service.js";
 
 const ListQuery = z.object({
@@ -75,9 +75,11 @@ export function catalogAdminRoutes(deps: Deps) {
   async function saveFromForm(req: Request, res: Response, id: string | null): Promise<string | null> {
     const existing = id ? await getProductForEditing(deps, { id }) : null;
     if (id && !existing) throw AppError.notFound("product");
-    const body = req.body as FormBody;
+    // Editing changes what the form posts; the variant rows and the image rows each count as one field.
+    const body = existing ? applyFormEdit(productToForm(existing, deps.shop.currency), (req.body ?? {}) as FormBody, ["variants", "images"]) : ((req.body ?? {}) as FormBody);
     const { input, problems } = formToProductInput(body, deps.shop.currency);
-    const parsed = ProductInput.safeParse(input);
+    // Variant fields the form has no input for (weight) keep their stored values.
+    const parsed = ProductInput.safeParse(existing ? applyEdit(productAsInput(existing), input, PRODUCT_LISTS) : input);
     if (!parsed.success) {
       const priceFields = new Set(problems.map((p) => p.field));
       problems.push(...zodToFormProblems(parsed.error).filter((p) => !priceFields.has(p.field)));
@@ -116,7 +118,7 @@ export function catalogAdminRoutes(deps: Deps) {
   ) {
     const collections = await deps.db.collection.findMany({ orderBy: { position: "asc" } });
     const b = view.body;
-    const val = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : "");
+    const val = (k: string) => formValue(b[k]);
     const errorOf = (field: string) => view.problems.find((p) => p.field === field)?.message;
     const existingRows = new Set(Object.keys(b).filter((k) => /^variants\.\d+\./.test(k)).map((k) => Number(k.split(".")[1])));
     const variantCount = existingRows.size ? Math.max(...existingRows) + 1 : 0;

@@ -3,9 +3,10 @@ import { z } from "zod";
 import { IdParams } from "../auth/auth.schema.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
-import { validate } from "../http/validate.js";
-import { ListProductsQuery, PRODUCT_STATUSES, ProductInput, VariantPatch } from "./catalog.schema.js";
-import { getProductDetail, listProducts } from "./catalog.service.js";
+import { applyEdit, validate, zodDetails, zodMessage } from "../http/validate.js";
+import { ListProductsQuery, PRODUCT_STATUSES, ProductEdit, ProductInput, VariantPatch } from "./catalog.schema.js";
+import { getProductDetail, getProductForEditing, listProducts } from "./catalog.service.js";
+import { PRODUCT_LISTS, productAsInput } from "./product-form.js";
 import { createProduct, patchVariant, setProductStatus, updateProduct } from "./product-write.service.js";
 
 const StatusBody = z.strictObject({ status: z.enum(PRODUCT_STATUSES, { message: `One of ${PRODUCT_STATUSES.join(", ")}.` }) });
@@ -31,8 +32,14 @@ export function catalogApiRoutes(deps: Deps) {
     res.status(201).location(`${req.baseUrl}/products/${product.id}`).json({ data: await getProductDetail(deps, { id: product.id }) });
   });
 
-  router.put("/products/:id", validate({ params: IdParams, body: ProductInput }), async (req, res) => {
-    const product = await updateProduct(deps, { id: req.valid.params.id, product: req.valid.body, actor: actor(res) });
+  // The fields sent change; the rest keep their stored values (applyEdit). The
+  // merged product is then judged whole, as a new one would be.
+  router.put("/products/:id", validate({ params: IdParams, body: ProductEdit }), async (req, res) => {
+    const stored = await getProductForEditing(deps, { id: req.valid.params.id });
+    if (!stored) throw AppError.notFound("product");
+    const merged = ProductInput.safeParse(applyEdit(productAsInput(stored), req.body as Record<string, unknown>, PRODUCT_LISTS));
+    if (!merged.success) throw AppError.validation(zodMessage(merged.error, "Invalid request body"), zodDetails(merged.error));
+    const product = await updateProduct(deps, { id: stored.id, product: merged.data, actor: actor(res) });
     res.json({ data: await getProductDetail(deps, { id: product.id }) });
   });
 

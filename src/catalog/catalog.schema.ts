@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { patchOf } from "../http/validate.js";
 
 export const SLUG = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export const SKU = /^[A-Za-z0-9][A-Za-z0-9._\-/]*$/;
@@ -100,6 +101,19 @@ export const ProductInput = z
     });
   });
 export type ProductInputT = z.infer<typeof ProductInput>;
+
+/**
+ * PUT /api/v1/products/:id: the fields to change. What is left out keeps its
+ * stored value; `variants`, when sent, is the whole list (see applyEdit).
+ */
+export const ProductEdit = patchOf(
+  z.strictObject({
+    ...ProductInput.shape,
+    // An edited variant or image may name only what changes; the merged product is checked whole.
+    variants: z.array(VariantInput.partial()).min(1, "A product needs at least one variant.").max(100, "At most 100 variants."),
+    images: z.array(ProductImageInput.partial()).max(20, "At most 20 images."),
+  }),
+);
 
 export const VariantPatch = z
   .strictObject({

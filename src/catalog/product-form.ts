@@ -1,4 +1,5 @@
 import type { ZodError } from "zod";
+import { formValue } from "../http/validate.js";
 import { minorToDecimal, parseMoney } from "./money.js";
 
 /**
@@ -14,7 +15,7 @@ export interface FormProblem {
   message: string;
 }
 
-const str = (v: unknown) => (typeof v === "string" ? v : Array.isArray(v) ? String(v[v.length - 1] ?? "") : "");
+const str = formValue;
 
 function indexed(body: FormBody, prefix: string): Map<number, Record<string, string>> {
   const rows = new Map<number, Record<string, string>>();
@@ -92,6 +93,45 @@ export function zodToFormProblems(err: ZodError): FormProblem[] {
     return { field: path.join(".") || "form", message: i.message };
   });
 }
+
+type StoredProduct = {
+  slug: string; title: string; description: string; brand: string; condition: string; googleCategory: string; identifierExists: boolean; status: string;
+  optionNames: string[];
+  translations: { locale: string; title: string; description: string }[];
+  collections: string[];
+  images: { mediaId: string; alt: string; variantSku: string | null }[];
+  variants: { id: string; sku: string; option1: string | null; option2: string | null; option3: string | null; priceMinor: number; compareAtMinor: number | null; stock: number; gtin: string | null; mpn: string | null; weightGrams?: number | null }[];
+};
+
+/** A stored product as the JSON `ProductInput` takes: what an edit is applied to (applyEdit). */
+export function productAsInput(p: StoredProduct) {
+  const fa = p.translations.find((t) => t.locale === "fa");
+  return {
+    slug: p.slug,
+    title: p.title,
+    description: p.description,
+    brand: p.brand,
+    condition: p.condition,
+    googleCategory: p.googleCategory,
+    identifierExists: p.identifierExists,
+    status: p.status,
+    optionNames: p.optionNames,
+    translations: fa ? { fa: { title: fa.title, description: fa.description } } : {},
+    collections: p.collections,
+    images: p.images.map((i) => ({ mediaId: i.mediaId, alt: i.alt, variantSku: i.variantSku })),
+    variants: p.variants.map((v) => ({
+      id: v.id, sku: v.sku, option1: v.option1, option2: v.option2, option3: v.option3, priceMinor: v.priceMinor, compareAtMinor: v.compareAtMinor,
+      stock: v.stock, gtin: v.gtin, mpn: v.mpn, weightGrams: v.weightGrams ?? null,
+    })),
+  };
+}
+
+/** How an edited variant or image finds the stored one it stands for. */
+export const PRODUCT_LISTS = {
+  variants: (stored: Record<string, unknown>, edited: Record<string, unknown>) =>
+    typeof edited.id === "string" ? stored.id === edited.id : typeof edited.sku === "string" && String(stored.sku).toUpperCase() === edited.sku.trim().toUpperCase(),
+  images: (stored: Record<string, unknown>, edited: Record<string, unknown>) => stored.mediaId === edited.mediaId,
+};
 
 /** A product (or nothing, for a new one) as the strings the form shows. */
 export function productToForm(

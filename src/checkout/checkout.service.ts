@@ -195,37 +195,68 @@ async function supersedePendingCheckouts(deps: CheckoutDeps, cartId: string) {
 }
 
 /**
+ * Cancellations that no person decided: the payment window ran out (our hold
+ * or Stripe's session) or the bank debit failed. Money that arrives for such
+ * an order anyway still buys it, if the stock is still there (see markOrderPaid).
+ */
+const UNDECIDED_CANCELS = new Set(["expired", "payment_failed"]);
+
+/** Thrown inside the payment transaction to roll the revival back; the order is then flagged instead. */
+class NotRevivable extends Error {}
+
+/**
  * Pays an order exactly once: the pending → paid change is a conditional
  * update, the held units become sold units in the same transaction, and the
  * confirmation email is queued under a dedupe key. A second delivery of the
  * same payment finds the order already paid and changes nothing.
  * With `eventId`, the provider event is written to the ledger in the same
  * transaction, so the event counts as processed only if its effects committed.
+ *
+ * Out of order: a payment for an order that was cancelled only because its
+ * payment window ran out (or a debit failed) still pays it when every unit
+ * can be taken from stock again and no coupon was involved, so "paid" wins
+ * over "expired" whichever event comes first. Otherwise (sold out since, a
+ * coupon use given back, or a person cancelled it) the order stays
+ * cancelled, keeps the payment id for the refund, and the admin page says
+ * to refund it.
  */
 export async function markOrderPaid(deps: CheckoutDeps, input: { orderId: string; outcome: CheckoutOutcome; eventId?: string; eventType?: string }) {
+  try {
+    return await payInTx(deps, input, { revive: true });
+  } catch (err) {
+    if (!(err instanceof NotRevivable)) throw err;
+    return payInTx(deps, input, { revive: false });
+  }
+}
+
+async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: CheckoutOutcome; eventId?: string; eventType?: string }, mode: { revive: boolean }) {
   return deps.db.$transaction(async (tx) => {
-    if (input.eventId && !(await recordEvent(tx, { id: input.eventId, type: input.eventType ?? "payment", orderId: input.orderId, provider: deps.payments.provider }))) {
+    if (input.eventId && !(await recordEvent(tx, deps, { id: input.eventId, type: input.eventType ?? "payment", orderId: input.orderId }))) {
       return { changed: false, reason: "duplicate_event" as const };
     }
     const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { holds: { where: { status: "active" } }, lines: true } });
     if (!order) return { changed: false, reason: "unknown_order" as const };
-    if (order.status === "cancelled" && input.outcome.paid) {
-      // Money arrived for an order whose hold was already given back (it can
-      // only happen if the provider accepted a payment after expiry): flag it
-      // for a refund rather than sell stock we may no longer have.
+    const reviving = order.status === "cancelled" && input.outcome.paid;
+    if (reviving && !(mode.revive && UNDECIDED_CANCELS.has(order.cancelReason ?? "") && (await tx.redemption.count({ where: { orderId: order.id } })) === 0)) {
+      // Money arrived for an order whose stock was given back and which we
+      // will not sell after all: keep the payment id (its refund will match
+      // it) and flag it for a refund rather than sell stock we may not have.
+      await tx.order.updateMany({ where: { id: order.id, status: "cancelled", paymentIntentId: null }, data: { paymentIntentId: input.outcome.paymentIntentId } });
       await recordAudit(tx, { actor: { type: "system" }, action: "order.paid_after_cancel", entityType: "order", entityId: order.id, rule: "refund_needed", details: { paymentIntentId: input.outcome.paymentIntentId } });
+      return { changed: false, reason: "not_pending" as const, status: order.status };
     }
-    if (order.status !== "pending") return { changed: false, reason: "not_pending" as const, status: order.status };
+    if (order.status !== "pending" && !reviving) return { changed: false, reason: "not_pending" as const, status: order.status };
 
     const shippingMinor = input.outcome.shippingMinor ?? 0;
     const totalMinor = order.subtotalMinor - order.discountMinor + shippingMinor + order.taxMinor;
     const mismatch = input.outcome.amountTotalMinor !== null && input.outcome.amountTotalMinor !== totalMinor;
     const shippingOption = deps.checkout.shippingOptions.find((o) => o.amountMinor === shippingMinor)?.id ?? null;
     const paid = await tx.order.updateMany({
-      where: { id: order.id, status: "pending" },
+      where: { id: order.id, status: order.status },
       data: {
         status: "paid",
         paidAt: deps.now(),
+        ...(reviving ? { cancelledAt: null, cancelReason: null } : {}),
         shippingMinor,
         shippingOption,
         totalMinor,
@@ -239,6 +270,15 @@ export async function markOrderPaid(deps: CheckoutDeps, input: { orderId: string
     if (paid.count !== 1) return { changed: false, reason: "not_pending" as const };
     await scheduleReviewRequestInTx(tx, deps, { orderId: order.id, trigger: "paid" });
 
+    if (reviving) {
+      // Its holds were released: the units are taken from what is free now,
+      // each with a conditional update; one short and the whole revival rolls back.
+      for (const line of order.lines) {
+        if (!line.variantId) throw new NotRevivable();
+        const taken = await tx.$executeRaw`UPDATE "Variant" SET "stock" = "stock" - ${line.quantity} WHERE "id" = ${line.variantId} AND "stock" - "reserved" >= ${line.quantity}`;
+        if (taken !== 1) throw new NotRevivable();
+      }
+    }
     for (const hold of order.holds) {
       // Sold: the held units leave stock and the reservation together.
       const sold = await tx.$executeRaw`UPDATE "Variant" SET "stock" = "stock" - ${hold.quantity}, "reserved" = "reserved" - ${hold.quantity} WHERE "id" = ${hold.variantId} AND "stock" >= ${hold.quantity} AND "reserved" >= ${hold.quantity}`;
@@ -282,7 +322,7 @@ export async function markOrderPaid(deps: CheckoutDeps, input: { orderId: string
     await tx.analyticsEvent.create({
       data: { type: "order_paid", at: deps.now(), orderId: order.id, valueMinor: totalMinor, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel, visitorId: order.visitorId },
     });
-    await recordAudit(tx, { actor: { type: "system" }, action: "order.paid", entityType: "order", entityId: order.id, details: { provider: deps.payments.provider, eventId: input.eventId ?? null } });
+    await recordAudit(tx, { actor: { type: "system" }, action: "order.paid", entityType: "order", entityId: order.id, details: { provider: deps.payments.provider, eventId: input.eventId ?? null, ...(reviving ? { after: order.cancelReason } : {}) } });
     return { changed: true as const, reason: "paid" as const };
   });
 }
@@ -309,7 +349,7 @@ function confirmationText(order: { number: number; currency: string; locale: str
  */
 export async function cancelOrder(deps: CheckoutDeps, input: { orderId: string; reason: string; actor: Actor; eventId?: string; eventType?: string }) {
   const result = await deps.db.$transaction(async (tx) => {
-    if (input.eventId && !(await recordEvent(tx, { id: input.eventId, type: input.eventType ?? "cancel", orderId: input.orderId, provider: deps.payments.provider }))) {
+    if (input.eventId && !(await recordEvent(tx, deps, { id: input.eventId, type: input.eventType ?? "cancel", orderId: input.orderId }))) {
       return { changed: false, paymentRef: null };
     }
     const changed = await cancelOrderInTx(tx, deps, input);
@@ -324,7 +364,7 @@ export async function cancelOrder(deps: CheckoutDeps, input: { orderId: string; 
 }
 
 async function cancelOrderInTx(tx: Tx, deps: Deps, input: { orderId: string; reason: string; actor: Actor }) {
-  const cancelled = await tx.order.updateMany({ where: { id: input.orderId, status: "pending" }, data: { status: "cancelled", cancelledAt: deps.now() } });
+  const cancelled = await tx.order.updateMany({ where: { id: input.orderId, status: "pending" }, data: { status: "cancelled", cancelledAt: deps.now(), cancelReason: input.reason } });
   if (cancelled.count !== 1) return false;
   await releaseHoldsInTx(tx, deps, { orderId: input.orderId });
   await releaseRedemptionsInTx(tx, deps, { orderId: input.orderId });
@@ -363,21 +403,26 @@ export async function releaseExpiredHolds(deps: CheckoutDeps) {
   return deps.db.$transaction((tx) => releaseExpiredHoldsInTx(tx, deps));
 }
 
-/** Writes a provider event id to the ledger; false when it was already there. */
-async function recordEvent(tx: Tx, event: { id: string; type: string; orderId: string | null; provider: string }) {
-  const existing = await tx.paymentEvent.findUnique({ where: { id: event.id } });
-  if (existing) return false;
-  await tx.paymentEvent.create({ data: { id: event.id, type: event.type, orderId: event.orderId, provider: event.provider } });
-  return true;
+/**
+ * Writes a provider event id to the ledger; false when it was there already.
+ * One statement that relies on the primary key (no read before the insert,
+ * which two deliveries racing on PostgreSQL would both pass). ON CONFLICT …
+ * DO NOTHING is the same in SQLite (3.24+) and PostgreSQL; inside a
+ * PostgreSQL transaction it also avoids the error that would abort it.
+ */
+async function recordEvent(tx: Tx | Deps["db"], deps: Deps, event: { id: string; type: string; orderId: string | null; outcome?: "processed" | "ignored" }) {
+  const inserted = await tx.$executeRaw`INSERT INTO "PaymentEvent" ("id", "provider", "type", "orderId", "receivedAt", "outcome") VALUES (${event.id}, ${deps.payments.provider}, ${event.type}, ${event.orderId}, ${deps.now()}, ${event.outcome ?? "processed"}) ON CONFLICT ("id") DO NOTHING`;
+  return inserted === 1;
 }
 
-/** Ledger entry for an event that needed no change (unknown order, unhandled type). */
+/** Ledger entry for an event that needed no change (unknown order, unhandled type); false when it was there already. */
 export async function recordIgnoredEvent(deps: CheckoutDeps, event: { id: string; type: string; orderId: string | null }) {
-  await deps.db.paymentEvent.upsert({
-    where: { id: event.id },
-    create: { id: event.id, type: event.type, orderId: event.orderId, provider: deps.payments.provider, outcome: "ignored" },
-    update: {},
-  });
+  return recordEvent(deps.db, deps, { ...event, outcome: "ignored" });
+}
+
+/** The ledger write for callers that keep their own effects in the same transaction (refund events). */
+export function recordEventInTx(tx: Tx, deps: Deps, event: { id: string; type: string; orderId: string | null }) {
+  return recordEvent(tx, deps, event);
 }
 
 /** Looks up an order for its confirmation page; the key in the link is the only credential. */

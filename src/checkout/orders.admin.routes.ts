@@ -99,6 +99,8 @@ export function ordersAdminRoutes(deps: Deps) {
       ? t("orders.refund.tooMuch", { max: formatMoney(order.totalMinor - order.refundedMinor, order.currency, locale) })
       : err.code === "refund_changed"
         ? t("orders.refund.changed", { refunded: formatMoney(order.refundedMinor, order.currency, locale) })
+        : err.code === "refund_in_progress"
+        ? t("orders.refund.inProgress")
         : err.status === 409
         ? t("orders.action.refused", { status: t(`orders.status.${order.status}`) })
         : err.message;

@@ -4,31 +4,77 @@ import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { scheduleReviewRequestInTx } from "../reviews/requests.service.js";
+import { recordEventInTx } from "./checkout.service.js";
 
 type Tx = Prisma.TransactionClient;
 export const ORDER_STATUSES = ["pending", "paid", "fulfilled", "cancelled", "refunded", "partially_refunded"] as const;
 const REFUNDABLE = ["paid", "fulfilled", "partially_refunded"];
 
 /**
- * Sets the refunded total and the matching status with a conditional update
- * on the previous total, so a webhook and an admin refund racing each other
- * cannot both apply. Totals only grow: an older, smaller figure is ignored.
+ * Sets the refunded total and the matching status in one conditional
+ * statement: totals only grow, so an older, smaller figure (a webhook that
+ * arrives after the admin's own refund, or out of order) changes nothing, and
+ * two writers racing cannot lower it. A cancelled order that was paid anyway
+ * (flagged for a refund) records the money going back and stays cancelled.
  */
 export async function applyRefundedTotalInTx(tx: Tx, input: { orderId: string; refundedMinor: number }) {
-  const order = await tx.order.findUnique({ where: { id: input.orderId } });
-  if (!order || input.refundedMinor <= order.refundedMinor) return false;
+  const order = await tx.order.findUnique({ where: { id: input.orderId }, select: { totalMinor: true, status: true } });
+  if (!order) return false;
+  if (order.status === "cancelled") {
+    // Its total never took in the payment (shipping included): the provider's figure is the truth.
+    const changed = await tx.order.updateMany({ where: { id: input.orderId, status: "cancelled", refundedMinor: { lt: input.refundedMinor } }, data: { refundedMinor: input.refundedMinor } });
+    return changed.count === 1;
+  }
+  // The total is fixed once an order is paid, so reading it first is safe.
   const refundedMinor = Math.min(input.refundedMinor, order.totalMinor);
   const status = refundedMinor >= order.totalMinor ? "refunded" : "partially_refunded";
-  const changed = await tx.order.updateMany({ where: { id: order.id, refundedMinor: order.refundedMinor }, data: { refundedMinor, status } });
+  const changed = await tx.order.updateMany({ where: { id: input.orderId, status: { in: [...REFUNDABLE, "refunded"] }, refundedMinor: { lt: refundedMinor } }, data: { refundedMinor, status } });
   return changed.count === 1;
 }
 
 /**
- * Refunds all or part of a paid order through its payment provider.
+ * A refund reported by the provider (Stripe's charge.refunded, which carries
+ * the charge's running refunded total): the ledger row and the new total in
+ * one transaction. Only for an order whose payment we have seen; the caller
+ * answers 409 before that, so the provider delivers it again later.
+ */
+export async function recordProviderRefund(deps: Deps, input: { eventId: string; eventType: string; orderId: string; refundedMinor: number }) {
+  return deps.db.$transaction(async (tx) => {
+    if (!(await recordEventInTx(tx, deps, { id: input.eventId, type: input.eventType, orderId: input.orderId }))) return "duplicate_event" as const;
+    await applyRefundedTotalInTx(tx, { orderId: input.orderId, refundedMinor: input.refundedMinor });
+    return "refund_recorded" as const;
+  });
+}
+
+/** A refund claim left behind by a process that died before the provider answered stops blocking after this long. */
+const STALE_CLAIM_MS = 10 * 60_000;
+
+/**
+ * Claims "the refund made on top of refunded total X" for this order with
+ * one insert relying on the unique claimKey: of two overlapping requests that
+ * saw the same total, exactly one gets the claim. The claim row is the
+ * pending Refund; it gets its provider id when the provider answers.
+ */
+async function claimRefund(deps: Deps, input: { orderId: string; refundedMinor: number; amountMinor: number; reason: string }) {
+  const claimKey = `${input.orderId}:${input.refundedMinor}`;
+  const id = randomUUID();
+  const insert = () =>
+    deps.db.$executeRaw`INSERT INTO "Refund" ("id", "orderId", "amountMinor", "reason", "createdAt", "claimKey") VALUES (${id}, ${input.orderId}, ${input.amountMinor}, ${input.reason}, ${deps.now()}, ${claimKey}) ON CONFLICT ("claimKey") DO NOTHING`;
+  if ((await insert()) === 1) return id;
+  // Taken. A claim whose provider call never came back (the process died)
+  // is released after a while, conditionally, so it cannot block for ever.
+  const stale = await deps.db.refund.deleteMany({ where: { claimKey, providerRef: null, createdAt: { lt: new Date(deps.now().getTime() - STALE_CLAIM_MS) } } });
+  if (stale.count === 1 && (await insert()) === 1) return id;
+  return null;
+}
+
+/**
+ * Refunds all or part of a paid order through its payment provider, once.
  * `expectedRefundedMinor` is the refunded total the caller saw (the admin
- * form sends it): if another refund landed since, this one is refused, so a
- * double-clicked form whose second post arrives after the first committed
- * cannot refund twice.
+ * form sends it): if another refund landed since, this one is refused. Two
+ * requests that overlap (a double click, a retried API call) race for one
+ * claim (claimRefund); the loser is refused with 409 before it reaches the
+ * provider, so neither a second refund nor a 500 can come of it.
  */
 export async function refundOrder(deps: Deps, input: { orderId: string; amountMinor: number; reason: string; actor: Actor; expectedRefundedMinor?: number }) {
   const order = await deps.db.order.findUnique({ where: { id: input.orderId } });
@@ -44,21 +90,30 @@ export async function refundOrder(deps: Deps, input: { orderId: string; amountMi
     throw AppError.validation(`amount: between 0.01 and the ${refundable} minor units not yet refunded.`, [{ field: "amount", message: `at most ${refundable}` }]);
   }
   if (!order.paymentIntentId) throw AppError.conflict(`Order #${order.number} has no payment to refund.`);
-  // Keyed on the refunded total so a double-submitted form refunds once.
-  const { refundId } = await deps.payments.refund({
-    paymentIntentId: order.paymentIntentId,
-    amountMinor: input.amountMinor,
-    idempotencyKey: `refund:${order.id}:${order.refundedMinor}:${input.amountMinor}`,
-    orderId: order.id,
-  });
+  const claimId = await claimRefund(deps, { orderId: order.id, refundedMinor: order.refundedMinor, amountMinor: input.amountMinor, reason: input.reason });
+  if (!claimId) {
+    throw new AppError("refund_in_progress", 409, `Another refund of order #${order.number} is being made right now; nothing more was refunded. Check the order before refunding again.`, [
+      { field: "expectedRefundedMinor", message: "another refund is in progress", refundedMinor: order.refundedMinor },
+    ]);
+  }
+  let refundId: string;
+  try {
+    // Keyed on the refunded total, like the claim: a retry after a failure asks for the same refund.
+    ({ refundId } = await deps.payments.refund({
+      paymentIntentId: order.paymentIntentId,
+      amountMinor: input.amountMinor,
+      idempotencyKey: `refund:${order.id}:${order.refundedMinor}:${input.amountMinor}`,
+      orderId: order.id,
+    }));
+  } catch (err) {
+    await deps.db.refund.deleteMany({ where: { id: claimId, providerRef: null } });
+    deps.logger.error({ err, orderId: order.id }, "payment provider refused the refund");
+    throw new AppError("payment_unavailable", 502, "The payment provider did not complete the refund; nothing was recorded. Try again in a minute (a retry cannot refund twice).");
+  }
   return deps.db.$transaction(async (tx) => {
-    // The same key gave the same refund id: a concurrent duplicate already recorded it.
-    const known = await tx.refund.findUnique({ where: { providerRef: refundId } });
-    if (!known) {
-      await tx.refund.create({ data: { orderId: order.id, amountMinor: input.amountMinor, providerRef: refundId, reason: input.reason } });
-      await applyRefundedTotalInTx(tx, { orderId: order.id, refundedMinor: order.refundedMinor + input.amountMinor });
-      await recordAudit(tx, { actor: input.actor, action: "order.refund", entityType: "order", entityId: order.id, rule: input.reason || undefined, details: { amountMinor: input.amountMinor, refundId } });
-    }
+    await tx.refund.update({ where: { id: claimId }, data: { providerRef: refundId } });
+    await applyRefundedTotalInTx(tx, { orderId: order.id, refundedMinor: order.refundedMinor + input.amountMinor });
+    await recordAudit(tx, { actor: input.actor, action: "order.refund", entityType: "order", entityId: order.id, rule: input.reason || undefined, details: { amountMinor: input.amountMinor, refundId } });
     return tx.order.findUniqueOrThrow({ where: { id: order.id } });
   });
 }

@@ -2,9 +2,10 @@ import express, { Router } from "express";
 import type Stripe from "stripe";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
+import { assertWellFormed } from "../http/well-formed.js";
 import { outcomeOf, StripeGateway } from "../payments/stripe-gateway.js";
 import { cancelOrder, markOrderPaid, recordIgnoredEvent } from "./checkout.service.js";
-import { applyRefundedTotalInTx } from "./orders.service.js";
+import { recordProviderRefund } from "./orders.service.js";
 
 type Handler = (deps: Deps, event: Stripe.Event) => Promise<{ status: number; outcome: string }>;
 
@@ -28,6 +29,8 @@ export function stripeWebhookRoutes(deps: Deps) {
     } catch {
       throw new AppError("signature_invalid", 400, "The Stripe-Signature does not match this body and the webhook secret.");
     }
+    // Signed, but still text from outside: a lone surrogate would fail deep in a handler.
+    assertWellFormed("webhook", event);
     const handler = HANDLERS[event.type];
     if (!handler) {
       await recordIgnoredEvent(deps, { id: event.id, type: event.type, orderId: null });
@@ -39,18 +42,27 @@ export function stripeWebhookRoutes(deps: Deps) {
   return router;
 }
 
-/** The order an event is about, if it is one of ours. */
-async function ourOrder(deps: Deps, session: Stripe.Checkout.Session) {
+/**
+ * The order a session event is about, if it is one of ours. An order whose
+ * session id is not stored yet (the event overtook the end of startCheckout)
+ * is "not yet": the event is answered 409 and not recorded, so Stripe sends
+ * it again.
+ */
+async function ourOrder(deps: Deps, session: Stripe.Checkout.Session): Promise<{ id: string } | "not_yet" | null> {
   const orderId = session.metadata?.orderId ?? session.client_reference_id;
   if (!orderId) return null;
-  const order = await deps.db.order.findUnique({ where: { id: orderId }, select: { id: true, paymentRef: true } });
+  const order = await deps.db.order.findUnique({ where: { id: orderId }, select: { id: true, paymentRef: true, paymentProvider: true, status: true } });
+  if (order && order.paymentRef === null && order.paymentProvider === "stripe" && order.status === "pending") return "not_yet";
   // A session id that is not the one we created for the order is not ours either.
   return order && order.paymentRef === session.id ? order : null;
 }
 
+const NOT_YET = { status: 409, outcome: "order_not_ready_yet" };
+
 const paid: Handler = async (deps, event) => {
   const session = event.data.object as Stripe.Checkout.Session;
   const order = await ourOrder(deps, session);
+  if (order === "not_yet") return NOT_YET;
   if (!order) {
     await recordIgnoredEvent(deps, { id: event.id, type: event.type, orderId: null });
     return { status: 200, outcome: "not_our_order" };
@@ -74,6 +86,7 @@ const cancelled =
   async (deps, event) => {
     const session = event.data.object as Stripe.Checkout.Session;
     const order = await ourOrder(deps, session);
+    if (order === "not_yet") return NOT_YET;
     if (!order) {
       await recordIgnoredEvent(deps, { id: event.id, type: event.type, orderId: null });
       return { status: 200, outcome: "not_our_order" };
@@ -82,27 +95,37 @@ const cancelled =
     return { status: 200, outcome: changed ? "cancelled" : "unchanged" };
   };
 
+/**
+ * charge.refunded. The order is found by its payment; a refund that
+ * overtook the payment (no order has that payment id yet) is traced to its
+ * order through Stripe, and answered 409 without touching the ledger, so the
+ * redelivery after checkout.session.completed is processed. amount_refunded
+ * is the charge's running total, so applying it is idempotent and
+ * order-independent (a dashboard refund counts too).
+ */
 const refunded: Handler = async (deps, event) => {
   const charge = event.data.object as Stripe.Charge;
   const paymentIntentId = typeof charge.payment_intent === "string" ? charge.payment_intent : charge.payment_intent?.id;
-  const order = paymentIntentId ? await deps.db.order.findFirst({ where: { paymentIntentId }, select: { id: true, status: true } }) : null;
+  const order = paymentIntentId ? await orderForPayment(deps, paymentIntentId) : null;
   if (!order) {
     await recordIgnoredEvent(deps, { id: event.id, type: event.type, orderId: null });
     return { status: 200, outcome: "not_our_order" };
   }
-  // Out of order: the refund arrived before we saw the payment. Answer 409
-  // so Stripe retries later, after checkout.session.completed.
-  if (order.status === "pending") return { status: 409, outcome: "order_not_paid_yet" };
-  await deps.db.$transaction(async (tx) => {
-    const seen = await tx.paymentEvent.findUnique({ where: { id: event.id } });
-    if (seen) return;
-    await tx.paymentEvent.create({ data: { id: event.id, type: event.type, orderId: order.id, provider: "stripe" } });
-    // amount_refunded is the charge's running total, so applying it is
-    // idempotent and order-independent (a dashboard refund counts too).
-    await applyRefundedTotalInTx(tx, { orderId: order.id, refundedMinor: charge.amount_refunded });
-  });
-  return { status: 200, outcome: "refund_recorded" };
+  if (!order.paymentIntentId || order.status === "pending") return { status: 409, outcome: "order_not_paid_yet" };
+  const outcome = await recordProviderRefund(deps, { eventId: event.id, eventType: event.type, orderId: order.id, refundedMinor: charge.amount_refunded });
+  return { status: 200, outcome };
 };
+
+async function orderForPayment(deps: Deps, paymentIntentId: string) {
+  const select = { id: true, paymentIntentId: true, paymentProvider: true, status: true } as const;
+  const known = await deps.db.order.findFirst({ where: { paymentIntentId }, orderBy: { id: "asc" }, select });
+  if (known) return known;
+  const orderId = await (deps.payments as StripeGateway).orderIdForPayment(paymentIntentId);
+  if (!orderId) return null;
+  const order = await deps.db.order.findUnique({ where: { id: orderId }, select });
+  // Ours, and not already paid by another payment.
+  return order && order.paymentProvider === "stripe" && order.paymentIntentId === null ? order : null;
+}
 
 const HANDLERS: Record<string, Handler> = {
   "checkout.session.completed": paid,

@@ -1,4 +1,5 @@
 import { parseMoney, minorToDecimal } from "../catalog/money.js";
+import { formValue } from "../http/validate.js";
 import type { FormBody, FormProblem } from "../catalog/product-form.js";
 
 /**
@@ -6,7 +7,7 @@ import type { FormBody, FormProblem } from "../catalog/product-form.js";
  * datetime-local inputs (read as UTC), checkboxes as "on". This maps them to
  * what `CouponInput` validates, collecting the problems it can see itself.
  */
-const str = (v: unknown) => (typeof v === "string" ? v.trim() : "");
+const str = (v: unknown) => formValue(v).trim();
 const list = (v: unknown) => ([] as unknown[]).concat(v ?? []).map(String).filter(Boolean);
 
 export function formToCouponInput(body: FormBody, currency: string) {
@@ -63,6 +64,38 @@ export function formToCouponInput(body: FormBody, currency: string) {
 }
 
 const toLocal = (d: Date | null) => (d ? d.toISOString().slice(0, 16) : "");
+
+type StoredCoupon = {
+  code: string; description: string; kind: string; percentOff: number | null; amountOffMinor: number | null; scope: string; minSubtotalMinor: number | null;
+  startsAt: Date | null; endsAt: Date | null; usageLimit: number | null; perFollowerLimit: number; minFollowDays: number | null; followersOnly: boolean;
+  requiredVerification: string; liveSessionId: string | null; stackable: boolean; status: string;
+  products: { productId: string }[]; collections: { collection: { slug: string } }[];
+};
+
+/** A stored coupon as the JSON `CouponInput` takes: what an edit is applied to (applyEdit). */
+export function couponAsInput(c: StoredCoupon) {
+  return {
+    code: c.code,
+    description: c.description,
+    kind: c.kind,
+    percentOff: c.percentOff,
+    amountOffMinor: c.amountOffMinor,
+    scope: c.scope,
+    productIds: c.products.map((p) => p.productId),
+    collectionSlugs: c.collections.map((x) => x.collection.slug),
+    minSubtotalMinor: c.minSubtotalMinor,
+    startsAt: c.startsAt?.toISOString() ?? null,
+    endsAt: c.endsAt?.toISOString() ?? null,
+    usageLimit: c.usageLimit,
+    perFollowerLimit: c.perFollowerLimit,
+    minFollowDays: c.minFollowDays,
+    followersOnly: c.followersOnly,
+    requiredVerification: c.requiredVerification,
+    liveSessionId: c.liveSessionId,
+    stackable: c.stackable,
+    status: c.status,
+  };
+}
 
 /** A saved coupon as the strings the form shows. */
 export function couponToForm(

@@ -5,7 +5,7 @@ import type { Deps } from "../deps.js";
 import { FOLLOW_PLATFORMS, VERIFICATIONS } from "../followers/followers.schema.js";
 import { AppError } from "../http/errors.js";
 import { urlFor } from "../http/urls.js";
-import { validate } from "../http/validate.js";
+import { applyFormEdit, formValue, validate } from "../http/validate.js";
 import { couponToForm, formToCouponInput } from "./coupon-form.js";
 import { COUPON_KINDS, COUPON_SCOPES, CouponInput, IssueCodesInput, REQUIRED_VERIFICATIONS } from "./coupons.schema.js";
 import { createCoupon, getCouponReport, issuePersonalCodes, listCoupons, setCouponStatus, updateCoupon } from "./coupons.service.js";
@@ -67,12 +67,13 @@ export function couponAdminRoutes(deps: Deps) {
   });
 
   async function saveFromForm(req: Request, res: Response, id: string | null) {
-    const body = req.body as FormBody;
+    const report = id ? await getCouponReport(deps, { id }) : null;
+    if (id && !report) throw AppError.notFound("coupon");
+    // Editing changes what the form posts; everything else keeps its stored value.
+    const body = report ? applyFormEdit(couponToForm(report.coupon, deps.shop.currency), (req.body ?? {}) as FormBody) : ((req.body ?? {}) as FormBody);
     const { input, problems } = formToCouponInput(body, deps.shop.currency);
     const parsed = CouponInput.safeParse(input);
     if (!parsed.success) problems.push(...parsed.error.issues.map((i) => ({ field: i.path.map(String).join(".") || "form", message: i.message })));
-    const report = id ? await getCouponReport(deps, { id }) : null;
-    if (id && !report) throw AppError.notFound("coupon");
     if (problems.length > 0 || !parsed.success) {
       await renderForm(res.status(400), { body, problems, couponId: id, report });
       return null;
@@ -97,7 +98,7 @@ export function couponAdminRoutes(deps: Deps) {
       deps.db.liveSession.findMany({ where: { status: { not: "ended" } }, orderBy: { startsAt: "asc" }, select: { id: true, title: true } }),
     ]);
     const b = view.body;
-    const val = (k: string) => (typeof b[k] === "string" ? (b[k] as string) : "");
+    const val = (k: string) => formValue(b[k]);
     const chosen = (k: string) => new Set(([] as unknown[]).concat(b[k] ?? []).map(String));
     res.render("admin/coupon-form", {
       layout: "admin",

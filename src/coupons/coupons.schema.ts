@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { patchOf } from "../http/validate.js";
 import { FOLLOW_PLATFORMS, VERIFICATIONS } from "../followers/followers.schema.js";
 
 export const COUPON_KINDS = ["percent", "fixed", "free_shipping"] as const;
@@ -55,6 +56,9 @@ export const CouponInput = z
     }
   });
 export type CouponInputT = z.infer<typeof CouponInput>;
+
+/** PUT /api/v1/coupons/:id: the fields to change; the rest keep their stored values. */
+export const CouponEdit = patchOf(CouponInput);
 
 export const IssueCodesInput = z.strictObject({
   platform: z.enum(FOLLOW_PLATFORMS).optional(),

@@ -216,7 +216,9 @@ async function couponData(db: Db, input: CouponInputT, currency: string) {
     throw AppError.validation("liveSessionId: no such live session.", [{ field: "liveSessionId", message: "unknown live session" }]);
   }
   const { collectionSlugs: _s, productIds: _p, ...fields } = input;
-  return { fields: { ...fields, currency: input.kind === "fixed" ? currency : null }, collectionIds: collections.map((c) => c.id), productIds: [...new Set(input.productIds)] };
+  // Only the amount of the coupon's own kind is kept: an edit that switches the kind leaves no stale amount behind.
+  const amounts = { percentOff: input.kind === "percent" ? input.percentOff : null, amountOffMinor: input.kind === "fixed" ? input.amountOffMinor : null };
+  return { fields: { ...fields, ...amounts, currency: input.kind === "fixed" ? currency : null }, collectionIds: collections.map((c) => c.id), productIds: [...new Set(input.productIds)] };
 }
 
 export async function createCoupon(deps: Deps, input: { coupon: CouponInputT; actor: Actor }) {

@@ -2,6 +2,7 @@ import type * as CsvStringify from "csv-stringify";
 import express, { Router } from "express";
 import type { Deps } from "../deps.js";
 import { filesOf, multipartForm } from "../http/uploads.js";
+import { markInvalidBytes, NOT_UTF8 } from "../http/well-formed.js";
 import { validate } from "../http/validate.js";
 import { FOLLOW_PLATFORMS, FollowerListQuery, VERIFICATIONS } from "./followers.schema.js";
 import { importFollowers, listFollowers } from "./followers.service.js";
@@ -61,13 +62,8 @@ export function followerAdminRoutes(deps: Deps) {
       res.status(400);
       return renderList(req, res, { importProblems: [{ line: 0, column: "file", message: "Choose a CSV file." }] });
     }
-    let text: string;
-    try {
-      text = new TextDecoder("utf-8", { fatal: true }).decode(file.buffer);
-    } catch {
-      res.status(400);
-      return renderList(req, res, { importProblems: [{ line: 0, column: "file", message: "The file is not UTF-8 text. Save it as CSV (UTF-8) and try again." }] });
-    }
+    // Bytes that are not UTF-8 are reported by the import at their line and column.
+    const text = markInvalidBytes(file.buffer, NOT_UTF8);
     const report = await importFollowers(deps, { csv: text, dryRun, actor: { type: "admin", id: (res.locals.admin as { id: string }).id } });
     if (!report.ok) res.status(422);
     await renderList(req, res, { importReport: report, importProblems: report.problems });

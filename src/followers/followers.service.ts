@@ -4,6 +4,7 @@ import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
+import { hadInvalidBytes } from "../http/well-formed.js";
 import { translate, type Locale } from "../i18n/translate.js";
 import { queueEmail } from "../mail/outbox.service.js";
 import { signToken, verifyToken } from "../security/signed-token.js";
@@ -238,6 +239,13 @@ export async function importFollowers(deps: Deps, input: { csv: string; dryRun: 
     throw AppError.validation(`The file is not valid CSV: ${(err as Error).message}`, [{ line: (err as { lines?: number }).lines ?? 1, column: "", message: "malformed CSV" }]);
   }
   const problems: ImportProblem[] = [];
+  // The caller decoded the bytes with markInvalidBytes(bytes, NOT_UTF8): a cell that was not UTF-8 holds the mark.
+  records.forEach((r, i) => {
+    for (const [column, cell] of Object.entries(r)) {
+      if (hadInvalidBytes(column)) problems.push({ line: 1, column: "", message: "The header is not UTF-8 text. Save the file as CSV (UTF-8) and try again." });
+      else if (hadInvalidBytes(cell)) problems.push({ line: i + 2, column, message: "This cell is not UTF-8 text. Save the file as CSV (UTF-8) and try again." });
+    }
+  });
   const first = records[0];
   for (const col of ["handle", "platform"]) {
     if (first && !(col in first)) problems.push({ line: 1, column: col, message: `Missing column "${col}".` });

@@ -1,5 +1,5 @@
 import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import type { Request, RequestHandler } from "express";
+import type { Request, RequestHandler, Response } from "express";
 import { cookieOptions } from "./cookies.js";
 import { AppError } from "./errors.js";
 
@@ -14,8 +14,12 @@ function tokenFor(secret: string, cookieValue: string) {
  * Signed double-submit CSRF protection (OWASP): each browser gets a random
  * cookie; forms carry an HMAC of it in `_csrf` (or the X-CSRF-Token header for
  * fetch). A cross-site form can neither read the cookie nor forge the HMAC.
- * Requests that authenticate with a Bearer token carry no ambient credential
- * and are exempt, as are signed webhooks, which are mounted before this.
+ * A request is exempt only when a valid API token authenticated it
+ * (requireApiToken set res.locals.apiToken): such a request carries no
+ * ambient credential. An Authorization header alone proves nothing — a
+ * cookie-authenticated admin request with "Bearer x" added (by a same-site
+ * page, a proxy or an extension) is still a cookie-authenticated request.
+ * Signed webhooks are mounted before this and never reach it.
  */
 export function csrfProtection(getSecret: () => string): RequestHandler {
   return (req, res, next) => {
@@ -28,7 +32,7 @@ export function csrfProtection(getSecret: () => string): RequestHandler {
     }
     const expected = tokenFor(getSecret(), value);
     res.locals.csrfToken = expected;
-    if (!UNSAFE.has(req.method) || isBearer(req)) return next();
+    if (!UNSAFE.has(req.method) || authenticatedByApiToken(res)) return next();
     assertCsrf(req, expected);
     next();
   };
@@ -50,8 +54,8 @@ function assertCsrf(req: Request, expected: string) {
   }
 }
 
-function isBearer(req: Request) {
-  return /^Bearer\s/i.test(req.get("authorization") ?? "");
+function authenticatedByApiToken(res: Response) {
+  return typeof (res.locals.apiToken as { id?: unknown } | undefined)?.id === "string";
 }
 
 function safeEqual(a: string, b: string) {

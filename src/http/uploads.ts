@@ -1,7 +1,9 @@
 import type { RequestHandler } from "express";
+import { isUtf8 } from "node:buffer";
 import type Multer from "multer";
 import { lazyModule } from "../lazy.js";
 import { AppError } from "./errors.js";
+import { assertWellFormed, illFormedError } from "./well-formed.js";
 
 // Loaded on the first upload: most requests never carry a file.
 const multer = lazyModule<typeof Multer>("multer");
@@ -22,12 +24,39 @@ export function multipartForm(limits: UploadLimits): RequestHandler {
   return (req, res, next) => {
     parse ??= multer()({
       storage: multer().memoryStorage(),
+      // Field values arrive as Latin-1 (one character per byte) and are decoded
+      // as UTF-8 below, strictly: busboy would turn bad bytes into U+FFFD.
+      // (multer 2 passes defCharset on to busboy; its types do not list it.)
+      defCharset: "latin1",
       limits: { fileSize: limits.maxFileBytes, files: limits.fields.reduce((n, f) => n + f.maxCount, 0), fields: 2000, fieldSize: 1024 * 1024 },
-    }).fields(limits.fields);
+    } as Multer.Options).fields(limits.fields);
     parse(req, res, (err: unknown) => {
-      next(err ? toUploadError(err, limits) : undefined);
+      if (err) return next(toUploadError(err, limits));
+      try {
+        req.body = utf8Fields(req.body, []);
+        assertWellFormed("body", req.body);
+      } catch (e) {
+        return next(e);
+      }
+      next();
     });
   };
+}
+
+/** Multipart field values (Latin-1 strings, one character per byte) decoded as UTF-8; a field that is not UTF-8 is a 400 naming it. */
+function utf8Fields(value: unknown, path: string[]): unknown {
+  if (typeof value === "string") {
+    // A part that declared its own charset was decoded by busboy already.
+    if (/[^\u0000-\u00ff]/.test(value)) return value;
+    const bytes = Buffer.from(value, "latin1");
+    if (!isUtf8(bytes)) throw illFormedError("body", path.join(".") || "(field)");
+    return bytes.toString("utf8");
+  }
+  if (Array.isArray(value)) return value.map((v, i) => utf8Fields(v, [...path, String(i)]));
+  if (typeof value === "object" && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, utf8Fields(v, [...path, k])]));
+  }
+  return value;
 }
 
 function toUploadError(err: unknown, limits: UploadLimits): AppError {

@@ -23,15 +23,18 @@ export const LinkForm = z.strictObject({
 });
 export type LinkFormT = z.infer<typeof LinkForm>;
 
-/** The tracking labels that can change after a link is shared. */
+/**
+ * The tracking labels that can change after a link is shared. No defaults: a
+ * label the form does not post keeps its value (an empty one clears it).
+ */
 export const LinkTrackingForm = z.strictObject({
   _csrf: z.string().optional(),
-  channel: z.string().max(60),
-  hostName: z.string().max(120).default(""),
-  utmSource: z.string().max(120).default(""),
-  utmMedium: z.string().max(120).default(""),
-  utmCampaign: z.string().max(120).default(""),
-  utmContent: z.string().max(120).default(""),
+  channel: z.string().max(60).optional(),
+  hostName: z.string().max(120).optional(),
+  utmSource: z.string().max(120).optional(),
+  utmMedium: z.string().max(120).optional(),
+  utmCampaign: z.string().max(120).optional(),
+  utmContent: z.string().max(120).optional(),
 });
 
 export const EMPTY_LINK_FORM: LinkFormT = {

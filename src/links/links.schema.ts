@@ -108,14 +108,21 @@ export const QrQuery = z.object({
   size: z.coerce.number().int().min(128).max(2048).default(768).catch(768),
 });
 
-/** Shopper-facing areas a link may point into; everything else is refused. */
-const REFUSED_PREFIXES = ["/admin", "/api", "/feeds", "/webhooks", "/embed", "/l/", "/media", "/assets", "/health", "/ready"];
+/**
+ * Areas of the shop that are not shopper pages, as the first path segment
+ * after routing normalisation (see `routingPath`). Everything else is a
+ * shopper page (or a 404, which is harmless).
+ */
+const REFUSED_AREAS = new Set(["admin", "api", "feeds", "webhooks", "embed", "l", "media", "assets", "health", "ready"]);
 
 /**
  * Returns why `value` is not a safe in-shop destination, or null when it is.
  * The value is resolved against a placeholder origin: anything that leaves
  * that origin (a scheme, "//host", a backslash that browsers treat as "/")
- * or that normalises to a different path ("/a/../admin") is refused.
+ * or that normalises to a different path ("/a/../admin") is refused. The
+ * "is it a shopper page" question is then asked of `routingPath(value)`, the
+ * path as a router would see it, never of the raw text: Express matches
+ * routes case-insensitively, so "/ADMIN" is the admin.
  */
 export function checkShopPath(value: string): string | null {
   if (!value.startsWith("/")) return "Give a path inside the shop starting with /, e.g. /gallery, not a full web address.";
@@ -132,9 +139,39 @@ export function checkShopPath(value: string): string | null {
   }
   if (url.origin !== "https://shop.invalid") return "The path must stay inside the shop.";
   if (`${url.pathname}${url.search}` !== value) return "Write the path plainly: no . or .. segments and no characters that need encoding.";
-  const p = url.pathname;
-  if (REFUSED_PREFIXES.some((prefix) => p === prefix.replace(/\/$/, "") || p.startsWith(prefix.endsWith("/") ? prefix : `${prefix}/`))) {
-    return `${p} is not a shopper page; link to a product, the gallery, a post or the home page.`;
+  const area = routingPath(value).split("/")[1] ?? "";
+  if (REFUSED_AREAS.has(area)) {
+    return `${url.pathname} is not a shopper page; link to a product, the gallery, a post or the home page.`;
   }
   return null;
+}
+
+/**
+ * The path part of `value` the way a router, or a proxy in front of one,
+ * may read it: percent-escapes decoded (repeatedly, so "%2561" is "a"),
+ * compatibility-normalised and lower-cased (routes match case-insensitively;
+ * NFKC turns "ſ" into "s" and the Kelvin sign into "k"), "\\" read as "/",
+ * empty and "." segments dropped, ".." applied, no trailing slash, and each
+ * segment cut at ";" (path parameters) and trailing dots. It errs towards
+ * matching more, which only ever refuses more.
+ */
+export function routingPath(value: string): string {
+  let p = value.split(/[?#]/, 1)[0] ?? "";
+  for (let round = 0; round < 5 && /%[0-9a-f]{2}/i.test(p); round++) p = percentDecode(p);
+  p = p.normalize("NFKC").toLowerCase().normalize("NFKC").replace(/\\/g, "/");
+  p = p.split(/[?#]/, 1)[0] ?? "";
+  const segments: string[] = [];
+  for (const raw of p.split("/")) {
+    let segment = raw.split(";", 1)[0] ?? "";
+    if (segment !== "." && segment !== "..") segment = segment.replace(/[.\s]+$/, "");
+    if (segment === "" || segment === ".") continue;
+    if (segment === "..") segments.pop();
+    else segments.push(segment);
+  }
+  return `/${segments.join("/")}`;
+}
+
+/** Decodes %XX escapes as UTF-8 bytes; bytes that are not UTF-8 become U+FFFD instead of throwing. */
+function percentDecode(text: string): string {
+  return text.replace(/(?:%[0-9a-f]{2})+/gi, (run) => Buffer.from(run.replace(/%/g, ""), "hex").toString("utf8"));
 }

@@ -99,6 +99,21 @@ export class StripeGateway implements PaymentGateway {
     return { refundId: refund.id };
   }
 
+  /**
+   * The order a PaymentIntent was made for (createCheckout puts it in the
+   * intent's metadata), or null when the intent is not ours. For a refund
+   * event that overtakes the payment it refunds.
+   */
+  async orderIdForPayment(paymentIntentId: string): Promise<string | null> {
+    try {
+      const intent = await this.stripe.paymentIntents.retrieve(paymentIntentId);
+      return intent.metadata?.orderId ?? null;
+    } catch (err) {
+      if (err instanceof stripeSdk().errors.StripeInvalidRequestError && err.statusCode === 404) return null;
+      throw err;
+    }
+  }
+
   /** Verifies the Stripe-Signature header against the raw body; throws if it does not match. */
   parseWebhook(rawBody: Buffer, signature: string): Stripe.Event {
     return this.stripe.webhooks.constructEvent(rawBody, signature, this.options.webhookSecret);

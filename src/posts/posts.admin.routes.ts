@@ -9,8 +9,8 @@ import { wantsJson } from "../http/wants-json.js";
 import { formatMoney } from "../i18n/format.js";
 import type { Locale } from "../i18n/translate.js";
 import { MAX_IMAGE_BYTES, storeImage } from "../media/media.service.js";
-import { formNumber, PostForm, postFormToInput, postToForm, TagForm, type PostFormT, type TagFormT } from "./posts.form.js";
-import { AdminPostListQuery, MEDIA_TYPES, PLATFORMS, POST_STATUSES, PostIdParams, PostInput, ProductSearchQuery, TAG_WARN_LIMIT, TagIdParams, TagInput, TagPatch, type MediaType, type TagInputT, type TagPatchT } from "./posts.schema.js";
+import { formNumber, PostEditForm, PostForm, postFormToInput, postToForm, TagForm, type PostFormT, type TagFormT } from "./posts.form.js";
+import { AdminPostListQuery, MEDIA_TYPES, PLATFORMS, POST_STATUSES, PostIdParams, PostInput, PostPatch, ProductSearchQuery, TAG_WARN_LIMIT, TagIdParams, TagInput, TagPatch, type MediaType, type PostInputT, type PostPatchT, type TagInputT, type TagPatchT } from "./posts.schema.js";
 import { createPost, deletePost, getPostForEditing, listPostsForAdmin, missingMedia, updatePost } from "./posts.service.js";
 import { captionExcerpt, timeLabel } from "./posts.view.js";
 import { addTag, deleteTag, findProductByReference, getTagHealth, searchTaggableProducts, updateTag, type ResolvedTag, type TagHealthRow } from "./tags.service.js";
@@ -225,34 +225,42 @@ export function postsAdminRoutes(deps: Deps) {
   async function savePostForm(req: Request, res: Response, id: string | null): Promise<string | null> {
     const existing = id ? await getPostForEditing(deps, { id, locale: localeOf(res) }) : null;
     if (id && !existing) throw AppError.notFound("post");
-    const form = PostForm.safeParse(req.body ?? {});
+    // Editing changes the fields the form posts and nothing else; a new post starts from the defaults.
+    const form = (existing ? PostEditForm : PostForm).safeParse(req.body ?? {});
+    const shown = (typed: Partial<PostFormT>): PostFormT => ({ ...postToForm(existing), ...typed });
     if (!form.success) {
       await renderPostForm(res.status(400), { form: postToForm(existing), problems: zodDetails(form.error), post: existing });
       return null;
     }
-    const parsed = PostInput.safeParse(postFormToInput(form.data));
+    const typed = form.data as Partial<PostFormT>;
+    const parsed = (existing ? PostPatch : PostInput).safeParse(postFormToInput(typed));
     const images = filesOf(req, "image");
     const posters = filesOf(req, "poster");
-    const problems: Problem[] = parsed.success
-      ? missingMedia({ ...parsed.data, mediaId: existing?.mediaId, posterId: existing?.posterId }, { image: images.length > 0, poster: posters.length > 0 })
-      : zodDetails(parsed.error);
+    const input = (parsed.success ? parsed.data : {}) as PostPatchT;
+    const after = {
+      status: input.status ?? existing?.status ?? "published",
+      mediaType: (input.mediaType ?? existing?.mediaType ?? "image") as MediaType,
+      videoUrl: input.videoUrl !== undefined ? input.videoUrl : (existing?.videoUrl ?? null),
+      mediaId: existing?.mediaId,
+      posterId: existing?.posterId,
+    };
+    const problems: Problem[] = parsed.success ? missingMedia(after, { image: images.length > 0, poster: posters.length > 0 }) : zodDetails(parsed.error);
     if (!parsed.success || problems.length > 0) {
-      await renderPostForm(res.status(400), { form: form.data, problems, post: existing });
+      await renderPostForm(res.status(400), { form: shown(typed), problems, post: existing });
       return null;
     }
-    const input = parsed.data;
     try {
-      let mediaId = existing?.mediaId ?? null;
-      let posterId = existing?.posterId ?? null;
-      if (images[0]) mediaId = (await storeImage(deps, { bytes: images[0].buffer, alt: input.imageAlt, field: "image" })).id;
-      if (posters[0]) posterId = (await storeImage(deps, { bytes: posters[0].buffer, alt: input.imageAlt, field: "poster" })).id;
-      const saved = id
-        ? await updatePost(deps, { id, patch: { ...input, mediaId, posterId }, actor: actor(res) })
-        : await createPost(deps, { post: { ...input, mediaId, posterId }, actor: actor(res) });
+      const alt = input.imageAlt ?? existing?.image?.alt ?? "";
+      const uploaded: { mediaId?: string; posterId?: string } = {};
+      if (images[0]) uploaded.mediaId = (await storeImage(deps, { bytes: images[0].buffer, alt, field: "image" })).id;
+      if (posters[0]) uploaded.posterId = (await storeImage(deps, { bytes: posters[0].buffer, alt, field: "poster" })).id;
+      const saved = existing
+        ? await updatePost(deps, { id: existing.id, patch: { ...input, ...uploaded }, actor: actor(res) })
+        : await createPost(deps, { post: { ...(input as PostInputT), mediaId: uploaded.mediaId ?? null, posterId: uploaded.posterId ?? null }, actor: actor(res) });
       return saved.id;
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500) throw err;
-      await renderPostForm(res.status(err.status), { form: form.data, problems: problemsOf(err), post: existing });
+      await renderPostForm(res.status(err.status), { form: shown(typed), problems: problemsOf(err), post: existing });
       return null;
     }
   }

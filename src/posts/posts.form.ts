@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { patchOf } from "../http/validate.js";
 import type { PostView } from "./posts.service.js";
 
 /**
@@ -20,6 +21,8 @@ export const PostForm = z.strictObject({
   status: z.string().max(20).default("published"),
 });
 export type PostFormT = z.infer<typeof PostForm>;
+/** Saving an existing post: only the fields the form posts change (a field it leaves out keeps its value). */
+export const PostEditForm = patchOf(PostForm);
 
 export const TagForm = z.strictObject({
   // No defaults: on an update, a field that is not sent must stay as it is
@@ -55,17 +58,18 @@ export function formUtcDate(value: string): Date | string | null {
   return v;
 }
 
-export function postFormToInput(form: PostFormT) {
-  return {
-    platform: form.platform,
-    permalink: form.permalink.trim(),
-    mediaType: form.mediaType,
-    imageAlt: form.imageAlt,
-    videoUrl: form.videoUrl.trim() || null,
-    caption: form.caption,
-    publishedAt: formUtcDate(form.publishedAt),
-    status: form.status,
-  };
+/** The posted strings as PostInput values; a field the form did not post stays out (see PostEditForm). */
+export function postFormToInput(form: Partial<PostFormT>) {
+  const input: Record<string, unknown> = {};
+  if (form.platform !== undefined) input.platform = form.platform;
+  if (form.permalink !== undefined) input.permalink = form.permalink.trim();
+  if (form.mediaType !== undefined) input.mediaType = form.mediaType;
+  if (form.imageAlt !== undefined) input.imageAlt = form.imageAlt;
+  if (form.videoUrl !== undefined) input.videoUrl = form.videoUrl.trim() || null;
+  if (form.caption !== undefined) input.caption = form.caption;
+  if (form.publishedAt !== undefined) input.publishedAt = formUtcDate(form.publishedAt);
+  if (form.status !== undefined) input.status = form.status;
+  return input;
 }
 
 /** A saved post as the form's strings. */

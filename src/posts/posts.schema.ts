@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { patchOf } from "../http/validate.js";
 
 export const PLATFORMS = ["instagram", "facebook", "tiktok", "pinterest", "youtube", "x", "telegram", "whatsapp", "other"] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -42,8 +43,8 @@ export const PostInput = z.strictObject({
 });
 export type PostInputT = z.infer<typeof PostInput>;
 
-/** API PATCH: any subset of the fields; unknown fields are refused. */
-export const PostPatch = PostInput.partial().refine((p) => Object.keys(p).length > 0, "Send at least one field to change.");
+/** API PATCH: any subset of the fields; unknown fields are refused; a field left out keeps its stored value. */
+export const PostPatch = patchOf(PostInput);
 export type PostPatchT = z.infer<typeof PostPatch>;
 
 const unit = (axis: "x" | "y") =>
@@ -65,7 +66,7 @@ export const TagInput = z.strictObject({
 export type TagInputT = z.infer<typeof TagInput>;
 
 /** Moving a tag, switching its variant, or pointing it at another product. */
-export const TagPatch = TagInput.partial().refine((p) => Object.keys(p).length > 0, "Send at least one field to change.");
+export const TagPatch = patchOf(TagInput);
 export type TagPatchT = z.infer<typeof TagPatch>;
 
 export const PostIdParams = z.object({ id: ID });

@@ -4,7 +4,7 @@ import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { filesOf, multipartForm } from "../http/uploads.js";
 import { urlFor } from "../http/urls.js";
-import { validate, zodDetails } from "../http/validate.js";
+import { applyFormEdit, validate, zodDetails } from "../http/validate.js";
 import { REJECT_REASONS } from "./moderation.js";
 import { answerQuestion, describeDuration, getAnswerStats, listQuestionsForAdmin, moderateQuestion, questionWait } from "./questions.service.js";
 import { exportReviewsCsv, importReviewsCsv, OUR_COLUMNS, requireCsvFile, type ImportReport } from "./reviews.csv.js";
@@ -19,6 +19,7 @@ import {
   REVIEW_STATUSES,
   ReviewSettingsForm,
   type ReviewSettings,
+  settingsToForm,
 } from "./reviews.schema.js";
 import { getReviewForAdmin, listModerationAudit, listReviewsForAdmin, markReviewIncentivized, moderateReview, replyToReview } from "./reviews.service.js";
 import { listReviewRequests } from "./requests.service.js";
@@ -69,7 +70,8 @@ export function reviewsAdminRoutes(deps: Deps) {
   });
 
   router.post("/reviews/settings", async (req, res) => {
-    const parsed = ReviewSettingsForm.safeParse(req.body ?? {});
+    // What the form posts changes; a setting it does not carry keeps its value.
+    const parsed = ReviewSettingsForm.safeParse(applyFormEdit(settingsToForm(await getReviewSettings(deps.db)), (req.body ?? {}) as Record<string, unknown>));
     if (!parsed.success) {
       const errors = Object.fromEntries(zodDetails(parsed.error).map((d) => [d.field, d.message]));
       return renderSettings(res.status(400), { settings: { ...(await getReviewSettings(deps.db)), ...(req.body as Partial<ReviewSettings>) }, saved: false, errors });

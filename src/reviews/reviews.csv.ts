@@ -21,6 +21,7 @@ import { z } from "zod";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
+import { hadInvalidBytes, markInvalidBytes, NOT_UTF8 } from "../http/well-formed.js";
 import { mediaPath } from "../media/media.paths.js";
 import { contentHashOf, flagSummary, moderateContent } from "./moderation.js";
 import { lazyModule } from "../lazy.js";
@@ -271,12 +272,8 @@ interface CsvRecord {
 function readRecords(bytes: Buffer): { ok: true; header: string[]; records: CsvRecord[] } | { ok: false; problems: CsvProblem[] } {
   let data = bytes;
   if (data.length >= 3 && data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) data = data.subarray(3);
-  let text: string;
-  try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(data);
-  } catch {
-    return { ok: false, problems: [{ line: 1, column: null, message: "The file is not UTF-8. Save it as \"CSV UTF-8\" and upload it again." }] };
-  }
+  // Bytes that are not UTF-8 are marked here, so each bad cell can be reported at its line and column.
+  const text = markInvalidBytes(data, NOT_UTF8);
   if (text.trim() === "") return { ok: false, problems: [{ line: 1, column: null, message: "The file is empty." }] };
   let parsed: { record: string[]; info: { lines: number } }[];
   try {
@@ -289,15 +286,24 @@ function readRecords(bytes: Buffer): { ok: true; header: string[]; records: CsvR
   if (!head) return { ok: false, problems: [{ line: 1, column: null, message: "The file is empty." }] };
   const header = head.record.map((h) => h.trim());
   const records: CsvRecord[] = [];
+  const notUtf8: CsvProblem[] = [];
+  const checkCells = (line: number, cells: string[]) => {
+    cells.forEach((cell, i) => {
+      if (hadInvalidBytes(cell)) notUtf8.push({ line, column: line === 1 ? null : (header[i] ?? `column ${i + 1}`), message: "This cell is not UTF-8 text. Save the file as \"CSV UTF-8\" and upload it again." });
+    });
+  };
+  checkCells(1, head.record);
   let previousEnd = head.info.lines;
   for (const { record, info } of rest) {
     // A record starts on the line after the previous one ended, even when a
     // quoted cell spans several lines.
     const line = previousEnd + 1;
     previousEnd = info.lines;
+    checkCells(line, record);
     if (record.every((c) => c.trim() === "")) continue;
     records.push({ line, cell: (column) => record[header.indexOf(column)] ?? "" });
   }
+  if (notUtf8.length > 0) return { ok: false, problems: notUtf8 };
   return { ok: true, header, records };
 }
 

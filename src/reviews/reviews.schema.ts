@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { patchOf } from "../http/validate.js";
 import { REJECT_REASONS } from "./moderation.js";
 
 export const REVIEW_STATUSES = ["pending", "published", "rejected"] as const;
@@ -31,8 +32,14 @@ export const Rating = z.preprocess(
     .max(5, "A whole number of stars from 1 to 5."),
 );
 
-/** HTML checkboxes send "on" (or nothing); JSON sends true/false. */
-const checkbox = z.preprocess((v) => (v === "on" || v === "true" || v === "1" ? true : v === undefined || v === "" || v === "false" || v === "0" ? false : v), z.boolean({ error: "true or false." }));
+/** HTML checkboxes send "on" (after a hidden "", see applyFormEdit) or nothing; JSON sends true/false. */
+const checkbox = z.preprocess(
+  (raw) => {
+    const v = Array.isArray(raw) ? raw[raw.length - 1] : raw;
+    return v === "on" || v === "true" || v === "1" ? true : v === undefined || v === "" || v === "false" || v === "0" ? false : v;
+  },
+  z.boolean({ error: "true or false." }),
+);
 
 const optionalEmail = z
   .string()
@@ -127,7 +134,7 @@ export const ReviewSettingsSchema = z.strictObject({
   incentive: z.string().trim().max(200, "At most 200 characters."),
 });
 export type ReviewSettings = z.infer<typeof ReviewSettingsSchema>;
-export const ReviewSettingsPatch = ReviewSettingsSchema.partial();
+export const ReviewSettingsPatch = patchOf(ReviewSettingsSchema);
 
 export const DEFAULT_REVIEW_SETTINGS: ReviewSettings = {
   whoCanReview: "anyone",
@@ -139,6 +146,20 @@ export const DEFAULT_REVIEW_SETTINGS: ReviewSettings = {
   requestDelayDays: 7,
   incentive: "",
 };
+
+/** Settings as the admin form's strings: what a posted form is applied to (applyFormEdit). */
+export function settingsToForm(s: ReviewSettings): Record<string, string> {
+  return {
+    whoCanReview: s.whoCanReview,
+    autoPublish: s.autoPublish ? "on" : "",
+    profanity: s.profanity,
+    links: s.links,
+    requestsEnabled: s.requestsEnabled ? "on" : "",
+    requestTrigger: s.requestTrigger,
+    requestDelayDays: String(s.requestDelayDays),
+    incentive: s.incentive,
+  };
+}
 
 /** The admin settings form: strings and checkboxes, turned into a settings object. */
 export const ReviewSettingsForm = z

@@ -1,44 +1,26 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, type TestApp } from "../helpers/app.js";
-import { accessibilityViolations, launchBrowser, screenshot, serve, signInInBrowser, watchProblems } from "../helpers/browser.js";
-import { createAdmin, createProduct, testImage } from "../helpers/factories.js";
+import { describe, expect, it } from "vitest";
+import { accessibilityViolations, screenshot, useBrowserShop } from "../helpers/browser.js";
+import { createProduct, testImage } from "../helpers/factories.js";
 
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-let stop: () => Promise<void>;
-let admin: { email: string; password: string };
-
-beforeAll(async () => {
-  t = await buildTestApp();
-  admin = await createAdmin(t.deps);
-  await t.db.collection.create({ data: { slug: "ceramics", title: "Ceramics" } });
-  await createProduct(t.deps, { title: "Kilim Cushion", optionNames: ["Size"], variants: [{ sku: "KIL-40", option1: "40 cm", stock: 8 }, { sku: "KIL-50", option1: "50 cm", stock: 0 }], image: true });
-  await createProduct(t.deps, { title: "Draft Candle", status: "draft" });
-  ({ origin, shutdown: stop } = await serve(t));
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stop?.();
-  await t?.close();
+const shop = useBrowserShop({
+  seed: async (t) => {
+    await t.db.collection.create({ data: { slug: "ceramics", title: "Ceramics" } });
+    await createProduct(t.deps, { title: "Kilim Cushion", optionNames: ["Size"], variants: [{ sku: "KIL-40", option1: "40 cm", stock: 8 }, { sku: "KIL-50", option1: "50 cm", stock: 0 }], image: true });
+    await createProduct(t.deps, { title: "Draft Candle", status: "draft" });
+  },
 });
 
 describe.each(["en", "fa"] as const)("admin products in %s", (lang) => {
   it("lists products, creates one with an uploaded image, and shows it saved", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems = await watchProblems(page);
-    await signInInBrowser(page, origin, admin.email, admin.password, lang);
+    const { page, problems } = await shop.openAdmin(lang);
 
-    await page.goto(`${origin}/shop/admin/products?lang=${lang}`);
+    await page.goto(`${shop.origin}/shop/admin/products?lang=${lang}`);
     expect(await page.getAttribute("html", "dir")).toBe(lang === "fa" ? "rtl" : "ltr");
     expect(await page.locator("tbody tr").count()).toBeGreaterThanOrEqual(2);
     await screenshot(page, `admin-products-${lang}`);
     expect(await accessibilityViolations(page)).toEqual([]);
 
-    await page.goto(`${origin}/shop/admin/products/new?lang=${lang}`);
+    await page.goto(`${shop.origin}/shop/admin/products/new?lang=${lang}`);
     await page.locator("#title").fill(`Turquoise Bowl ${lang}`);
     await page.locator("#status").selectOption("active");
     await page.locator('input[name="option1Name"]').fill("Size");
@@ -70,6 +52,5 @@ describe.each(["en", "fa"] as const)("admin products in %s", (lang) => {
     expect(problems.csp).toEqual([]);
     // The refused form answers 400, which Chromium logs as a failed resource: expected here.
     expect(problems.console.filter((m) => !m.includes("status of 400"))).toEqual([]);
-    await context.close();
   });
 });

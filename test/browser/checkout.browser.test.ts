@@ -1,21 +1,14 @@
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { storeImage } from "../../src/media/media.service.js";
-import { buildTestApp, type TestApp } from "../helpers/app.js";
-import { accessibilityViolations, launchBrowser, screenshot as takeScreenshot, serve, signInInBrowser, watchProblems, type PageProblems } from "../helpers/browser.js";
-import { createAdmin } from "../helpers/factories.js";
+import { accessibilityViolations, screenshot as takeScreenshot, useBrowserShop, type PageProblems } from "../helpers/browser.js";
 
 /**
  * The main flow of issue 6 in a real browser, in English and Persian: a
  * shopper buys through the local payment page (express shipping), then the
  * admin opens the order and refunds part of it.
  */
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-let stop: () => Promise<void>;
-let admin: { email: string; password: string };
 
 /** A product photo drawn for the test: a glazed mug on a linen backdrop (SVG rendered by sharp). */
 function mugPhoto(glaze: string, rim: string) {
@@ -37,30 +30,24 @@ function mugPhoto(glaze: string, rim: string) {
   return sharp(Buffer.from(svg)).jpeg({ quality: 88 }).toBuffer();
 }
 
-beforeAll(async () => {
-  t = await buildTestApp({ shopName: "Bazaarche Demo" });
-  admin = await createAdmin(t.deps);
-  const media = await storeImage(t.deps, { bytes: await mugPhoto("#1b8a8f", "#e9f4f2"), alt: "Turquoise glazed mug on linen" });
-  await t.db.product.create({
-    data: {
-      slug: "turquoise-mug",
-      title: "Turquoise Ceramic Mug",
-      description: "Wheel-thrown stoneware with a deep turquoise glaze. Holds 350 ml.\nDishwasher safe.",
-      brand: "Clay & Kiln",
-      status: "active",
-      optionNames: JSON.stringify(["Size"]),
-      translations: { create: [{ locale: "fa", title: "ماگ سرامیکی فیروزه‌ای", description: "سفال دست‌ساز با لعاب فیروزه‌ای. گنجایش ۳۵۰ میلی‌لیتر." }] },
-      images: { create: [{ mediaId: media.id, alt: "Turquoise glazed mug on linen", position: 0 }] },
-      variants: { create: [{ sku: "MUG-TQ-350", option1: "350 ml", priceMinor: 2400, currency: "USD", stock: 12, position: 0 }] },
-    },
-  });
-  ({ origin, shutdown: stop } = await serve(t));
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stop?.();
-  await t?.close();
+const shop = useBrowserShop({
+  app: { shopName: "Bazaarche Demo" },
+  seed: async (t) => {
+    const media = await storeImage(t.deps, { bytes: await mugPhoto("#1b8a8f", "#e9f4f2"), alt: "Turquoise glazed mug on linen" });
+    await t.db.product.create({
+      data: {
+        slug: "turquoise-mug",
+        title: "Turquoise Ceramic Mug",
+        description: "Wheel-thrown stoneware with a deep turquoise glaze. Holds 350 ml.\nDishwasher safe.",
+        brand: "Clay & Kiln",
+        status: "active",
+        optionNames: JSON.stringify(["Size"]),
+        translations: { create: [{ locale: "fa", title: "ماگ سرامیکی فیروزه‌ای", description: "سفال دست‌ساز با لعاب فیروزه‌ای. گنجایش ۳۵۰ میلی‌لیتر." }] },
+        images: { create: [{ mediaId: media.id, alt: "Turquoise glazed mug on linen", position: 0 }] },
+        variants: { create: [{ sku: "MUG-TQ-350", option1: "350 ml", priceMinor: 2400, currency: "USD", stock: 12, position: 0 }] },
+      },
+    });
+  },
 });
 
 /** Full-page screenshots from the top, so the sticky header is where a shopper sees it. */
@@ -86,11 +73,9 @@ describe.each(["en", "fa"] as const)("checkout in %s", (lang) => {
   let orderPath = "";
 
   it("a shopper adds the mug to the cart, pays on the local payment page with express shipping and sees the confirmation", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    const page = await context.newPage();
-    const problems = await watchProblems(page);
+    const { page, problems } = await shop.open({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
 
-    await page.goto(`${origin}/shop/p/turquoise-mug?lang=${lang}`, { waitUntil: "networkidle" });
+    await page.goto(`${shop.origin}/shop/p/turquoise-mug?lang=${lang}`, { waitUntil: "networkidle" });
     expect(await page.getAttribute("html", "dir")).toBe(lang === "fa" ? "rtl" : "ltr");
     const add = page.locator(".add-to-cart__button");
     expect(await add.innerText()).toBe(lang === "fa" ? "افزودن به سبد" : "Add to cart");
@@ -125,14 +110,11 @@ describe.each(["en", "fa"] as const)("checkout in %s", (lang) => {
     await screenshot(page, `checkout-4-confirmation-${lang}`);
     await expectClean(page, problems);
     orderPath = new URL(page.url()).pathname;
-    await context.close();
   });
 
   it("the payment page works on a phone", async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
-    const page = await context.newPage();
-    const problems = await watchProblems(page);
-    await page.goto(`${origin}/shop/p/turquoise-mug?lang=${lang}`);
+    const { page, problems } = await shop.open({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1 });
+    await page.goto(`${shop.origin}/shop/p/turquoise-mug?lang=${lang}`);
     await Promise.all([page.waitForURL(/\/shop\/cart$/), page.locator(".add-to-cart__button").click()]);
     await screenshot(page, `checkout-cart-mobile-${lang}`);
     await expectClean(page, problems);
@@ -143,18 +125,14 @@ describe.each(["en", "fa"] as const)("checkout in %s", (lang) => {
     await Promise.all([page.waitForURL(/\/shop\/cart\?cancelled=1$/), page.locator('button[value="cancel"]').click()]);
     expect(await page.locator(".alert--ok").count()).toBe(1);
     expect(await page.locator(".cart-line").count()).toBe(1);
-    await context.close();
   });
 
   it("the admin opens the order and refunds part of it", async () => {
     expect(orderPath).toMatch(/^\/shop\/orders\//);
     const orderId = orderPath.split("/").pop()!;
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
-    const page = await context.newPage();
-    const problems = await watchProblems(page);
-    await signInInBrowser(page, origin, admin.email, admin.password, lang);
+    const { page, problems } = await shop.openAdmin(lang, { viewport: { width: 1280, height: 900 }, deviceScaleFactor: 1 });
 
-    await page.goto(`${origin}/shop/admin/orders?lang=${lang}`);
+    await page.goto(`${shop.origin}/shop/admin/orders?lang=${lang}`);
     expect(await page.locator("tbody tr").count()).toBeGreaterThanOrEqual(1);
     await screenshot(page, `admin-orders-${lang}`);
     await expectClean(page, problems);
@@ -176,8 +154,7 @@ describe.each(["en", "fa"] as const)("checkout in %s", (lang) => {
     await screenshot(page, `admin-order-refunded-${lang}`);
     await expectClean(page, problems);
 
-    const order = await t.db.order.findUniqueOrThrow({ where: { id: orderId } });
+    const order = await shop.t.db.order.findUniqueOrThrow({ where: { id: orderId } });
     expect(order).toMatchObject({ status: "partially_refunded", refundedMinor: 1500, totalMinor: 3900 });
-    await context.close();
   });
 });

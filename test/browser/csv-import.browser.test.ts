@@ -1,26 +1,7 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, type TestApp } from "../helpers/app.js";
-import { accessibilityViolations, launchBrowser, screenshot, serve, signInInBrowser, watchProblems } from "../helpers/browser.js";
-import { createAdmin } from "../helpers/factories.js";
+import { describe, expect, it } from "vitest";
+import { accessibilityViolations, screenshot, useBrowserShop } from "../helpers/browser.js";
 
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-let stop: () => Promise<void>;
-let admin: { email: string; password: string };
-
-beforeAll(async () => {
-  t = await buildTestApp();
-  admin = await createAdmin(t.deps);
-  ({ origin, shutdown: stop } = await serve(t));
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stop?.();
-  await t?.close();
-});
+const shop = useBrowserShop();
 
 const HEADER = "handle,title,title_fa,description,status,option1_name,collections,sku,option1,price,compare_at_price,stock\r\n";
 
@@ -36,12 +17,9 @@ function catalogCsv(lang: string) {
 
 describe.each(["en", "fa"] as const)("CSV import page in %s", (lang) => {
   it("checks a file (problems, then a clean dry run), applies it, and shows the result", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems = await watchProblems(page);
-    await signInInBrowser(page, origin, admin.email, admin.password, lang);
+    const { page, problems } = await shop.openAdmin(lang);
 
-    await page.goto(`${origin}/shop/admin/products/import?lang=${lang}`);
+    await page.goto(`${shop.origin}/shop/admin/products/import?lang=${lang}`);
     expect(await page.getAttribute("html", "dir")).toBe(lang === "fa" ? "rtl" : "ltr");
     await screenshot(page, `admin-csv-import-${lang}`);
     expect(await accessibilityViolations(page)).toEqual([]);
@@ -65,18 +43,17 @@ describe.each(["en", "fa"] as const)("CSV import page in %s", (lang) => {
     expect(await page.locator("#plan tbody tr").count()).toBe(2);
     await screenshot(page, `admin-csv-dry-run-${lang}`);
     expect(await accessibilityViolations(page)).toEqual([]);
-    expect(await t.db.product.count({ where: { slug: { endsWith: `-${lang}` } } })).toBe(0);
+    expect(await shop.t.db.product.count({ where: { slug: { endsWith: `-${lang}` } } })).toBe(0);
 
     await Promise.all([page.waitForURL(/\/admin\/products\/import\/apply$/), page.locator(".apply-form button").click()]);
     expect(await page.locator("#import-done").innerText()).toBeTruthy();
     await screenshot(page, `admin-csv-applied-${lang}`);
     expect(await accessibilityViolations(page)).toEqual([]);
-    expect(await t.db.product.count({ where: { slug: { endsWith: `-${lang}` } } })).toBe(2);
-    expect((await t.db.variant.findUniqueOrThrow({ where: { sku: `MUG-B-${lang}` } })).compareAtMinor).toBe(3500);
+    expect(await shop.t.db.product.count({ where: { slug: { endsWith: `-${lang}` } } })).toBe(2);
+    expect((await shop.t.db.variant.findUniqueOrThrow({ where: { sku: `MUG-B-${lang}` } })).compareAtMinor).toBe(3500);
 
     expect(problems.csp).toEqual([]);
     // The refused file answers 422, which Chromium logs as a failed resource: expected here.
     expect(problems.console.filter((m) => !m.includes("status of 422"))).toEqual([]);
-    await context.close();
   }, 90_000);
 });

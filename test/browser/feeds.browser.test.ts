@@ -1,43 +1,25 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, type TestApp } from "../helpers/app.js";
-import { accessibilityViolations, launchBrowser, screenshot, serve, signInInBrowser, watchProblems } from "../helpers/browser.js";
-import { createAdmin, createProduct } from "../helpers/factories.js";
+import { describe, expect, it } from "vitest";
+import { accessibilityViolations, screenshot, useBrowserShop } from "../helpers/browser.js";
+import { createProduct } from "../helpers/factories.js";
 
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-let stop: () => Promise<void>;
-let admin: { email: string; password: string };
-
-beforeAll(async () => {
-  t = await buildTestApp();
-  admin = await createAdmin(t.deps);
-  await createProduct(t.deps, { title: "Kilim Cushion", optionNames: ["Size"], variants: [{ option1: "40 × 40 cm", stock: 8 }, { option1: "50 × 50 cm", stock: 0 }], image: true });
-  await createProduct(t.deps, { title: "HANDMADE CLAY POT", description: "<p>Thrown on the <b>wheel</b>.</p>", image: true });
-  await createProduct(t.deps, { title: "Photo-less Plate" });
-  await createProduct(t.deps, { title: "Blue Mug ☕", variants: [{ gtin: "4006381333932" }], image: true });
-  ({ origin, shutdown: stop } = await serve(t));
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stop?.();
-  await t?.close();
+const shop = useBrowserShop({
+  seed: async (t) => {
+    await createProduct(t.deps, { title: "Kilim Cushion", optionNames: ["Size"], variants: [{ option1: "40 × 40 cm", stock: 8 }, { option1: "50 × 50 cm", stock: 0 }], image: true });
+    await createProduct(t.deps, { title: "HANDMADE CLAY POT", description: "<p>Thrown on the <b>wheel</b>.</p>", image: true });
+    await createProduct(t.deps, { title: "Photo-less Plate" });
+    await createProduct(t.deps, { title: "Blue Mug ☕", variants: [{ gtin: "4006381333932" }], image: true });
+  },
 });
 
 describe.each(["en", "fa"] as const)("Feed health in %s", (lang) => {
   it("shows the feed URLs, counts and problems with fixes, and sets a feed token", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems = await watchProblems(page);
-    await signInInBrowser(page, origin, admin.email, admin.password, lang);
+    const { page, problems } = await shop.openAdmin(lang);
 
     await page.locator(`.admin-nav a[href="/shop/admin/feeds"]`).click();
     await page.waitForURL(/\/shop\/admin\/feeds$/);
     expect(await page.getAttribute("html", "dir")).toBe(lang === "fa" ? "rtl" : "ltr");
     expect(await page.locator("#feed-platforms tbody tr").count()).toBe(4);
-    expect(await page.locator('[data-platform="google"] .feed-url').innerText()).toBe(`${origin}/shop/feeds/google.xml`);
+    expect(await page.locator('[data-platform="google"] .feed-url').innerText()).toBe(`${shop.origin}/shop/feeds/google.xml`);
     // The all-caps pot is out of TikTok only; the photo-less plate and the bad GTIN everywhere.
     expect(await page.locator('#feed-problems tr[data-rule="title_all_caps"][data-platform="tiktok"]').count()).toBe(1);
     expect(await page.locator('#feed-problems tr[data-rule="image_missing"]').count()).toBe(4);
@@ -56,10 +38,9 @@ describe.each(["en", "fa"] as const)("Feed health in %s", (lang) => {
     expect(await accessibilityViolations(page)).toEqual([]);
 
     await Promise.all([page.waitForURL(/done=cleared/), page.locator('form[action$="/admin/feeds/token/clear"] button').click()]);
-    expect(await page.locator('[data-platform="meta"] .feed-url').innerText()).toBe(`${origin}/shop/feeds/meta.csv`);
+    expect(await page.locator('[data-platform="meta"] .feed-url').innerText()).toBe(`${shop.origin}/shop/feeds/meta.csv`);
 
     expect(problems.csp).toEqual([]);
     expect(problems.console).toEqual([]);
-    await context.close();
   });
 });

@@ -1,40 +1,24 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, type TestApp } from "../helpers/app.js";
-import { accessibilityViolations, launchBrowser, screenshot, serve, signInInBrowser, watchProblems } from "../helpers/browser.js";
-import { createAdmin, createProduct } from "../helpers/factories.js";
+import { describe, expect, it } from "vitest";
+import { accessibilityViolations, screenshot, useBrowserShop } from "../helpers/browser.js";
+import { createProduct } from "../helpers/factories.js";
 import { confirmationLinkFor, makeCoupon } from "../helpers/followers.js";
 
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-let stop: () => Promise<void>;
 let productSlug: string;
-let admin: { email: string; password: string };
-
-beforeAll(async () => {
-  t = await buildTestApp({ shopName: "Bazaarche Demo" });
-  const p = await createProduct(t.deps, { title: "Kilim Cushion", titleFa: "روکش کوسن گلیمی", variants: [{ priceMinor: 4500, stock: 8 }], image: true });
-  productSlug = p.slug;
-  await makeCoupon(t.deps, { code: "FOLLOWERS10", percentOff: 10, followersOnly: true, description: "10% for followers" });
-  admin = await createAdmin(t.deps);
-  ({ origin, shutdown: stop } = await serve(t));
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stop?.();
-  await t?.close();
+const shop = useBrowserShop({
+  app: { shopName: "Bazaarche Demo" },
+  seed: async (t) => {
+    const p = await createProduct(t.deps, { title: "Kilim Cushion", titleFa: "روکش کوسن گلیمی", variants: [{ priceMinor: 4500, stock: 8 }], image: true });
+    productSlug = p.slug;
+    await makeCoupon(t.deps, { code: "FOLLOWERS10", percentOff: 10, followersOnly: true, description: "10% for followers" });
+  },
 });
 
 describe.each(["en", "fa"] as const)("follower offers in %s", (lang) => {
   it("follows, confirms by email link, and uses a follower-only code in the cart", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems = await watchProblems(page);
+    const { page, problems } = await shop.open();
 
     // A shopper who is not a follower is told exactly why the code does not work.
-    await page.goto(`${origin}/shop/p/${productSlug}?lang=${lang}`);
+    await page.goto(`${shop.origin}/shop/p/${productSlug}?lang=${lang}`);
     await Promise.all([page.waitForURL(/\/cart$/), page.locator(".add-to-cart__button").click()]);
     await page.locator("#coupon-code").fill("followers10");
     await page.locator(".coupon-form button").click();
@@ -42,7 +26,7 @@ describe.each(["en", "fa"] as const)("follower offers in %s", (lang) => {
     expect(await page.locator("#coupon-error").innerText()).toContain("FOLLOWERS10");
     await screenshot(page, `cart-coupon-refused-${lang}`);
 
-    await page.goto(`${origin}/shop/follow?lang=${lang}`);
+    await page.goto(`${shop.origin}/shop/follow?lang=${lang}`);
     expect(await page.getAttribute("html", "dir")).toBe(lang === "fa" ? "rtl" : "ltr");
     expect(await accessibilityViolations(page)).toEqual([]);
     await page.locator("#follow-platform").selectOption("instagram");
@@ -53,11 +37,11 @@ describe.each(["en", "fa"] as const)("follower offers in %s", (lang) => {
     await page.waitForSelector("#follow-sent");
     await screenshot(page, `follow-sent-${lang}`);
 
-    await page.goto(`${origin}${await confirmationLinkFor(t.deps, `browser-${lang}@example.com`)}`);
+    await page.goto(`${shop.origin}${await confirmationLinkFor(shop.t.deps, `browser-${lang}@example.com`)}`);
     await page.waitForSelector("#follow-done");
     expect(await page.locator("#follow-done").innerText()).toContain(`browser.${lang}`);
 
-    await page.goto(`${origin}/shop/cart?lang=${lang}`);
+    await page.goto(`${shop.origin}/shop/cart?lang=${lang}`);
     await page.locator("#coupon-code").fill("followers10");
     await Promise.all([page.waitForURL(/\/cart$/), page.locator(".coupon-form button").click()]);
     expect(await page.locator("#cart-discount").innerText()).toMatch(lang === "fa" ? /۴٫۵۰/ : /\$4\.50/);
@@ -67,25 +51,20 @@ describe.each(["en", "fa"] as const)("follower offers in %s", (lang) => {
 
     expect(problems.csp).toEqual([]);
     expect(problems.console.filter((m) => !m.includes("status of 422"))).toEqual([]);
-    await context.close();
   });
 
   it("the admin sees the follower and the coupon's report", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems = await watchProblems(page);
-    await signInInBrowser(page, origin, admin.email, admin.password, lang);
-    await page.goto(`${origin}/shop/admin/followers?lang=${lang}`);
+    const { page, problems } = await shop.openAdmin(lang);
+    await page.goto(`${shop.origin}/shop/admin/followers?lang=${lang}`);
     expect(await page.locator("tbody").innerText()).toContain(`browser.${lang}`);
     await screenshot(page, `admin-followers-${lang}`);
     expect(await accessibilityViolations(page)).toEqual([]);
-    await page.goto(`${origin}/shop/admin/coupons?lang=${lang}`);
+    await page.goto(`${shop.origin}/shop/admin/coupons?lang=${lang}`);
     await page.locator('a:has-text("FOLLOWERS10")').click();
     await page.waitForSelector("#report-committed");
     await screenshot(page, `admin-coupon-${lang}`);
     expect(await accessibilityViolations(page)).toEqual([]);
     expect(problems.csp).toEqual([]);
     expect(problems.console).toEqual([]);
-    await context.close();
   });
 });

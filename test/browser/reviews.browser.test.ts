@@ -1,28 +1,13 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { updateReviewSettings } from "../../src/reviews/settings.js";
-import { buildTestApp, type TestApp } from "../helpers/app.js";
-import { accessibilityViolations, launchBrowser, screenshot, serve, signInInBrowser, watchProblems } from "../helpers/browser.js";
-import { createAdmin, createProduct, testImage } from "../helpers/factories.js";
+import { accessibilityViolations, screenshot, useBrowserShop } from "../helpers/browser.js";
+import { createProduct, testImage } from "../helpers/factories.js";
 
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-let stop: () => Promise<void>;
-let admin: { email: string; password: string };
-
-beforeAll(async () => {
-  t = await buildTestApp();
-  admin = await createAdmin(t.deps);
+const shop = useBrowserShop({
   // Every review waits for the admin here, so the test walks the whole path.
-  await updateReviewSettings(t.deps, { patch: { autoPublish: false }, actor: { type: "system" } });
-  ({ origin, shutdown: stop } = await serve(t));
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stop?.();
-  await t?.close();
+  seed: async (t) => {
+    await updateReviewSettings(t.deps, { patch: { autoPublish: false }, actor: { type: "system" } });
+  },
 });
 
 const copy = {
@@ -32,18 +17,16 @@ const copy = {
 
 describe.each(["en", "fa"] as const)("reviews in %s", (lang) => {
   it("a shopper writes a review with a photo; the admin publishes and replies; the product page shows it", async () => {
-    const product = await createProduct(t.deps, { title: `Stoneware Mug ${lang}`, titleFa: "ماگ سنگی", image: true });
+    const product = await createProduct(shop.t.deps, { title: `Stoneware Mug ${lang}`, titleFa: "ماگ سنگی", image: true });
     const c = copy[lang];
 
     // The shopper.
-    const shop = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await shop.newPage();
-    const problems = await watchProblems(page);
+    const { page, problems } = await shop.open();
     page.on("dialog", (d) => {
       problems.console.push(`dialog opened: ${d.message()}`);
       void d.dismiss();
     });
-    await page.goto(`${origin}/shop/p/${product.slug}?lang=${lang}`);
+    await page.goto(`${shop.origin}/shop/p/${product.slug}?lang=${lang}`);
     expect(await page.getAttribute("html", "dir")).toBe(lang === "fa" ? "rtl" : "ltr");
     await Promise.all([page.waitForURL(/\/reviews\/new$/), page.locator(".reviews__score a.button").click()]);
     expect(await page.locator(".review-page .lead").innerText()).toBe(lang === "fa" ? "ماگ سنگی" : `Stoneware Mug ${lang}`);
@@ -59,11 +42,8 @@ describe.each(["en", "fa"] as const)("reviews in %s", (lang) => {
     expect(await page.locator(".review").count()).toBe(0);
 
     // The admin.
-    const back = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const adminPage = await back.newPage();
-    const adminProblems = await watchProblems(adminPage);
-    await signInInBrowser(adminPage, origin, admin.email, admin.password, lang);
-    await adminPage.goto(`${origin}/shop/admin/reviews?lang=${lang}`);
+    const { page: adminPage, problems: adminProblems } = await shop.openAdmin(lang);
+    await adminPage.goto(`${shop.origin}/shop/admin/reviews?lang=${lang}`);
     const item = adminPage.locator(".admin-review").filter({ hasText: c.name });
     await item.waitFor();
     expect(await item.locator(".review__photos img").count()).toBe(1);
@@ -71,23 +51,23 @@ describe.each(["en", "fa"] as const)("reviews in %s", (lang) => {
     expect(await accessibilityViolations(adminPage)).toEqual([]);
     await Promise.all([adminPage.waitForURL(/done=publish/), item.locator("form.inline button").click()]);
 
-    await adminPage.goto(`${origin}/shop/admin/reviews?status=published&lang=${lang}`);
+    await adminPage.goto(`${shop.origin}/shop/admin/reviews?status=published&lang=${lang}`);
     await Promise.all([adminPage.waitForURL(/\/admin\/reviews\/\w+$/), adminPage.locator(".admin-review").filter({ hasText: c.name }).locator(".admin-review__product a").first().click()]);
     await adminPage.locator("#reply-body").fill(c.reply);
     await Promise.all([adminPage.waitForURL(/done=reply/), adminPage.locator("section.panel form button[type=submit]").click()]);
     expect(await adminPage.locator(".history li").count()).toBeGreaterThanOrEqual(2);
     await screenshot(adminPage, `review-admin-detail-${lang}`);
     expect(await accessibilityViolations(adminPage)).toEqual([]);
-    await adminPage.goto(`${origin}/shop/admin/reviews/audit?lang=${lang}`);
+    await adminPage.goto(`${shop.origin}/shop/admin/reviews/audit?lang=${lang}`);
     expect(await adminPage.locator("tbody tr").count()).toBeGreaterThanOrEqual(2);
     await screenshot(adminPage, `review-admin-audit-${lang}`);
     expect(await accessibilityViolations(adminPage)).toEqual([]);
-    await adminPage.goto(`${origin}/shop/admin/reviews/settings?lang=${lang}`);
+    await adminPage.goto(`${shop.origin}/shop/admin/reviews/settings?lang=${lang}`);
     await screenshot(adminPage, `review-admin-settings-${lang}`);
     expect(await accessibilityViolations(adminPage)).toEqual([]);
 
     // The product page, as anyone sees it now.
-    await page.goto(`${origin}/shop/p/${product.slug}?lang=${lang}`);
+    await page.goto(`${shop.origin}/shop/p/${product.slug}?lang=${lang}`);
     const review = page.locator(".review").first();
     expect(await review.locator(".review__title").innerText()).toBe(c.title);
     expect(await review.locator(".review__body").innerText()).toBe(c.body);
@@ -109,7 +89,5 @@ describe.each(["en", "fa"] as const)("reviews in %s", (lang) => {
     expect(problems.console).toEqual([]);
     expect(adminProblems.csp).toEqual([]);
     expect(adminProblems.console).toEqual([]);
-    await shop.close();
-    await back.close();
   });
 });

@@ -1,26 +1,7 @@
-import type { Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedDemoShop } from "../../src/seed/demo.js";
-import { buildTestApp, type TestApp } from "../helpers/app.js";
-import { accessibilityViolations, launchBrowser, screenshot, serve, watchProblems } from "../helpers/browser.js";
+import { describe, expect, it } from "vitest";
+import { accessibilityViolations, screenshot, useBrowserShop } from "../helpers/browser.js";
 
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-let stop: () => Promise<void>;
-
-beforeAll(async () => {
-  t = await buildTestApp({ shopName: "Bazaarche Demo" });
-  await seedDemoShop(t.deps);
-  ({ origin, shutdown: stop } = await serve(t));
-  browser = await launchBrowser();
-  // Seeding re-encodes the 24 demo images: slow on a loaded 2-core machine.
-}, 240_000);
-afterAll(async () => {
-  await browser?.close();
-  await stop?.();
-  await t?.close();
-});
+const shop = useBrowserShop({ app: { shopName: "Bazaarche Demo" }, demo: true });
 
 const pages = [
   { name: "home", path: "/shop/" },
@@ -34,10 +15,8 @@ describe.each(["en", "fa"] as const)("storefront in %s", (lang) => {
       { label: "mobile", width: 390, height: 844 },
     ]) {
       it(`${name} (${viewport.label}) renders without console errors, CSP violations or accessibility failures`, async () => {
-        const context = await browser.newContext({ viewport, deviceScaleFactor: 1 });
-        const page = await context.newPage();
-        const problems = await watchProblems(page);
-        const response = await page.goto(`${origin}${path}?lang=${lang}`, { waitUntil: "networkidle" });
+        const { page, problems } = await shop.open({ viewport, deviceScaleFactor: 1 });
+        const response = await page.goto(`${shop.origin}${path}?lang=${lang}`, { waitUntil: "networkidle" });
         expect(response?.status()).toBe(200);
 
         expect(await page.getAttribute("html", "dir")).toBe(lang === "fa" ? "rtl" : "ltr");
@@ -58,15 +37,13 @@ describe.each(["en", "fa"] as const)("storefront in %s", (lang) => {
         expect(await accessibilityViolations(page)).toEqual([]);
         expect(problems.csp).toEqual([]);
         expect(problems.console).toEqual([]);
-        await context.close();
       });
     }
   }
 
   it("variant choice loads the chosen variant's price and stock", async () => {
-    const page = await browser.newPage();
-    const problems = await watchProblems(page);
-    await page.goto(`${origin}/shop/p/walnut-serving-board?lang=${lang}`);
+    const { page, problems } = await shop.open();
+    await page.goto(`${shop.origin}/shop/p/walnut-serving-board?lang=${lang}`);
     await page.getByRole("radio").nth(2).check();
     await page.waitForURL(/variant=/);
     expect(await page.locator('input[name="variant"]:checked').evaluate((el) => (el as HTMLInputElement).value)).toBeTruthy();
@@ -74,6 +51,5 @@ describe.each(["en", "fa"] as const)("storefront in %s", (lang) => {
     expect(price).toMatch(lang === "fa" ? /۶۲/ : /\$62\.00/);
     await screenshot(page, `product-variant-${lang}`);
     expect(problems.console).toEqual([]);
-    await page.close();
   });
 });

@@ -3,9 +3,13 @@ import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { readFileSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type BrowserContextOptions, type Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll } from "vitest";
 import { listen } from "../../src/http/lifecycle.js";
-import type { TestApp } from "./app.js";
+import { seedDemoShop } from "../../src/seed/demo.js";
+import type { StorefrontOptions } from "../../src/storefront.js";
+import { buildTestApp, type TestApp } from "./app.js";
+import { createAdmin } from "./factories.js";
 
 export const SCREENSHOT_DIR = path.resolve(import.meta.dirname, "../../test-results/screenshots");
 const require = createRequire(import.meta.url);
@@ -86,4 +90,84 @@ export async function signInInBrowser(page: Page, origin: string, email: string,
   await page.locator("#email").fill(email);
   await page.locator("#password").fill(password);
   await Promise.all([page.waitForURL(/\/shop\/admin$/), page.locator('button[type="submit"]').click()]);
+}
+
+export interface BrowserShopOptions {
+  /** Storefront options, as for buildTestApp. */
+  app?: Partial<StorefrontOptions>;
+  /** Fill the shop with the demo catalog first (it re-encodes two dozen photos: slow on a busy machine). */
+  demo?: boolean;
+  /** What else the file needs in the database, before the server starts. */
+  seed?: (t: TestApp) => Promise<void>;
+}
+
+export interface BrowserShop {
+  /** The storefront under test (database, deps), mounted at /shop. */
+  readonly t: TestApp;
+  readonly browser: Browser;
+  /** http://127.0.0.1:<port> of the running server. */
+  readonly origin: string;
+  /** An admin account to sign in with. */
+  readonly admin: { email: string; password: string };
+  /** A fresh browser context and page with console, error and CSP watching; closed after the test, pass or fail. */
+  open(options?: BrowserContextOptions): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }>;
+  /** The same, signed in to the admin through the login form. */
+  openAdmin(lang: "en" | "fa", options?: BrowserContextOptions): Promise<{ context: BrowserContext; page: Page; problems: PageProblems }>;
+}
+
+/**
+ * The set-up every browser test file shares, as one fixture: a test app
+ * (optionally with the demo shop and the file's own data), served on a
+ * loopback port, an admin account, and Debian's Chromium. Call it at the top
+ * level of a test file; it registers its own beforeAll/afterEach/afterAll.
+ */
+export function useBrowserShop(options: BrowserShopOptions = {}): BrowserShop {
+  let state: { t: TestApp; browser: Browser; origin: string; admin: { email: string; password: string }; shutdown: () => Promise<void> } | undefined;
+  const contexts: BrowserContext[] = [];
+  beforeAll(async () => {
+    const t = await buildTestApp(options.app);
+    if (options.demo) await seedDemoShop(t.deps);
+    const admin = await createAdmin(t.deps);
+    await options.seed?.(t);
+    const { origin, shutdown } = await serve(t);
+    state = { t, origin, admin, shutdown, browser: await launchBrowser() };
+  }, options.demo ? 240_000 : 180_000);
+  afterEach(async () => {
+    for (const context of contexts.splice(0)) await context.close().catch(() => undefined);
+  });
+  afterAll(async () => {
+    await state?.browser.close();
+    await state?.shutdown();
+    await state?.t.close();
+  });
+  const get = () => {
+    if (!state) throw new Error("useBrowserShop: the shop is only there inside tests (after its beforeAll)");
+    return state;
+  };
+  const open = async (contextOptions: BrowserContextOptions = { viewport: { width: 1280, height: 900 } }) => {
+    const context = await get().browser.newContext(contextOptions);
+    contexts.push(context);
+    const page = await context.newPage();
+    return { context, page, problems: await watchProblems(page) };
+  };
+  return {
+    get t() {
+      return get().t;
+    },
+    get browser() {
+      return get().browser;
+    },
+    get origin() {
+      return get().origin;
+    },
+    get admin() {
+      return get().admin;
+    },
+    open,
+    async openAdmin(lang, contextOptions) {
+      const opened = await open(contextOptions);
+      await signInInBrowser(opened.page, get().origin, get().admin.email, get().admin.password, lang);
+      return opened;
+    },
+  };
 }

@@ -7,7 +7,8 @@ import { StripeGateway } from "../../src/payments/stripe-gateway.js";
 
 /**
  * A small Stripe API on 127.0.0.1 for the real `stripe` SDK to talk to:
- * coupons, checkout sessions (create, retrieve, expire), refunds. It honours
+ * coupons, checkout sessions (create, retrieve, expire), payment intents
+ * (retrieve, once a session is paid), refunds. It honours
  * Idempotency-Key like Stripe (same key → same answer), records every request,
  * and can complete or expire a session and build the matching signed webhook.
  */
@@ -15,6 +16,8 @@ export const WEBHOOK_SECRET = "whsec_testsecret0123456789";
 
 interface SessionRecord {
   session: Stripe.Checkout.Session;
+  /** payment_intent_data.metadata the session was created with. */
+  intentMetadata: Record<string, unknown>;
   shippingRates: { amount: number; name: string; optionId: string }[];
   subtotal: number;
   discount: number;
@@ -42,6 +45,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
   const byKey = new Map<string, { status: number; body: unknown }>();
   const failures: { path: RegExp; status: number }[] = [];
   const coupons = new Map<string, { amount_off: number }>();
+  const intents = new Map<string, { id: string; object: "payment_intent"; metadata: Record<string, unknown> }>();
 
   const server: Server = createServer(async (req, res) => {
     const raw = await readBody(req);
@@ -104,7 +108,8 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         cancel_url: body.cancel_url,
         livemode: false,
       } as unknown as Stripe.Checkout.Session;
-      sessions.set(sessionId, { session, shippingRates: rates, subtotal, discount });
+      const intentMetadata = ((body.payment_intent_data as { metadata?: Record<string, unknown> } | undefined)?.metadata ?? {}) as Record<string, unknown>;
+      sessions.set(sessionId, { session, intentMetadata, shippingRates: rates, subtotal, discount });
       return remember(200, session);
     }
     const sessionMatch = /^\/v1\/checkout\/sessions\/([^/]+)(\/expire)?$/.exec(path);
@@ -117,6 +122,11 @@ export async function startFakeStripe(): Promise<FakeStripe> {
         record.session.status = "expired";
         return remember(200, record.session);
       }
+    }
+    const intentMatch = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
+    if (intentMatch && req.method === "GET") {
+      const intent = intents.get(intentMatch[1]!);
+      return intent ? send(200, intent) : send(404, { error: { type: "invalid_request_error", message: "No such payment_intent" } });
     }
     if (req.method === "POST" && path === "/v1/refunds") {
       return remember(200, { id: id("re"), object: "refund", amount: Number(body.amount), payment_intent: body.payment_intent, status: "succeeded", metadata: body.metadata ?? {} });
@@ -139,6 +149,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       s.status = "complete";
       s.payment_status = opts.paid === false ? "unpaid" : "paid";
       s.payment_intent = (s.payment_intent as string | null) ?? id("pi");
+      intents.set(s.payment_intent as string, { id: s.payment_intent as string, object: "payment_intent", metadata: record.intentMetadata });
       s.shipping_cost = { amount_subtotal: rate.amount, amount_tax: 0, amount_total: rate.amount, shipping_rate: id("shr") };
       s.amount_total = opts.amountTotal ?? record.subtotal - record.discount + rate.amount;
       s.customer_details = { email: "shopper@example.com", name: "Sam Shopper", address: null, phone: null, tax_exempt: "none", tax_ids: [] };

@@ -46,3 +46,49 @@ export function setCookies(res: Response): string[] {
 export function cookieNamed(res: Response, name: string): string | undefined {
   return setCookies(res).find((c) => c.startsWith(`${name}=`));
 }
+
+/**
+ * The name/value pairs a browser would post for a form as the page shows it:
+ * text inputs and hidden inputs, checked checkboxes and radios, selected
+ * options (the first one of a single select when none is marked), textareas.
+ * File inputs and buttons are left out.
+ */
+export function formFields(html: string, selector: string): { action: string; multipart: boolean; fields: [string, string][] } {
+  const $ = load(html);
+  const form = $(selector).first();
+  if (form.length === 0) throw new Error(`no form ${selector} on the page`);
+  const fields: [string, string][] = [];
+  form.find("input, select, textarea").each((_, el) => {
+    const $el = $(el);
+    const name = $el.attr("name");
+    if (!name || $el.is("[disabled]")) return;
+    if (el.tagName === "select") {
+      const options = $el.find("option");
+      const selected = options.filter((_, o) => $(o).is("[selected]"));
+      const chosen = selected.length > 0 || $el.is("[multiple]") ? selected : options.first();
+      chosen.each((_, o) => void fields.push([name, $(o).attr("value") ?? $(o).text()]));
+      return;
+    }
+    if (el.tagName === "textarea") {
+      fields.push([name, $el.text().replace(/^\n/, "")]);
+      return;
+    }
+    const type = ($el.attr("type") ?? "text").toLowerCase();
+    if (["file", "submit", "button", "image", "reset"].includes(type)) return;
+    if ((type === "checkbox" || type === "radio") && !$el.is("[checked]")) return;
+    fields.push([name, $el.attr("value") ?? (type === "checkbox" || type === "radio" ? "on" : "")]);
+  });
+  return { action: form.attr("action") ?? "", multipart: form.attr("enctype") === "multipart/form-data", fields };
+}
+
+/** Submits a form of `html` the way a browser would, unchanged (see formFields). */
+export function submitForm(agent: TestAgent, html: string, selector: string) {
+  const { action, multipart, fields } = formFields(html, selector);
+  if (multipart) {
+    const req = agent.post(action);
+    for (const [name, value] of fields) req.field(name, value);
+    return req;
+  }
+  const body = new URLSearchParams(fields).toString();
+  return agent.post(action).type("form").send(body);
+}
