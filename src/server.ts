@@ -1,5 +1,6 @@
 // Standalone program: reads the environment, opens and migrates the SQLite
-// database, seeds the demo shop on first start, and serves the storefront at /.
+// database, seeds the demo shop on first start (SEED_DEMO), and serves the
+// storefront at /.
 import path from "node:path";
 import { pino } from "pino";
 import { ensureOwner } from "./auth/auth.service.js";
@@ -8,6 +9,7 @@ import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase, sqliteFilePath } from "./db/client.js";
 import { migrateDatabase } from "./db/migrate.js";
 import { listen } from "./http/lifecycle.js";
+import { prettyDestination } from "./http/pretty-log.js";
 import { createPaymentGateway } from "./payments/from-config.js";
 import { seedDemoShop } from "./seed/demo.js";
 import { createStorefront } from "./storefront.js";
@@ -24,7 +26,9 @@ async function main() {
     throw err;
   }
 
-  const logger = pino({ level: config.LOG_LEVEL });
+  const pretty = (config.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json")) === "pretty";
+  const destination = pretty ? prettyDestination(process.stdout, { color: Boolean(process.stdout.isTTY) }) : null;
+  const logger = destination ? pino({ level: config.LOG_LEVEL }, destination) : pino({ level: config.LOG_LEVEL });
   const dbFile = sqliteFilePath(config.DATABASE_URL);
   const { applied } = migrateDatabase(dbFile);
   if (applied.length) logger.info({ applied }, "database migrated");
@@ -45,7 +49,10 @@ async function main() {
   });
   const deps = shop.bazaarche.deps;
 
-  const seeded = await seedDemoShop(deps);
+  // Only an explicit SEED_DEMO (or the embedded default database) gets the
+  // demo shop: a production database starts empty.
+  const seeded = config.SEED_DEMO ? await seedDemoShop(deps) : false;
+  const empty = !seeded && (await deps.db.product.count()) === 0;
   const owner = await ensureOwner(deps, config.ADMIN_EMAIL);
 
   // Holds past their expiry are released (and their orders cancelled) even
@@ -71,18 +78,16 @@ async function main() {
       ? `  Payments:   Stripe (webhook endpoint ${base}/webhooks/stripe)`
       : "  Payments:   local test payment page (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)",
   ];
-  if (seeded) lines.push(`  Demo catalog created in ${dbFile}`);
-  if (owner) {
-    lines.push(
-      "",
-      "  First start: an admin account and an API token were created.",
-      "  They are shown once and stored only as hashes. Keep them now.",
-      `    Admin email:    ${owner.email}`,
-      `    Admin password: ${owner.password}`,
-      `    API token:      ${owner.apiToken}`,
-    );
+  if (seeded) lines.push(`  Demo catalog created in ${dbFile} (SEED_DEMO=false starts empty)`);
+  if (empty) lines.push("  The shop has no products yet: add them in the admin (SEED_DEMO=true fills an empty shop with the demo).");
+  // The credentials come last, in a frame, so they are the last thing on the
+  // screen; in a terminal they are shown once more after the first page view's
+  // log lines, which would otherwise push them up.
+  const box = owner ? credentialsBox(owner, { color: Boolean(process.stdout.isTTY) }) : "";
+  process.stdout.write(`${lines.join("\n")}\n${box}\n`);
+  if (owner && destination) {
+    destination.afterFirstPageView(() => process.stdout.write(`\n  Shown again so it does not scroll away (this is the last time):\n${box}\n`));
   }
-  console.log(`${lines.join("\n")}\n`);
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {
     process.once(signal, () => {
@@ -93,6 +98,23 @@ async function main() {
       });
     });
   }
+}
+
+/** The first-start credentials in a frame that stands out from log lines. */
+function credentialsBox(owner: { email: string; password: string; apiToken: string }, options: { color: boolean }): string {
+  const body = [
+    "FIRST START: an admin account and an API token were created.",
+    "They are shown once and stored only as hashes. Keep them now.",
+    "",
+    `  Admin email:    ${owner.email}`,
+    `  Admin password: ${owner.password}`,
+    `  API token:      ${owner.apiToken}`,
+  ];
+  const width = Math.max(...body.map((l) => l.length));
+  const rule = "═".repeat(width + 2);
+  const framed = [`  ╔${rule}╗`, ...body.map((l) => `  ║ ${l.padEnd(width)} ║`), `  ╚${rule}╝`];
+  const text = `\n${framed.join("\n")}\n`;
+  return options.color ? `\u001b[1;33m${text}\u001b[0m` : text;
 }
 
 main().catch((err) => {
