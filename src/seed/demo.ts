@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
+import { AGE_GROUPS, GENDERS } from "../catalog/catalog.schema.js";
 import type { Deps } from "../deps.js";
 import { handleKey, personKeyFor } from "../followers/person-key.js";
 import { storeImage } from "../media/media.service.js";
@@ -17,6 +18,8 @@ const SeedFile = z.object({
     z.object({
       slug: z.string(), title: z.string(), titleFa: z.string(), description: z.string(), descriptionFa: z.string(),
       googleCategory: z.string(), collections: z.array(z.string()), optionNames: z.array(z.string()),
+      // Google's apparel attributes (colour and size come from the variants' options where they have one).
+      gender: z.enum(GENDERS).optional(), ageGroup: z.enum(AGE_GROUPS).optional(), color: z.string().optional(), size: z.string().optional(),
       images: z.array(z.tuple([z.string(), z.string()]).or(z.tuple([z.string(), z.string(), z.string()]))),
       variants: z.array(z.object({ sku: z.string(), options: z.array(z.string()), price: z.number().int(), compareAt: z.number().int().optional(), stock: z.number().int() })),
     }),
@@ -74,6 +77,7 @@ export async function seedDemoShop(deps: Deps, opts: { dir?: string } = {}): Pro
         data: {
           slug: p.slug, title: p.title, description: p.description, brand: "Bazaarche Studio", condition: "new",
           googleCategory: p.googleCategory, identifierExists: false, status: "active", optionNames: JSON.stringify(p.optionNames),
+          gender: p.gender ?? "", ageGroup: p.ageGroup ?? "", color: p.color ?? "", size: p.size ?? "",
           // Staggered so the grid has a stable, meaningful order (newest first).
           createdAt: new Date(now - (seed.products.length - i) * 3600 * 1000),
           translations: { create: [{ locale: "fa", title: p.titleFa, description: p.descriptionFa }] },
