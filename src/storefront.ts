@@ -44,11 +44,18 @@ import { postsRoutes } from "./posts/posts.routes.js";
 import { reviewsAdminRoutes } from "./reviews/reviews.admin.routes.js";
 import { reviewsEmbedRoutes, reviewsRoutes } from "./reviews/reviews.routes.js";
 import { loadAppSecret } from "./settings/app-secret.js";
+import { shopAdminRoutes } from "./shop/shop.admin.routes.js";
+import { getShopProfile, shopForPage } from "./shop/shop.service.js";
 import { createViewEngine } from "./views/engine.js";
 
 const PACKAGE_ROOT = fileURLToPath(new URL("..", import.meta.url));
 const VIEWS_DIR = path.join(PACKAGE_ROOT, "views");
 const require = createRequire(import.meta.url);
+
+const DEFAULT_SHIPPING = [
+  { id: "standard", label: "Standard shipping", labelFa: "ارسال عادی", amountMinor: 500 },
+  { id: "express", label: "Express shipping", labelFa: "ارسال سریع", amountMinor: 1500 },
+];
 
 const OptionsSchema = z.object({
   prisma: z.custom<Db>((v) => typeof v === "object" && v !== null && "$transaction" in v, { message: "a PrismaClient (see openDatabase)" }),
@@ -72,15 +79,12 @@ const OptionsSchema = z.object({
       // Stripe Checkout sessions live 30 minutes to 24 hours.
       holdMinutes: z.number().int().min(30).max(24 * 60).default(30),
       shippingOptions: z
-        .array(z.object({ id: z.string().regex(/^[a-z0-9_-]{1,32}$/), label: z.string().min(1).max(60), amountMinor: z.number().int().min(0) }))
+        .array(z.object({ id: z.string().regex(/^[a-z0-9_-]{1,32}$/), label: z.string().min(1).max(60), labelFa: z.string().min(1).max(60).optional(), amountMinor: z.number().int().min(0) }))
         .min(1)
         .max(5)
-        .default([
-          { id: "standard", label: "Standard shipping", amountMinor: 500 },
-          { id: "express", label: "Express shipping", amountMinor: 1500 },
-        ]),
+        .default(DEFAULT_SHIPPING),
     })
-    .default({ holdMinutes: 30, shippingOptions: [{ id: "standard", label: "Standard shipping", amountMinor: 500 }, { id: "express", label: "Express shipping", amountMinor: 1500 }] }),
+    .default({ holdMinutes: 30, shippingOptions: DEFAULT_SHIPPING }),
 });
 
 export type StorefrontOptions = z.input<typeof OptionsSchema>;
@@ -147,6 +151,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(express.json({ limit: "1mb" }));
   app.use(express.urlencoded({ extended: false, limit: "1mb" }));
   app.use(localeMiddleware(o.locale));
+  app.use(shopLocals(deps));
 
   // Bearer-token API: no cookies, so no CSRF check; JSON errors.
   // Platform feeds: GET-only, token in the query string, no cookies set.
@@ -173,6 +178,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/posts", requireAdmin, postsAdminRoutes(deps));
   app.use("/admin/links", requireAdmin, linksAdminRoutes(deps));
   app.use("/admin", requireAdmin, reviewsAdminRoutes(deps));
+  app.use("/admin", requireAdmin, shopAdminRoutes(deps));
   app.use(cartCount(deps));
   app.use(followerRoutes(deps, { submitsPer15Min: o.followSubmitsPer15Min }));
   app.use(couponCartRoutes(deps, { attemptsPer15Min: o.couponAttemptsPer15Min }));
@@ -199,6 +205,20 @@ export function createStorefront(options: StorefrontOptions): Storefront {
 function cartCount(deps: Deps): RequestHandler {
   return async (req, res, next) => {
     if (req.method === "GET") res.locals.cartCount = await countCartItems(deps, req.cookies?.[CART_COOKIE]);
+    next();
+  };
+}
+
+/**
+ * The shop's name, logo, bio and social links as set in Admin → Shop settings
+ * (cached; see getShopProfile), for every page's header and the home page.
+ */
+function shopLocals(deps: Deps): RequestHandler {
+  return async (_req, res, next) => {
+    const profile = await getShopProfile(deps);
+    res.locals.shopProfile = profile;
+    res.locals.shop = shopForPage(deps, profile, res.locals.locale);
+    res.locals.shopName = deps.shop.name;
     next();
   };
 }

@@ -13,7 +13,8 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Deps } from "../src/deps.js";
 import { LIMITS, PLATFORMS, RULES, type Platform, type RuleCode, type Severity } from "../src/feeds/feeds.rules.js";
-import { FORMATS, setFeedTargetCountries } from "../src/feeds/feeds.service.js";
+import { FORMATS } from "../src/feeds/feeds.service.js";
+import { setShopCountries } from "../src/shop/shop.service.js";
 import { storeImage } from "../src/media/media.service.js";
 import { buildTestApp, type TestApp } from "./helpers/app.js";
 import { createProduct, createToken, testImage } from "./helpers/factories.js";
@@ -187,7 +188,7 @@ describe("one judgement: Feed health and the feeds", () => {
   });
 
   it("recommends the apparel attributes (and publishes the item) when no target country requires them", async () => {
-    await setFeedTargetCountries(t.deps, { countries: ["CA", "IR"] });
+    await setShopCountries(t.deps, { countries: ["CA", "IR"] });
     try {
       const problems = await health();
       const rows = await feedRows("google");
@@ -197,7 +198,7 @@ describe("one judgement: Feed health and the feeds", () => {
         for (const id of await idsOf(product)) expect(rows.has(id), rule).toBe(true);
       }
     } finally {
-      await setFeedTargetCountries(t.deps, { countries: ["US"] });
+      await setShopCountries(t.deps, { countries: ["US"] });
     }
   });
 });

@@ -53,7 +53,7 @@ export const couponsMessages = defineMessages(
     "coupons.admin.personalCodes": "Personal codes issued",
     "coupons.admin.issue": "Issue personal codes",
     "coupons.admin.issueHint": "One single-use code per matching follower who has none yet; followers with a confirmed email get it by email.",
-    "coupons.admin.issued": "{count} codes issued.",
+    "coupons.admin.issued": "{count, plural, =0 {No codes issued: no follower matched.} one {# code issued.} other {# codes issued.}}",
     "coupons.admin.disable": "Disable",
     "coupons.admin.enable": "Enable",
     "coupons.admin.save": "Save coupon",

@@ -4,8 +4,8 @@ import { AppError } from "../http/errors.js";
 import { urlFor } from "../http/urls.js";
 import { validate, zodDetails, zodMessage } from "../http/validate.js";
 import type { Locale } from "../i18n/translate.js";
-import { countryName, countryOptions } from "../i18n/countries.js";
-import { CountriesForm, FEED_FILES, FeedHealthPageQuery, FeedParams, FeedQuery, HealthQuery, TokenForm } from "./feeds.schema.js";
+import { countryName } from "../i18n/countries.js";
+import { FEED_FILES, FeedHealthPageQuery, FeedParams, FeedQuery, HealthQuery, TokenForm } from "./feeds.schema.js";
 import {
   authorizeFeedRequest,
   clearFeedToken,
@@ -13,7 +13,6 @@ import {
   FORMATS,
   getFeedHealth,
   getFeedVersion,
-  setFeedTargetCountries,
   rotateFeedToken,
   streamFeed,
   type FeedHealth,
@@ -147,7 +146,6 @@ export function feedAdminRoutes(deps: Deps) {
     const health = await getFeedHealth(deps, { publicBase: res.locals.publicBase });
     const t = res.locals.t as (key: string, vars?: Record<string, unknown>) => string;
     const locale = res.locals.locale as Locale;
-    const targets = new Set(health.targetCountries);
     res.render("admin/feed-health", {
       layout: "admin",
       title: t("feeds.title"),
@@ -157,14 +155,8 @@ export function feedAdminRoutes(deps: Deps) {
       platforms: health.platforms.map((p) => ({ ...p, label: t(`feeds.platform.${p.platform}`), paste: t(`feeds.paste.${p.platform}`) })),
       problems: describeRows(res.locals.locale as Locale, health).map((p) => ({ ...p, platformLabel: t(`feeds.platform.${p.platform}`) })),
       truncated: health.problemCount > health.problems.length,
-      countries: countryOptions(locale).map((c) => ({ ...c, selected: targets.has(c.code) })),
       targetNames: health.targetCountries.map((c) => countryName(c, locale)).join(locale === "fa" ? "، " : ", ") || t("feeds.countries.none"),
     });
-  });
-
-  router.post("/feeds/countries", validate({ body: CountriesForm }), async (req, res) => {
-    await setFeedTargetCountries(deps, { countries: req.valid.body.countries });
-    res.redirect(303, `${urlFor(req, "/admin/feeds")}?done=countries`);
   });
 
   router.post("/feeds/token", validate({ body: TokenForm }), async (req, res) => {

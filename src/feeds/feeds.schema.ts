@@ -1,5 +1,4 @@
 import { z } from "zod";
-import { isCountryCode } from "../i18n/countries.js";
 import { PLATFORMS, type Platform } from "./feeds.rules.js";
 
 /** The four public feed files, by the name platforms fetch. */
@@ -29,7 +28,7 @@ export const HealthQuery = z.strictObject({
 
 /** After a token form: which confirmation to show. */
 export const FeedHealthPageQuery = z.object({
-  done: z.enum(["rotated", "cleared", "countries"]).optional(),
+  done: z.enum(["rotated", "cleared"]).optional(),
   lang: z.enum(["en", "fa"]).optional(),
 });
 
@@ -37,12 +36,3 @@ export const TokenForm = z.strictObject({
   _csrf: z.string().optional(),
 });
 
-/** The Google feed's target countries: a <select multiple> sends one value per country, or none. */
-export const CountriesForm = z.strictObject({
-  _csrf: z.string().optional(),
-  countries: z
-    .union([z.string(), z.array(z.string())])
-    .optional()
-    .transform((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]))
-    .pipe(z.array(z.string().refine(isCountryCode, "Choose countries from the list (two-letter ISO codes such as US).")).max(60, "At most 60 countries.")),
-});

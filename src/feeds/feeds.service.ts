@@ -4,6 +4,7 @@ import { offerFor, type Offer } from "../catalog/offer.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { formatFeedPrice } from "../i18n/format.js";
+import { getShopProfile } from "../shop/shop.service.js";
 import { translate, type Locale } from "../i18n/translate.js";
 import { mediaPath } from "../media/media.paths.js";
 import { FIRST_CURSOR, openCatalogReader, readCatalogFingerprint, readImages, readProducts, readProductTypes, readVariantBatch, type CatalogReader, type VariantCursor } from "./feeds.queries.js";
@@ -35,10 +36,7 @@ const FORMAT_VERSION = "2";
 
 const TOKEN_KEY = "feeds.token";
 const VERSION_KEY = "feeds.version";
-const COUNTRIES_KEY = "feeds.targetCountries";
 
-/** Countries the Google feed targets when the owner has not chosen: the most common first market. */
-export const DEFAULT_TARGET_COUNTRIES = ["US"];
 
 /** One sellable variant with everything any platform needs, before per-platform cleaning. */
 export interface FeedCandidate {
@@ -266,16 +264,10 @@ export function buildFeedItem(platform: Platform, candidate: FeedCandidate, publ
   return { item: hasErrors(problems) ? null : item, problems };
 }
 
-/** What the rules need from the shop's settings (the Google feed's target countries). */
+/** What the rules need from the shop's settings: the Google feed targets the countries the shop sells to. */
 export async function getFeedContext(deps: Deps): Promise<FeedContext> {
-  const stored = await readSetting<{ countries: string[] }>(deps, COUNTRIES_KEY);
-  const countries = stored?.countries?.filter((c) => /^[A-Z]{2}$/.test(c));
-  return { targetCountries: countries ?? DEFAULT_TARGET_COUNTRIES };
-}
-
-/** Sets the countries the Google feed targets (ISO 3166-1 alpha-2 codes, validated by the caller). */
-export async function setFeedTargetCountries(deps: Deps, input: { countries: string[] }): Promise<void> {
-  await writeSetting(deps, COUNTRIES_KEY, { countries: [...new Set(input.countries)].sort() });
+  const profile = await getShopProfile(deps);
+  return { targetCountries: [...profile.countries].sort() };
 }
 
 /** Where a feed writes. write() may return a promise when the reader is slow; the feed waits for it. */

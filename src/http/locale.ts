@@ -19,6 +19,7 @@ export function localeMiddleware(defaultLocale: Locale): RequestHandler {
       locale = req.cookies[COOKIE];
     }
     res.locals.locale = locale;
+    res.locals.defaultLocale = defaultLocale;
     res.locals.dir = directionOf(locale);
     res.locals.t = (key: string, vars?: Record<string, unknown>) => translate(locale, key, vars);
     next();

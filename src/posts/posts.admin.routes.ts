@@ -321,6 +321,7 @@ export function postsAdminRoutes(deps: Deps) {
         msgSaved: t("tags.editor.savedAt", { n: "{n}", x: "{x}", y: "{y}" }),
         msgFailed: t("tags.editor.failed", { message: "{message}" }),
         msgResults: t("tags.editor.results", { count: "{count}" }),
+        msgResultsOne: t("tags.editor.results", { count: 1 }),
         msgNoResults: t("tags.editor.noResults"),
         msgChosen: t("tags.editor.chosen", { title: "{title}" }),
         msgAnyVariant: t("tags.editor.anyVariant"),

@@ -12,6 +12,7 @@ import jsonLd from "./helpers/json_ld.js";
 import mediaUrl from "./helpers/media_url.js";
 import money from "./helpers/money.js";
 import num from "./helpers/num.js";
+import pageUrls from "./helpers/page_urls.js";
 import qs from "./helpers/qs.js";
 import shippingList from "./helpers/shipping_list.js";
 import srcset from "./helpers/srcset.js";
@@ -35,6 +36,7 @@ export function registerHelpers(hbs: typeof Handlebars) {
     media_url: mediaUrl,
     money,
     num,
+    page_urls: pageUrls,
     qs,
     shipping_list: shippingList,
     srcset,

@@ -13,7 +13,7 @@ export const siteMessages = defineMessages(
   "home.title": "All products",
   "home.lead": "Handmade goods from our studio, as seen on our socials.",
   "home.empty": "No products are on sale yet.",
-  "home.count": "{count} products",
+  "home.count": "{count, plural, one {# product} other {# products}}",
 
   "product.from": "From {price}",
   "product.inStock": "In stock",
@@ -34,7 +34,7 @@ export const siteMessages = defineMessages(
   "product.imageOf": "Image {n} of {total}",
   "product.showVariant": "Show this option",
   "product.available": "{count} available",
-  "product.rating": "{avg} out of 5 from {count} reviews",
+  "product.rating": "{avg} out of 5 from {count, plural, one {# review} other {# reviews}}",
   "product.stars": "{avg} out of 5 stars",
   "product.reviews": "Reviews",
   "product.noReviews": "No reviews yet.",

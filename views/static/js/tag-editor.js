@@ -236,7 +236,7 @@ function setUpEditor(root) {
       });
       list.hidden = results.length === 0;
       input.setAttribute("aria-expanded", String(results.length > 0));
-      say(results.length ? fill(msg.msgResults, { count: numberFormat.format(results.length) }) : msg.msgNoResults);
+      say(results.length === 1 ? msg.msgResultsOne : results.length ? fill(msg.msgResults, { count: numberFormat.format(results.length) }) : msg.msgNoResults);
     };
 
     const search = async () => {
