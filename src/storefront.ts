@@ -201,10 +201,26 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   });
 }
 
-/** The header's mini-cart: item count on every HTML page view. */
+/**
+ * The header's mini-cart: the item count, read when a page is rendered, for
+ * every method. A page rendered in answer to a POST (a refused discount code,
+ * a refused quantity) shows the cart as it is, not "Cart (0)".
+ */
 function cartCount(deps: Deps): RequestHandler {
-  return async (req, res, next) => {
-    if (req.method === "GET") res.locals.cartCount = await countCartItems(deps, req.cookies?.[CART_COOKIE]);
+  return (req, res, next) => {
+    const render = res.render.bind(res) as (view: string, options?: object, callback?: (err: Error, html: string) => void) => void;
+    res.render = ((view: string, options?: object | ((err: Error, html: string) => void), callback?: (err: Error, html: string) => void) => {
+      const opts = typeof options === "function" ? {} : (options ?? {});
+      const cb = (typeof options === "function" ? options : callback) as ((err: Error, html: string) => void) | undefined;
+      if ((opts as { layout?: string }).layout === "admin") return render(view, opts, cb);
+      countCartItems(deps, req.cookies?.[CART_COOKIE]).then(
+        (count) => {
+          res.locals.cartCount = count;
+          render(view, opts, cb);
+        },
+        (err: unknown) => next(err),
+      );
+    }) as typeof res.render;
     next();
   };
 }

@@ -82,6 +82,30 @@ function resolvePlurals(locale: Locale, template: string, vars: Record<string, u
   return out + template.slice(last);
 }
 
+// Letters that set a direction: Latin and other left-to-right scripts, and
+// Arabic-script / Hebrew right-to-left ones.
+const LTR_LETTER = /[A-Za-z\u00C0-\u024F\u0370-\u03FF\u0400-\u04FF]/;
+const RTL_LETTER = /[\u0590-\u08FF\uFB1D-\uFDFF\uFE70-\uFEFF]/;
+
+/**
+ * For pages: like translate(), but a text value written in the other
+ * direction than the page (an English shop name in a Persian sentence, a
+ * Persian name in an English one) is wrapped in Unicode isolates (FSI … PDI,
+ * the text equivalent of <bdi>), so "پاسخ Tea & Clay." keeps its full stop
+ * where it belongs. Emails and feeds use translate(), without isolates.
+ */
+export function translateForPage(locale: Locale, key: string, vars: Record<string, unknown> = {}): string {
+  const foreign = locale === "fa" ? LTR_LETTER : RTL_LETTER;
+  let isolated: Record<string, unknown> | null = null;
+  for (const [name, value] of Object.entries(vars)) {
+    if (typeof value === "string" && foreign.test(value) && !value.startsWith("\u2068")) {
+      isolated ??= { ...vars };
+      isolated[name] = `\u2068${value}\u2069`;
+    }
+  }
+  return translate(locale, key, isolated ?? vars);
+}
+
 /**
  * Looks up a message and fills {placeholders} and {n, plural, …} blocks.
  * Numbers are written in the locale's digits, so Persian pages never show
