@@ -6,6 +6,7 @@ import { AppError } from "../http/errors.js";
 import { urlFor } from "../http/urls.js";
 import { validate } from "../http/validate.js";
 import { countryOptions, isCountryCode } from "../i18n/countries.js";
+import { errorText } from "../i18n/error-text.js";
 import { formatDigits } from "../i18n/format.js";
 import type { Locale } from "../i18n/translate.js";
 import { shippingLabel } from "../payments/gateway.js";
@@ -58,7 +59,7 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
   const onCartError = async (req: Request, res: Response, err: unknown) => {
     if (!(err instanceof AppError) || err.status >= 500 || wantsJson(req)) throw err;
     res.status(err.status);
-    await renderCart(req, res, { error: err.message });
+    await renderCart(req, res, { error: errorText(err, res.locals.locale as Locale).text });
   };
 
   router.get("/cart", async (req, res) => {

@@ -11,10 +11,11 @@ import { reviewsMessages } from "../reviews/reviews.messages.js";
 import { outboxMessages } from "../mail/outbox.messages.js";
 import type { MessageSet } from "./define.js";
 import { shopMessages } from "../shop/shop.messages.js";
+import { errorMessages } from "./messages/errors.js";
 import { siteMessages } from "./messages/site.js";
 
 /**
  * Every feature's messages, in one explicit list. A feature adds its
  * `*.messages.ts` here; a key defined twice stops the process at start-up.
  */
-export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, couponsMessages, followersMessages, outboxMessages, csvMessages, feedsMessages, postsMessages, linksMessages, ordersMessages, reviewsMessages, shopMessages];
+export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, couponsMessages, followersMessages, outboxMessages, csvMessages, feedsMessages, postsMessages, linksMessages, ordersMessages, reviewsMessages, shopMessages, errorMessages];
