@@ -98,7 +98,8 @@ export function translateForPage(locale: Locale, key: string, vars: Record<strin
   const foreign = locale === "fa" ? LTR_LETTER : RTL_LETTER;
   let isolated: Record<string, unknown> | null = null;
   for (const [name, value] of Object.entries(vars)) {
-    if (typeof value === "string" && foreign.test(value) && !value.startsWith("\u2068")) {
+    // "{x}" is a placeholder left for client-side code to fill, not text.
+    if (typeof value === "string" && foreign.test(value) && !value.startsWith("\u2068") && !/^\{\w+\}$/.test(value)) {
       isolated ??= { ...vars };
       isolated[name] = `\u2068${value}\u2069`;
     }
