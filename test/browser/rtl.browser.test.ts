@@ -28,8 +28,9 @@ afterAll(async () => {
   await t?.close();
 });
 
-/** The computed direction of each element matching `selector`. */
-const directions = (page: Page, selector: string) => page.locator(selector).evaluateAll((els) => els.map((el) => getComputedStyle(el).direction));
+/** The computed direction of each element matching `selector` that holds English user text ("Qz…"). */
+const directions = (page: Page, selector: string) =>
+  page.locator(selector).evaluateAll((els) => els.filter((el) => /qz/i.test(el.textContent ?? "")).map((el) => getComputedStyle(el).direction));
 
 describe("English user text on Persian pages", () => {
   it("product page: review, name, reply, question and answer each run left to right; the page stays right to left", async () => {
