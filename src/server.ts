@@ -12,6 +12,7 @@ import { listen } from "./http/lifecycle.js";
 import { prettyDestination } from "./http/pretty-log.js";
 import { createPaymentGateway } from "./payments/from-config.js";
 import { seedDemoShop } from "./seed/demo.js";
+import { getShopProfile } from "./shop/shop.service.js";
 import { createStorefront } from "./storefront.js";
 
 async function main() {
@@ -53,6 +54,8 @@ async function main() {
   // demo shop: a production database starts empty.
   const seeded = config.SEED_DEMO ? await seedDemoShop(deps) : false;
   const empty = !seeded && (await deps.db.product.count()) === 0;
+  // The name set in Shop settings, for what runs before any page view (feeds, emails).
+  await getShopProfile(deps);
   const owner = await ensureOwner(deps, config.ADMIN_EMAIL);
 
   // Holds past their expiry are released (and their orders cancelled) even
