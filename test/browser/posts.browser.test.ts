@@ -121,7 +121,8 @@ describe.each(["en", "fa"] as const)("shoppable posts in %s", (lang) => {
     const placed = { x: tags[0]!.x!, y: tags[0]!.y! };
     await expect.poll(async () => (await tagsOf(postId))[0]!.x, { timeout: 5000 }).toBeCloseTo(placed.x + 0.05, 3);
     expect((await tagsOf(postId))[0]!.y).toBeCloseTo(placed.y - 0.05, 3);
-    expect(await page.locator("[data-status]").innerText()).toContain(lang === "en" ? "Tag 1 saved at 35% across, 35% down." : "برچسب ۱ در ۳۵٪ از چپ و ۳۵٪ از بالا ذخیره شد.");
+    // The database changes before the page hears back: wait on what the page shows.
+    await expect.poll(() => page.locator("[data-status]").innerText()).toContain(lang === "en" ? "Tag 1 saved at 35% across, 35% down." : "برچسب ۱ در ۳۵٪ از چپ و ۳۵٪ از بالا ذخیره شد.");
 
     // 3. A second tag without the mouse: the new-tag pin, arrows, the product box, Enter.
     await page.goto(`${origin}/shop/admin/posts/${postId}?lang=${lang}`); // so the next ?tag=added is a new page
