@@ -2,10 +2,11 @@
 // the database opened and migrated, and the storefront built from the same
 // configuration, so a worker process sees the same storage, mail and limits.
 import path from "node:path";
-import { pino, type Logger } from "pino";
+import { pino } from "pino";
 import { ConfigError, loadConfig, rateLimitStoreOf, type Config } from "./config.js";
 import { openDatabase, sqliteFilePath } from "./db/client.js";
 import { migrateDatabase } from "./db/migrate.js";
+import { prettyDestination } from "./http/pretty-log.js";
 import { createSmtpSender } from "./mail/sender.js";
 import { LocalFileStorage, S3FileStorage } from "./media/file-storage.js";
 import { createPaymentGateway } from "./payments/from-config.js";
@@ -24,7 +25,16 @@ export function configOrExit(): Config {
   }
 }
 
-export async function bootShop(config: Config, logger: Logger = pino({ level: config.LOG_LEVEL })) {
+/** Readable lines in a terminal, JSON otherwise (LOG_FORMAT decides when set). */
+function loggerFor(config: Config) {
+  const pretty = (config.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json")) === "pretty";
+  const logDestination = pretty ? prettyDestination(process.stdout, { color: Boolean(process.stdout.isTTY) }) : null;
+  const logger = logDestination ? pino({ level: config.LOG_LEVEL }, logDestination) : pino({ level: config.LOG_LEVEL });
+  return { logger, logDestination };
+}
+
+export async function bootShop(config: Config) {
+  const { logger, logDestination } = loggerFor(config);
   const dbFile = sqliteFilePath(config.DATABASE_URL);
   const { applied } = migrateDatabase(dbFile);
   if (applied.length) logger.info({ applied }, "database migrated");
@@ -65,5 +75,5 @@ export async function bootShop(config: Config, logger: Logger = pino({ level: co
     await mail?.sender.close();
     await Promise.all([prisma.$disconnect(), deps.rateLimits.close()]);
   };
-  return { shop, deps, prisma, logger, dbFile, uploadsDir, files, payments, mail, close };
+  return { shop, deps, prisma, logger, logDestination, dbFile, uploadsDir, files, payments, mail, close };
 }

@@ -25,6 +25,9 @@ export const mailFrom = z
 
 const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
+/** The embedded database `npm start` uses when DATABASE_URL is not set. */
+export const EMBEDDED_DATABASE_URL = "file:./data/bazaarche.db";
+
 export const EnvSchema = z.object({
   PORT: z.preprocess(
     emptyToUndefined,
@@ -35,7 +38,17 @@ export const EnvSchema = z.object({
     z
       .string()
       .regex(/^file:.+/, 'a SQLite URL of the form "file:./data/bazaarche.db"')
-      .default("file:./data/bazaarche.db"),
+      .default(EMBEDDED_DATABASE_URL),
+  ),
+  // Whether an empty database is filled with the demo shop. Unset: only for the
+  // embedded default database, so a production database never gets demo products.
+  SEED_DEMO: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(true|false|1|0)$/i, "true or false (unset: true only for the default database file:./data/bazaarche.db)")
+      .transform((v) => v === "1" || v.toLowerCase() === "true")
+      .optional(),
   ),
   PUBLIC_URL: z.preprocess(
     emptyToUndefined,
@@ -77,6 +90,8 @@ export const EnvSchema = z.object({
     emptyToUndefined,
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { message: "one of fatal, error, warn, info, debug, trace, silent" }).default("info"),
   ),
+  // Unset: readable lines when stdout is a terminal, JSON lines otherwise (log collectors).
+  LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(["pretty", "json"], { message: 'pretty or json (unset: pretty in a terminal, json otherwise)' }).optional()),
   // How many reverse-proxy hops to trust for the client IP and HTTPS ("true" = 1).
   // Never "trust everything": that would let anyone spoof their IP past rate limits.
   TRUST_PROXY: z.preprocess(
@@ -157,7 +172,8 @@ export const EnvSchema = z.object({
   }
 });
 
-export type Config = z.infer<typeof EnvSchema>;
+type ParsedEnv = z.infer<typeof EnvSchema>;
+export type Config = Omit<ParsedEnv, "SEED_DEMO"> & { SEED_DEMO: boolean };
 
 /** The rate-limit store the environment asks for (see RATE_LIMIT_STORE). */
 export function rateLimitStoreOf(config: Pick<Config, "RATE_LIMIT_STORE" | "REDIS_URL" | "DATABASE_URL">): "memory" | "database" | { redisUrl: string } {
@@ -175,7 +191,10 @@ export class ConfigError extends Error {
 /** Parses the environment; throws ConfigError with one line per bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const result = EnvSchema.safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    const data = result.data;
+    return { ...data, SEED_DEMO: data.SEED_DEMO ?? data.DATABASE_URL === EMBEDDED_DATABASE_URL };
+  }
   // One line per variable: its first problem is the one to fix.
   const seen = new Set<string>();
   const issues = result.error.issues.filter((issue) => {

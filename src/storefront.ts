@@ -54,7 +54,14 @@ import { reviewsAdminRoutes } from "./reviews/reviews.admin.routes.js";
 import { reviewsEmbedRoutes, reviewsRoutes } from "./reviews/reviews.routes.js";
 import { VIEWS_DIR } from "./package-root.js";
 import { loadAppSecret } from "./settings/app-secret.js";
+import { shopAdminRoutes } from "./shop/shop.admin.routes.js";
+import { getShopProfile, shopForPage } from "./shop/shop.service.js";
 import { createViewEngine } from "./views/engine.js";
+
+const DEFAULT_SHIPPING = [
+  { id: "standard", label: "Standard shipping", labelFa: "ارسال عادی", amountMinor: 500 },
+  { id: "express", label: "Express shipping", labelFa: "ارسال سریع", amountMinor: 1500 },
+];
 
 const OptionsSchema = z.object({
   prisma: z.custom<Db>((v) => typeof v === "object" && v !== null && "$transaction" in v, { message: "a PrismaClient (see openDatabase)" }),
@@ -97,15 +104,12 @@ const OptionsSchema = z.object({
       // Stripe Checkout sessions live 30 minutes to 24 hours.
       holdMinutes: z.number().int().min(30).max(24 * 60).default(30),
       shippingOptions: z
-        .array(z.object({ id: z.string().regex(/^[a-z0-9_-]{1,32}$/), label: z.string().min(1).max(60), amountMinor: z.number().int().min(0) }))
+        .array(z.object({ id: z.string().regex(/^[a-z0-9_-]{1,32}$/), label: z.string().min(1).max(60), labelFa: z.string().min(1).max(60).optional(), amountMinor: z.number().int().min(0) }))
         .min(1)
         .max(5)
-        .default([
-          { id: "standard", label: "Standard shipping", amountMinor: 500 },
-          { id: "express", label: "Express shipping", amountMinor: 1500 },
-        ]),
+        .default(DEFAULT_SHIPPING),
     })
-    .default({ holdMinutes: 30, shippingOptions: [{ id: "standard", label: "Standard shipping", amountMinor: 500 }, { id: "express", label: "Express shipping", amountMinor: 1500 }] }),
+    .default({ holdMinutes: 30, shippingOptions: DEFAULT_SHIPPING }),
 });
 
 export type StorefrontOptions = z.input<typeof OptionsSchema>;
@@ -179,6 +183,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   // JSON may spell a lone surrogate as "\ud800": refused here, before any handler.
   app.use(wellFormedBody());
   app.use(localeMiddleware(o.locale));
+  app.use(shopLocals(deps));
 
   // Bearer-token API: no cookies, so no CSRF check; JSON errors.
   // Platform feeds: GET-only, token in the query string, no cookies set.
@@ -211,6 +216,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/posts", requireAdmin, postsAdminRoutes(deps));
   app.use("/admin/links", requireAdmin, linksAdminRoutes(deps));
   app.use("/admin", requireAdmin, reviewsAdminRoutes(deps));
+  app.use("/admin", requireAdmin, shopAdminRoutes(deps));
   app.use(cartCount(deps));
   app.use(followerRoutes(deps, { submitsPer15Min: o.followSubmitsPer15Min }));
   app.use(couponCartRoutes(deps, { attemptsPer15Min: o.couponAttemptsPer15Min }));
@@ -233,10 +239,40 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   });
 }
 
-/** The header's mini-cart: item count on every HTML page view. */
+/**
+ * The header's mini-cart: the item count, read when a page is rendered, for
+ * every method. A page rendered in answer to a POST (a refused discount code,
+ * a refused quantity) shows the cart as it is, not "Cart (0)".
+ */
 function cartCount(deps: Deps): RequestHandler {
-  return async (req, res, next) => {
-    if (req.method === "GET") res.locals.cartCount = await countCartItems(deps, req.cookies?.[CART_COOKIE]);
+  return (req, res, next) => {
+    const render = res.render.bind(res) as (view: string, options?: object, callback?: (err: Error, html: string) => void) => void;
+    res.render = ((view: string, options?: object | ((err: Error, html: string) => void), callback?: (err: Error, html: string) => void) => {
+      const opts = typeof options === "function" ? {} : (options ?? {});
+      const cb = (typeof options === "function" ? options : callback) as ((err: Error, html: string) => void) | undefined;
+      if ((opts as { layout?: string }).layout === "admin") return render(view, opts, cb);
+      countCartItems(deps, req.cookies?.[CART_COOKIE]).then(
+        (count) => {
+          res.locals.cartCount = count;
+          render(view, opts, cb);
+        },
+        (err: unknown) => next(err),
+      );
+    }) as typeof res.render;
+    next();
+  };
+}
+
+/**
+ * The shop's name, logo, bio and social links as set in Admin → Shop settings
+ * (cached; see getShopProfile), for every page's header and the home page.
+ */
+function shopLocals(deps: Deps): RequestHandler {
+  return async (_req, res, next) => {
+    const profile = await getShopProfile(deps);
+    res.locals.shopProfile = profile;
+    res.locals.shop = shopForPage(deps, profile, res.locals.locale);
+    res.locals.shopName = deps.shop.name;
     next();
   };
 }

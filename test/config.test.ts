@@ -27,6 +27,17 @@ describe("configuration from the environment", () => {
     expect(loadConfig({}).STRIPE_SECRET_KEY).toBeUndefined();
   });
 
+  it("fills an empty database with the demo shop only for the embedded default database, unless SEED_DEMO says otherwise", () => {
+    expect(loadConfig({}).SEED_DEMO).toBe(true);
+    expect(loadConfig({ DATABASE_URL: "file:./data/bazaarche.db" }).SEED_DEMO).toBe(true);
+    expect(loadConfig({ DATABASE_URL: "file:/srv/shop/production.db" }).SEED_DEMO).toBe(false);
+    expect(loadConfig({ DATABASE_URL: "file:/srv/shop/production.db", SEED_DEMO: "true" }).SEED_DEMO).toBe(true);
+    expect(loadConfig({ DATABASE_URL: "file:/srv/shop/production.db", SEED_DEMO: "1" }).SEED_DEMO).toBe(true);
+    expect(loadConfig({ SEED_DEMO: "false" }).SEED_DEMO).toBe(false);
+    expect(loadConfig({ SEED_DEMO: "0" }).SEED_DEMO).toBe(false);
+    expect(loadConfig({ SEED_DEMO: "" }).SEED_DEMO).toBe(true);
+  });
+
   it("parses good values and treats empty strings as unset", () => {
     const c = loadConfig({ PORT: "8080", CURRENCY: "EUR", LOCALE: "fa", PUBLIC_URL: "https://shop.example.com/", STRIPE_SECRET_KEY: "", TRUST_PROXY: "true" });
     expect(c).toMatchObject({ PORT: 8080, CURRENCY: "EUR", LOCALE: "fa", PUBLIC_URL: "https://shop.example.com", TRUST_PROXY: 1 });
@@ -50,6 +61,8 @@ describe("configuration from the environment", () => {
     [{ JOBS: "maybe" }, 'Invalid JOBS (got "maybe"): expected on (run background jobs in this process) or off (serve requests only; run `npm run worker` elsewhere)'],
     [{ STRIPE_SECRET_KEY: "pk_test_abc", STRIPE_WEBHOOK_SECRET: "whsec_abc" }, 'Invalid STRIPE_SECRET_KEY (got "…"): expected a Stripe secret key starting with sk_test_, sk_live_ or rk_'],
     [{ STRIPE_SECRET_KEY: "sk_test_abc" }, "Invalid STRIPE_WEBHOOK_SECRET: expected required when STRIPE_SECRET_KEY is set (whsec_… from the Stripe dashboard or `stripe listen`)"],
+    [{ SEED_DEMO: "yes" }, 'Invalid SEED_DEMO (got "yes"): expected true or false (unset: true only for the default database file:./data/bazaarche.db)'],
+    [{ LOG_FORMAT: "text" }, 'Invalid LOG_FORMAT (got "text"): expected pretty or json (unset: pretty in a terminal, json otherwise)'],
     [{ TRUST_PROXY: "yes" }, 'Invalid TRUST_PROXY (got "yes"): expected false, true (one proxy) or the number of proxy hops, e.g. 2'],
   ])("names the variable and what it expects: %j", (env, line) => {
     expect(errorsFor(env)).toEqual([line]);

@@ -162,7 +162,7 @@ export async function getProductDetail(deps: Deps, input: { id: string }) {
 
 type ProductRow = {
   id: string; slug: string; title: string; description: string; brand: string; condition: string; googleCategory: string;
-  identifierExists: boolean; status: string; optionNames: string; createdAt: Date; updatedAt: Date;
+  identifierExists: boolean; gender: string; ageGroup: string; color: string; size: string; status: string; optionNames: string; createdAt: Date; updatedAt: Date;
   variants: { id: string; sku: string; option1: string | null; option2: string | null; option3: string | null; priceMinor: number; compareAtMinor: number | null; currency: string; stock: number; gtin: string | null; mpn: string | null }[];
 };
 
@@ -177,6 +177,10 @@ function productFields(p: Omit<ProductRow, "variants">) {
     condition: p.condition,
     googleCategory: p.googleCategory,
     identifierExists: p.identifierExists,
+    gender: p.gender,
+    ageGroup: p.ageGroup,
+    color: p.color,
+    size: p.size,
     status: p.status,
     optionNames: JSON.parse(p.optionNames) as string[],
     createdAt: p.createdAt,

@@ -66,10 +66,10 @@ export async function startCheckout(
     const lines = cart.items.map((item, index) => {
       const v = variants.find((x) => x.id === item.variantId);
       if (!v || v.archivedAt || v.product.status !== "active") {
-        throw new AppError("item_unavailable", 409, `"${v?.product.title ?? "An item"}" is no longer sold. Remove it from your cart.`, [{ field: `items.${index}`, message: "no longer sold" }]);
+        throw new AppError("item_unavailable", 409, `"${v?.product.title ?? "An item"}" is no longer sold. Remove it from your cart.`, [{ field: `items.${index}`, message: "no longer sold", title: v?.product.title ?? "" }]);
       }
       if (v.currency !== deps.shop.currency) {
-        throw new AppError("currency_mismatch", 409, `"${v.product.title}" is priced in ${v.currency}, but this shop sells in ${deps.shop.currency}.`);
+        throw new AppError("currency_mismatch", 409, `"${v.product.title}" is priced in ${v.currency}, but this shop sells in ${deps.shop.currency}.`, [{ field: `items.${index}`, message: "other currency", title: v.product.title }]);
       }
       const offer = offerFor(v, 0);
       return { item, variant: v, unitPriceMinor: offer.priceMinor, totalMinor: offer.priceMinor * item.quantity };
@@ -85,7 +85,7 @@ export async function startCheckout(
           "out_of_stock",
           409,
           left === 0 ? `"${line.variant.product.title}" just sold out.` : `Only ${left} of "${line.variant.product.title}" left; lower the quantity in your cart.`,
-          [{ field: `items.${line.item.variantId}`, message: left === 0 ? "sold out" : `only ${left} left`, available: left }],
+          [{ field: `items.${line.item.variantId}`, message: left === 0 ? "sold out" : `only ${left} left`, available: left, title: line.variant.product.title }],
         );
       }
     }

@@ -80,6 +80,10 @@ export interface ProductRow {
   googleCategory: string;
   identifierExists: boolean | number | bigint;
   optionNames: string;
+  gender: string;
+  ageGroup: string;
+  color: string;
+  size: string;
   /** Published reviews from RatingSummary (reviews feature); null when none. */
   reviewCount: number | bigint | null;
   reviewSum: number | bigint | null;
@@ -133,7 +137,7 @@ export function readProducts(reader: CatalogReader, productIds: string[]): Promi
   if (productIds.length === 0) return Promise.resolve([]);
   return reader.all<ProductRow>(
     `SELECT p.id, p.status, p.slug, p.title, p.description, p.brand, p.condition, p.googleCategory, p.identifierExists, p.optionNames,
-            rs.count AS reviewCount, rs.sum AS reviewSum
+            p.gender, p.ageGroup, p.color, p.size, rs.count AS reviewCount, rs.sum AS reviewSum
        FROM Product p LEFT JOIN RatingSummary rs ON rs.productId = p.id
       WHERE p.id IN (${placeholders(productIds.length)})`,
     productIds,

@@ -1,5 +1,7 @@
 import type { ErrorRequestHandler, RequestHandler } from "express";
 import { ZodError } from "zod";
+import { errorText } from "../i18n/error-text.js";
+import type { Locale } from "../i18n/translate.js";
 import { AppError } from "./errors.js";
 import { zodDetails, zodMessage } from "./validate.js";
 import { wantsJson } from "./wants-json.js";
@@ -42,11 +44,16 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
     res.json(body);
     return;
   }
+  // The page's language when the error has words in it (error-text.ts); the
+  // API's English otherwise, marked as English so it is read and laid out as such.
+  const { text, translated } = errorText(appError, (res.locals.locale as Locale | undefined) ?? "en");
   res.render("errors/error", {
     title: appError.status === 404 ? res.locals.t?.("error.notFound") : res.locals.t?.("error.title"),
     status: appError.status,
-    message: appError.message,
-    details: Array.isArray(appError.details) ? appError.details : null,
+    message: text,
+    messageLang: translated ? null : "en",
+    // Which field to fix, as the API names it (a form normally prevents these).
+    details: (!translated || appError.code === "validation_failed") && Array.isArray(appError.details) ? appError.details : null,
     requestId: req.id,
   });
 };

@@ -13,10 +13,12 @@ import { mailMessages } from "../mail/mail.messages.js";
 import { jobsMessages } from "../jobs/jobs.messages.js";
 import { notificationsMessages } from "../notifications/notifications.messages.js";
 import type { MessageSet } from "./define.js";
+import { shopMessages } from "../shop/shop.messages.js";
+import { errorMessages } from "./messages/errors.js";
 import { siteMessages } from "./messages/site.js";
 
 /**
  * Every feature's messages, in one explicit list. A feature adds its
  * `*.messages.ts` here; a key defined twice stops the process at start-up.
  */
-export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, couponsMessages, followersMessages, outboxMessages, csvMessages, feedsMessages, postsMessages, linksMessages, ordersMessages, reviewsMessages, mailMessages, jobsMessages, notificationsMessages];
+export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, couponsMessages, followersMessages, outboxMessages, csvMessages, feedsMessages, postsMessages, linksMessages, ordersMessages, reviewsMessages, mailMessages, jobsMessages, notificationsMessages, shopMessages, errorMessages];

@@ -31,7 +31,6 @@ export function postsRoutes(deps: Deps) {
       collection: list.collection,
       page,
       nextPage: list.hasMore ? page + 1 : null,
-      initial: deps.shop.name.trim().charAt(0).toUpperCase(),
       meta: galleryMeta(posts, t, locale, deps.shop.name),
     });
   });

@@ -280,10 +280,10 @@ async function findTagTarget(tx: Tx, productId: string, variantId: string | null
 
 /** Image posts take x/y, video posts a start (and end) second; never both. */
 function checkPlacement(mediaType: MediaType, t: { x?: number | null; y?: number | null; startSec?: number | null; endSec?: number | null }) {
-  const problems: { field: string; message: string }[] = [];
+  const problems: { field: string; message: string; code?: string }[] = [];
   if (mediaType === "image") {
-    if (t.x === undefined || t.x === null) problems.push({ field: "x", message: "An image tag needs x (0 to 1 from the left edge)." });
-    if (t.y === undefined || t.y === null) problems.push({ field: "y", message: "An image tag needs y (0 to 1 from the top edge)." });
+    if (t.x === undefined || t.x === null) problems.push({ field: "x", message: "An image tag needs x (0 to 1 from the left edge).", code: "position_missing" });
+    if (t.y === undefined || t.y === null) problems.push({ field: "y", message: "An image tag needs y (0 to 1 from the top edge).", code: "position_missing" });
     if (t.startSec != null || t.endSec != null) problems.push({ field: "startSec", message: "Seconds are for video posts; this is an image post." });
   } else {
     if (t.startSec === undefined || t.startSec === null) problems.push({ field: "startSec", message: "A video tag needs startSec, the second it appears." });

@@ -4,7 +4,7 @@ import { defineMessages } from "../i18n/define.js";
 export const reviewsMessages = defineMessages(
   {
     "reviews.star": "1 star",
-    "reviews.stars": "{count} stars",
+    "reviews.stars": "{count, plural, one {# star} other {# stars}}",
     "reviews.starsN.1": "1 star",
     "reviews.starsN.2": "2 stars",
     "reviews.starsN.3": "3 stars",
@@ -35,7 +35,7 @@ export const reviewsMessages = defineMessages(
     "reviews.notice.published": "Thank you! Your review is on the page.",
     "reviews.notice.pending": "Thank you! Your review will appear once someone has read it.",
     "reviews.notice.voted": "Thanks for your vote.",
-    "reviews.embed.all": "Read all {count} reviews",
+    "reviews.embed.all": "{count, plural, one {Read the review} other {Read all # reviews}}",
 
     "reviews.write.button": "Write a review",
     "reviews.write.title": "Review {product}",
@@ -236,16 +236,16 @@ export const reviewsMessages = defineMessages(
     "reviews.import.refused": "Nothing was imported",
     "reviews.import.dryRunOk": "The file can be imported",
     "reviews.import.detected": "Format: {format}",
-    "reviews.import.rows": "{count} rows",
-    "reviews.import.problems": "{count} problems; fix them and upload the file again:",
+    "reviews.import.rows": "{count, plural, one {# row} other {# rows}}",
+    "reviews.import.problems": "{count, plural, one {# problem} other {# problems}}; fix them and upload the file again:",
     "reviews.import.line": "Line",
     "reviews.import.column": "Column",
     "reviews.import.problem": "Problem",
     "reviews.import.willPublish": "{count} published",
     "reviews.import.willHold": "{count} pending (held by a filter, or not published in the file)",
     "reviews.import.skipped": "{count} skipped:",
-    "reviews.import.photos": "{count} photo links were not downloaded (the server fetches nothing from other sites).",
-    "reviews.import.verified": "{count} \"verified buyer\" marks were not imported: only our own review links can verify a buyer.",
+    "reviews.import.photos": "{count, plural, one {# photo link was} other {# photo links were}} not downloaded (the server fetches nothing from other sites).",
+    "reviews.import.verified": "{count, plural, one {# \"verified buyer\" mark was} other {# \"verified buyer\" marks were}} not imported: only our own review links can verify a buyer.",
     "reviews.import.formats": "Columns",
     "reviews.import.rules": "Products are matched by handle (our URL slug) or SKU. Reviews never arrive rejected: a hidden or rejected row comes in as pending, so any rejection here carries one of our rules. Rows already imported (same text for the same product) are skipped.",
 

@@ -2,6 +2,7 @@ import type Handlebars from "handlebars";
 import absUrl from "./helpers/abs_url.js";
 import asset from "./helpers/asset.js";
 import concat from "./helpers/concat.js";
+import countryName from "./helpers/country_name.js";
 import date from "./helpers/date.js";
 import dateTime from "./helpers/date_time.js";
 import fallback from "./helpers/default.js";
@@ -13,6 +14,8 @@ import jsonLd from "./helpers/json_ld.js";
 import mediaUrl from "./helpers/media_url.js";
 import money from "./helpers/money.js";
 import num from "./helpers/num.js";
+import optionName from "./helpers/option_name.js";
+import pageUrls from "./helpers/page_urls.js";
 import qs from "./helpers/qs.js";
 import shippingList from "./helpers/shipping_list.js";
 import srcset from "./helpers/srcset.js";
@@ -26,6 +29,7 @@ export function registerHelpers(hbs: typeof Handlebars) {
     abs_url: absUrl,
     asset,
     concat,
+    country_name: countryName,
     date,
     date_time: dateTime,
     default: fallback,
@@ -37,6 +41,8 @@ export function registerHelpers(hbs: typeof Handlebars) {
     media_url: mediaUrl,
     money,
     num,
+    option_name: optionName,
+    page_urls: pageUrls,
     qs,
     shipping_list: shippingList,
     srcset,
