@@ -99,14 +99,16 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
   });
 
   // Stripe (or the local page) sends the shopper here when they back out.
-  router.get("/checkout/cancel/:id", validate({ params: OrderParams, query: OrderKeyQuery }), async (req, res) => {
+  // A live claim's checkout goes back to its live page; nothing else can be named here (no open redirect).
+  const CancelQuery = OrderKeyQuery.extend({ back: z.string().regex(/^\/live\/[a-z0-9-]{3,40}$/).optional().catch(undefined) });
+  router.get("/checkout/cancel/:id", validate({ params: OrderParams, query: CancelQuery }), async (req, res) => {
     const order = await getOrderForShopper(deps, { orderId: req.valid.params.id, key: req.valid.query.key });
     const cancelled = await cancelOrder(deps, { orderId: order.id, reason: "shopper_cancelled", actor: { type: "shopper" } });
     // Too late to back out (paid in another tab): show the order, not a "cancelled" cart.
     if (!cancelled && order.status !== "pending" && order.status !== "cancelled") {
       return res.redirect(303, `${urlFor(req, `/orders/${order.id}`)}?key=${encodeURIComponent(req.valid.query.key)}`);
     }
-    res.redirect(303, `${urlFor(req, "/cart")}?cancelled=1`);
+    res.redirect(303, req.valid.query.back ? `${urlFor(req, req.valid.query.back)}?cancelled=1` : `${urlFor(req, "/cart")}?cancelled=1`);
   });
 
   router.get("/orders/:id", validate({ params: OrderParams, query: OrderKeyQuery }), async (req, res) => {
