@@ -2,6 +2,7 @@ import type { Logger } from "pino";
 import type { Db } from "./db/client.js";
 import type { Locale } from "./i18n/translate.js";
 import type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
+import type { Broadcaster } from "./realtime/broadcaster.js";
 
 /** Shop-wide settings every feature may read. */
 export interface ShopSettings {
@@ -24,6 +25,8 @@ export interface Deps {
   /** Stripe when configured, else the local payment page. */
   payments: PaymentGateway;
   checkout: CheckoutSettings;
+  /** Real-time fan-out between instances (live shows); in-process by default. */
+  broadcaster: Broadcaster;
 }
 
 export interface CheckoutSettings {

@@ -7,6 +7,7 @@ import { startCheckoutSweep } from "./checkout/checkout-sweep.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase, sqliteFilePath } from "./db/client.js";
 import { migrateDatabase } from "./db/migrate.js";
+import { liveJobs } from "./live/live.jobs.js";
 import { listen } from "./http/lifecycle.js";
 import { createPaymentGateway } from "./payments/from-config.js";
 import { seedDemoShop } from "./seed/demo.js";
@@ -50,7 +51,8 @@ async function main() {
 
   // Holds past their expiry are released (and their orders cancelled) even
   // when no shopper touches those products; the timer never keeps the process up.
-  const sweep = startCheckoutSweep(deps, { intervalMs: 60_000 });
+  // Live-show jobs ride on the sweep's timer until the job scheduler (src/jobs) runs liveJobs().
+  const sweep = startCheckoutSweep(deps, { intervalMs: 60_000, alsoRun: liveJobs() });
   const { ready, shutdown } = listen(shop, config.PORT, {
     onDrain: () => {
       shop.bazaarche.beginShutdown();

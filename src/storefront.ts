@@ -35,9 +35,14 @@ import { publicBaseFor } from "./http/urls.js";
 import { LOCALES } from "./i18n/translate.js";
 import { linksAdminRoutes } from "./links/links.admin.routes.js";
 import { linksRoutes } from "./links/links.routes.js";
+import { liveAdminRoutes } from "./live/live.admin.routes.js";
+import { liveApiRoutes } from "./live/live.api.routes.js";
+import { liveRoutes, liveStreamRoutes } from "./live/live.routes.js";
+import { LiveStreams } from "./live/live.stream.js";
 import { mediaRoutes } from "./media/media.routes.js";
 import { LocalGateway } from "./payments/local-gateway.js";
 import type { PaymentGateway } from "./payments/gateway.js";
+import { InProcessBroadcaster, type Broadcaster } from "./realtime/broadcaster.js";
 import { crossOriginMedia, embedRoutes } from "./posts/embed.js";
 import { postsAdminRoutes } from "./posts/posts.admin.routes.js";
 import { postsRoutes } from "./posts/posts.routes.js";
@@ -66,6 +71,7 @@ const OptionsSchema = z.object({
   /** Follow / follower sign-in submissions (each sends an email) per address per 15 minutes. */
   followSubmitsPer15Min: z.number().int().positive().default(5),
   trustProxy: z.union([z.boolean(), z.number(), z.string()]).default(false),
+  broadcaster: z.custom<Broadcaster>((v) => typeof v === "object" && v !== null && "publish" in v && "subscribe" in v, { message: "a Broadcaster (publish, subscribe)" }).optional(),
   payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
   checkout: z
     .object({
@@ -88,6 +94,8 @@ export type StorefrontOptions = z.input<typeof OptionsSchema>;
 export type Storefront = Express & {
   bazaarche: {
     deps: Deps;
+    /** Open live-show streams of this instance (viewer counts, shutdown). */
+    live: LiveStreams;
     /** Marks the storefront as draining: /ready answers 503 from now on. */
     beginShutdown(): void;
   };
@@ -114,10 +122,12 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     uploadsDir: o.uploadsDir,
     payments: o.payments ?? new LocalGateway(),
     checkout: o.checkout,
+    broadcaster: o.broadcaster ?? new InProcessBroadcaster(),
     appSecret: async () => (secret ??= await loadAppSecret(o.prisma)),
   };
   let draining = false;
   let secret = o.secret;
+  const live = new LiveStreams(deps);
 
   const app = express();
   app.disable("x-powered-by");
@@ -152,9 +162,12 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   // Platform feeds: GET-only, token in the query string, no cookies set.
   app.use("/feeds", feedRoutes(deps));
   app.use("/api/v1/feeds", requireApiToken(deps), feedApiRoutes(deps));
+  app.use("/api/v1/live", requireApiToken(deps), liveApiRoutes(deps, live));
   app.use("/api/v1", requireApiToken(deps), apiRoutes(deps));
   // Tracked links /l/:code: GET only, so before the CSRF check (and its cookie).
   app.use(linksRoutes(deps));
+  // Live-show event streams: GET only and long-lived, so before the CSRF cookie and the cart count.
+  app.use(liveStreamRoutes(deps, live));
 
   app.use(async (_req, _res, next) => {
     await deps.appSecret();
@@ -173,11 +186,13 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/posts", requireAdmin, postsAdminRoutes(deps));
   app.use("/admin/links", requireAdmin, linksAdminRoutes(deps));
   app.use("/admin", requireAdmin, reviewsAdminRoutes(deps));
+  app.use("/admin/live", requireAdmin, liveAdminRoutes(deps, live));
   app.use(cartCount(deps));
   app.use(followerRoutes(deps, { submitsPer15Min: o.followSubmitsPer15Min }));
   app.use(couponCartRoutes(deps, { attemptsPer15Min: o.couponAttemptsPer15Min }));
   // Orders are credited to the last tracked-link click (7 days), see src/links/README.md.
   app.use(checkoutRoutes(deps, { attribution: (req) => readAttribution(deps, req) }));
+  app.use(liveRoutes(deps, { attribution: (req) => readAttribution(deps, req) }));
   app.use(catalogRoutes(deps));
   app.use(postsRoutes(deps));
   app.use(reviewsRoutes(deps));
@@ -188,8 +203,11 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   return Object.assign(app, {
     bazaarche: {
       deps,
+      live,
       beginShutdown() {
         draining = true;
+        // Streams never finish on their own; browsers reconnect to another instance.
+        live.close();
       },
     },
   });

@@ -1,4 +1,5 @@
 import type { Deps } from "../deps.js";
+import type { JobDefinition } from "../jobs/job.js";
 import { reconcilePendingOrders, releaseExpiredHolds } from "./checkout.service.js";
 
 /**
@@ -27,14 +28,22 @@ export async function sweepExpiredCheckouts(deps: Deps) {
  * `stop()` clears the timer and waits for a pass in flight, so shutdown can
  * close the database after it.
  */
-export function startCheckoutSweep(deps: Deps, options: { intervalMs?: number } = {}) {
+export function startCheckoutSweep(deps: Deps, options: { intervalMs?: number; alsoRun?: JobDefinition[] } = {}) {
   let running: Promise<void> | null = null;
+  const abort = new AbortController();
+  // Until the job scheduler (src/jobs) runs them, other features' jobs ride on this timer, in order, after the sweep.
+  const extra = async () => {
+    for (const job of options.alsoRun ?? []) {
+      await job.run(deps, { signal: abort.signal, progress: async () => undefined }).catch((err: unknown) => deps.logger.error({ err, job: job.name }, "job failed; retrying at the next interval"));
+    }
+  };
   const pass = () => {
     if (running) return;
     running = sweepExpiredCheckouts(deps)
       .then((r) => {
         if (r.paid.length || r.cancelledOrders) deps.logger.info({ paid: r.paid, cancelledOrders: r.cancelledOrders }, "checkout sweep");
       })
+      .then(extra)
       .catch((err: unknown) => deps.logger.error({ err }, "checkout sweep failed; retrying at the next interval"))
       .finally(() => {
         running = null;
@@ -51,6 +60,7 @@ export function startCheckoutSweep(deps: Deps, options: { intervalMs?: number } 
     },
     async stop() {
       clearInterval(timer);
+      abort.abort();
       await running;
     },
   };

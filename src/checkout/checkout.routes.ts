@@ -14,6 +14,8 @@ import { addToCart, CART_COOKIE, removeFromCart, setCartQuantity } from "./cart.
 import { cancelOrder, getOrderForShopper, markOrderPaid, startCheckout, type Attribution } from "./checkout.service.js";
 
 const CART_DAYS = 30;
+/** The only place other than the cart that backing out of a payment may return to: a live show. */
+const LIVE_BACK = /^\/live\/[a-z0-9-]{3,40}$/;
 
 const PayParams = z.object({ ref: z.string().regex(/^loc_[A-Za-z0-9_-]{10,64}$/, "Not a payment page address.") });
 const PayBody = z.discriminatedUnion("action", [
@@ -100,7 +102,7 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
 
   // Stripe (or the local page) sends the shopper here when they back out.
   // A live claim's checkout goes back to its live page; nothing else can be named here (no open redirect).
-  const CancelQuery = OrderKeyQuery.extend({ back: z.string().regex(/^\/live\/[a-z0-9-]{3,40}$/).optional().catch(undefined) });
+  const CancelQuery = OrderKeyQuery.extend({ back: z.string().regex(LIVE_BACK).optional().catch(undefined) });
   router.get("/checkout/cancel/:id", validate({ params: OrderParams, query: CancelQuery }), async (req, res) => {
     const order = await getOrderForShopper(deps, { orderId: req.valid.params.id, key: req.valid.query.key });
     const cancelled = await cancelOrder(deps, { orderId: order.id, reason: "shopper_cancelled", actor: { type: "shopper" } });
@@ -158,7 +160,8 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
     }
     const body = parsed.data;
     const back = `?key=${encodeURIComponent(key)}`;
-    if (body.action === "cancel") return res.redirect(303, urlFor(req, `/checkout/cancel/${order.id}${back}`));
+    const returnTo = typeof req.query.back === "string" && LIVE_BACK.test(req.query.back) ? `&back=${encodeURIComponent(req.query.back)}` : "";
+    if (body.action === "cancel") return res.redirect(303, urlFor(req, `/checkout/cancel/${order.id}${back}${returnTo}`));
     if (body.action === "fail") {
       return renderPay(res.status(402), order, key, { declined: true });
     }

@@ -1,5 +1,6 @@
 import type Handlebars from "handlebars";
 import absUrl from "./helpers/abs_url.js";
+import clock from "./helpers/clock.js";
 import concat from "./helpers/concat.js";
 import date from "./helpers/date.js";
 import dateTime from "./helpers/date_time.js";
@@ -8,6 +9,7 @@ import digits from "./helpers/digits.js";
 import eq from "./helpers/eq.js";
 import inc from "./helpers/inc.js";
 import isoDate from "./helpers/iso_date.js";
+import isoTime from "./helpers/iso_time.js";
 import jsonLd from "./helpers/json_ld.js";
 import mediaUrl from "./helpers/media_url.js";
 import money from "./helpers/money.js";
@@ -23,6 +25,7 @@ import url from "./helpers/url.js";
 export function registerHelpers(hbs: typeof Handlebars) {
   hbs.registerHelper({
     abs_url: absUrl,
+    clock,
     concat,
     date,
     date_time: dateTime,
@@ -31,6 +34,7 @@ export function registerHelpers(hbs: typeof Handlebars) {
     eq,
     inc,
     iso_date: isoDate,
+    iso_time: isoTime,
     json_ld: jsonLd,
     media_url: mediaUrl,
     money,
