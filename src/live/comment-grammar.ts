@@ -62,7 +62,7 @@ const ALIASES: Record<string, string> = {
   large: "l", lg: "l", "بزرگ": "l", "لارج": "l",
   xlarge: "xl", "ایکسلارج": "xl", xxlarge: "xxl",
   // colours
-  blue: "blue", "آبی": "blue", "ابی": "blue", "ازرق": "blue",
+  blue: "blue", "ابی": "blue", "ازرق": "blue", // آبی, after normalising its alef
   red: "red", "قرمز": "red", "احمر": "red",
   black: "black", "مشکی": "black", "سیاه": "black", "اسود": "black",
   white: "white", "سفید": "white", "ابیض": "white",
@@ -135,7 +135,7 @@ export function matchVariant(variants: VariantChoice[], words: string[]): Varian
   };
   const keyed = variants.map((v) => ({ v, keys: keysOf(v) }));
   const known = new Set(keyed.flatMap((k) => [...k.keys]));
-  const said = words.map(canon).filter((w) => known.has(w));
+  const said = words.map((w) => canon(normalizeText(w).replace(/ /g, ""))).filter((w) => known.has(w));
   const candidates = keyed.filter((k) => said.every((w) => k.keys.has(w))).map((k) => k.v);
   if (candidates.length === 1) return { kind: "one", variantId: candidates[0]!.id };
   const pool = candidates.length > 0 ? candidates : variants;
