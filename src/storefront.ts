@@ -71,6 +71,8 @@ const OptionsSchema = z.object({
   /** Follow / follower sign-in submissions (each sends an email) per address per 15 minutes. */
   followSubmitsPer15Min: z.number().int().positive().default(5),
   trustProxy: z.union([z.boolean(), z.number(), z.string()]).default(false),
+  /** Live-show streams: heartbeat interval, the unsent bytes after which a non-reading viewer is dropped, streams per instance. */
+  liveStreams: z.object({ heartbeatMs: z.number().int().min(50).optional(), maxBufferedBytes: z.number().int().min(1024).optional(), maxStreams: z.number().int().min(1).optional() }).default({}),
   broadcaster: z.custom<Broadcaster>((v) => typeof v === "object" && v !== null && "publish" in v && "subscribe" in v, { message: "a Broadcaster (publish, subscribe)" }).optional(),
   payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
   checkout: z
@@ -127,7 +129,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   };
   let draining = false;
   let secret = o.secret;
-  const live = new LiveStreams(deps);
+  const live = new LiveStreams(deps, o.liveStreams);
 
   const app = express();
   app.disable("x-powered-by");

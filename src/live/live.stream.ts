@@ -26,6 +26,8 @@ interface Client {
   visitor: string;
   /** Last event seq this stream has been given (or skipped: host-only events for viewers). */
   seq: number;
+  /** Since when a write has been waiting for the client to read ('drain'); null while it keeps up. */
+  stalledSince: number | null;
 }
 
 interface Hub {
@@ -100,7 +102,10 @@ export class LiveStreams {
     res.socket?.setNoDelay(true);
 
     let hub: Hub | null = null;
-    const client: Client = { res, host: input.host, visitor: input.visitor, seq: 0 };
+    const client: Client = { res, host: input.host, visitor: input.visitor, seq: 0, stalledSince: null };
+    res.on("drain", () => {
+      client.stalledSince = null;
+    });
     let gone = false;
     let joined = false;
     res.on("close", () => {
@@ -254,6 +259,9 @@ export class LiveStreams {
   }
 
   private fanOut(hub: Hub, rows: LiveEventRow[]) {
+    // A stream still holding more than the limit from earlier writes has not
+    // read since: it goes. The ones that remain get this whole batch.
+    for (const client of [...hub.clients]) this.dropIfBehind(client);
     // Within one read, a stock count superseded by a later one for the same item is not worth sending.
     const lastStock = new Map<string, number>();
     for (const row of rows) if (row.type === "stock") lastStock.set(itemOf(row), row.seq);
@@ -262,7 +270,7 @@ export class LiveStreams {
       const bytes = frame(row);
       for (const client of hub.clients) {
         if (client.seq >= row.seq) continue;
-        if (row.audience === "all" || client.host) this.send(client, bytes);
+        if (row.audience === "all" || client.host) this.write(client, bytes);
       }
     }
     const last = rows[rows.length - 1]!.seq;
@@ -270,16 +278,37 @@ export class LiveStreams {
     hub.seq = Math.max(hub.seq, last);
   }
 
+  /** Writes unless the stream is behind (see dropIfBehind). */
   private send(client: Client, bytes: Buffer | string) {
+    if (!this.dropIfBehind(client)) this.write(client, bytes);
+  }
+
+  private write(client: Client, bytes: Buffer | string) {
     const res = client.res;
     if (res.destroyed || res.writableEnded) return;
-    if (res.writableLength > this.maxBufferedBytes) {
-      // Not reading: close it rather than buffer without bound. The browser reconnects with Last-Event-ID.
-      this.dropped += 1;
-      res.destroy();
-      return;
-    }
-    res.write(bytes);
+    if (!res.write(bytes) && client.stalledSince === null) client.stalledSince = Date.now();
+  }
+
+  /**
+   * Bytes written earlier that the client has not taken yet stay in this
+   * process once the kernel's buffers are full. A stream is closed — rather
+   * than buffered without bound — when it holds more than `maxBufferedBytes`
+   * and has not drained for two heartbeats (it stopped reading), or at once
+   * past sixteen times that (it cannot keep up at all). The browser then
+   * reconnects with Last-Event-ID and catches up from the log. Checked
+   * between batches and at each heartbeat, so a burst to a reader that is
+   * keeping up is not mistaken for a stalled one.
+   */
+  private dropIfBehind(client: Client): boolean {
+    const res = client.res;
+    if (res.destroyed || res.writableEnded) return true;
+    const pending = res.writableLength;
+    if (pending <= this.maxBufferedBytes) return false;
+    const stalledFor = client.stalledSince === null ? 0 : Date.now() - client.stalledSince;
+    if (pending <= 16 * this.maxBufferedBytes && stalledFor < 2 * this.heartbeatMs) return false;
+    this.dropped += 1;
+    res.destroy();
+    return true;
   }
 
   private disposeIfIdle(hub: Hub) {
