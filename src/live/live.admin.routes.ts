@@ -347,6 +347,8 @@ export function liveAdminRoutes(deps: Deps, streams: LiveStreams) {
     res.set("Cache-Control", "no-store");
     res.render("admin/live-console", {
       layout: "admin",
+      // On a phone the console is the whole screen: the admin menu stays out of the way (see live.css).
+      bodyClass: "admin--console",
       title: res.locals.t("live.console.title", { title: data.session.title }),
       nav: "live",
       ...data,
