@@ -88,7 +88,7 @@ describe("GET /live/:code/events", () => {
     stale.close();
   });
 
-  it("keeps host-only events (claims, comments, questions) off the viewers' stream", async () => {
+  it("keeps host-only events (comments, questions) off the viewers' stream", async () => {
     const { session, items } = await liveShow(t.app, t.deps, api, { items: [{ claimCode: "1" }] });
     const viewerStream = sseClient(origin, `/shop/live/${session.code}/events`);
     await viewerStream.connected();
@@ -97,7 +97,9 @@ describe("GET /live/:code/events", () => {
     await viewerStream.next("featured");
     expect(viewerStream.events.map((e) => e.event)).not.toContain("comment");
     expect(viewerStream.events.map((e) => e.event)).not.toContain("claim");
-    expect((await t.db.liveEvent.findMany({ where: { liveSessionId: session.id, audience: "host" } })).map((e) => e.type).sort()).toEqual(["claim", "comment", "comment"]);
+    expect((await t.db.liveEvent.findMany({ where: { liveSessionId: session.id, audience: "host" } })).map((e) => e.type).sort()).toEqual(["comment", "comment"]);
+    // The claim reached the viewers as a stock count, without who made it.
+    expect(JSON.parse(viewerStream.events.find((e) => e.event === "stock")!.data)).toEqual({ itemId: items[0]!.id, left: 9, variants: [{ id: items[0]!.variants[0]!.id, left: 9 }] });
     viewerStream.close();
   });
 

@@ -8,7 +8,7 @@ import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import type { Locale } from "../i18n/translate.js";
-import { heldQuantities, recordHoldsInTx, releaseHoldsInTx, reserveStockInTx } from "../inventory/holds.service.js";
+import { recordHoldsInTx, releaseHoldsInTx, reserveStockInTx } from "../inventory/holds.service.js";
 import { queueEmail } from "../mail/outbox.service.js";
 import { recordLiveAnalytics } from "./live.analytics.js";
 import { appendLiveEventInTx } from "./live.events.js";
@@ -125,8 +125,39 @@ async function lockItem(tx: Tx, itemId: string) {
   if (n !== 1) throw AppError.notFound("lineup item");
 }
 
+/**
+ * The lock and the read in one statement, while the show is live: the item
+ * as it is now, or null when the show is no longer live (or the item is gone).
+ */
+async function lockLiveItem(tx: Tx, itemId: string): Promise<ItemRow | null> {
+  const rows = await tx.$queryRaw<Record<string, unknown>[]>`UPDATE "LiveItem" SET "lockSeq" = "lockSeq" + 1
+    WHERE "id" = ${itemId} AND EXISTS (SELECT 1 FROM "LiveSession" s WHERE s."id" = "LiveItem"."liveSessionId" AND s."status" = 'live')
+    RETURNING "id", "liveSessionId", "productId", "claimCode", "livePriceMinor", "perBuyerLimit", "quantityCap", "followerPriceMinor", "followerMinDays", "followerVerification"`;
+  const r = rows[0];
+  if (!r) return null;
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  return {
+    id: r.id as string,
+    liveSessionId: r.liveSessionId as string,
+    productId: r.productId as string,
+    claimCode: r.claimCode as string,
+    livePriceMinor: num(r.livePriceMinor),
+    perBuyerLimit: num(r.perBuyerLimit),
+    quantityCap: num(r.quantityCap),
+    followerPriceMinor: num(r.followerPriceMinor),
+    followerMinDays: num(r.followerMinDays),
+    followerVerification: (r.followerVerification as string) ?? "any",
+  };
+}
+
+type Deal = { id: string; itemId: string; priceMinor: number; endsAt: Date; unitCap: number; perBuyerLimit: number; followersOnly: boolean; minFollowDays: number | null; requiredVerification: string };
+
 /** The heart of a claim, run under the item lock. Does not write a waitlist entry itself. */
-async function claimUnderLock(tx: Tx, deps: Deps, input: { session: SessionRow; item: ItemRow; variant: { id: string; priceMinor: number; currency: string }; quantity: number; who: Claimer }): Promise<ClaimOutcome> {
+async function claimUnderLock(
+  tx: Tx,
+  deps: Deps,
+  input: { session: SessionRow; item: ItemRow; variant: { id: string; priceMinor: number; currency: string }; quantity: number; who: Claimer; mayBeWaiting?: boolean },
+): Promise<ClaimOutcome & { deal?: { row: Deal; claimed: number } | null }> {
   const { session, item, variant, quantity, who } = input;
   const now = deps.now();
   if (item.perBuyerLimit !== null) {
@@ -138,12 +169,15 @@ async function claimUnderLock(tx: Tx, deps: Deps, input: { session: SessionRow; 
     if (claimed + quantity > item.quantityCap) return { outcome: "sold_out", variantId: variant.id, position: 0, waitlisted: false };
   }
   let flash: Parameters<typeof priceFor>[0]["flash"] = null;
+  let dealState: { row: Deal; claimed: number } | null | undefined;
   if (who.source !== "waitlist") {
     const deal = await tx.liveFlashDeal.findFirst({ where: { itemId: item.id, startsAt: { lte: now }, endsAt: { gt: now } }, orderBy: [{ startsAt: "desc" }, { id: "asc" }] });
+    dealState = null;
     if (deal) {
       const dealUnits = await unitsClaimed(tx, now, { flashDealId: deal.id });
       const buyerUnits = dealUnits === 0 ? 0 : await unitsClaimed(tx, now, { flashDealId: deal.id, claimant: who.claimant });
       flash = { ...deal, open: dealUnits + quantity <= deal.unitCap && buyerUnits + quantity <= deal.perBuyerLimit };
+      dealState = { row: deal, claimed: dealUnits };
     }
   }
   const price = priceFor({ session, item, variant, follower: who.follower, now, source: who.source, flash });
@@ -171,30 +205,43 @@ async function claimUnderLock(tx: Tx, deps: Deps, input: { session: SessionRow; 
     },
   });
   await recordHoldsInTx(tx, deps, { lines: [{ variantId: variant.id, quantity }], expiresAt, liveClaimId: claim.id });
-  // If this person was waiting for the variant, they are not any more.
-  await tx.liveWaitlist.updateMany({ where: { liveSessionId: session.id, variantId: variant.id, claimant: who.claimant, status: "waiting" }, data: { status: "offered", offeredClaimId: claim.id, offeredAt: now } });
+  // If this person was waiting for the variant, they are not any more (the caller marks a waitlist offer itself).
+  if (who.source !== "waitlist" && input.mayBeWaiting !== false) {
+    await tx.liveWaitlist.updateMany({ where: { liveSessionId: session.id, variantId: variant.id, claimant: who.claimant, status: "waiting" }, data: { status: "offered", offeredClaimId: claim.id, offeredAt: now } });
+  }
   await recordLiveAnalytics(tx, deps, { type: "live_claim", sessionId: session.id, visitorId: who.claimant, productId: item.productId, valueMinor: price.priceMinor * quantity, meta: { claimId: claim.id, source: who.source, priceKind: price.kind } });
-  await appendLiveEventInTx(tx, deps, { sessionId: session.id, type: "claim", data: { claimId: claim.id, itemId: item.id, source: who.source }, audience: "host" });
   return {
     outcome: "claimed",
     claim: { id: claim.id, itemId: item.id, variantId: variant.id, quantity, unitPriceMinor: price.priceMinor, currency: variant.currency, priceKind: price.kind, expiresAt },
+    // What the stock event needs to say about a running deal, without asking again.
+    deal: dealState === undefined ? undefined : dealState && { row: dealState.row, claimed: dealState.claimed + (price.flashDealId ? quantity : 0) },
   };
 }
 
-/** Units left of each variant of the item (stock minus live holds, within the show's cap), written to the event log. */
-async function appendStockEvent(tx: Tx, deps: Deps, input: { sessionId: string; item: ItemRow }) {
+/**
+ * Units left of each variant of the item (stock minus live holds, within the
+ * show's cap), and of a running flash deal, written to the event log. The
+ * host console refreshes its counters on it too. `deal` is what the claim
+ * already read (null: none running); undefined reads it.
+ */
+async function appendStockEvent(tx: Tx, deps: Deps, input: { sessionId: string; item: ItemRow; deal?: { row: Deal; claimed: number } | null }) {
   const now = deps.now();
-  const variants = await tx.variant.findMany({ where: { productId: input.item.productId, archivedAt: null }, select: { id: true, stock: true }, orderBy: [{ position: "asc" }, { id: "asc" }] });
-  const held = await heldQuantities(tx, now, variants.map((v) => v.id));
+  const variants = await tx.$queryRaw<{ id: string; free: number | bigint }[]>`
+    SELECT v."id" AS "id", v."stock" - COALESCE((SELECT SUM(h."quantity") FROM "StockHold" h WHERE h."variantId" = v."id" AND h."status" = 'active' AND h."expiresAt" > ${now}), 0) AS "free"
+    FROM "Variant" v WHERE v."productId" = ${input.item.productId} AND v."archivedAt" IS NULL ORDER BY v."position" ASC, v."id" ASC`;
   const capLeft = input.item.quantityCap === null ? null : Math.max(0, input.item.quantityCap - (await unitsClaimed(tx, now, { itemId: input.item.id })));
   const rows = variants.map((v) => {
-    const free = Math.max(0, v.stock - (held.get(v.id) ?? 0));
+    const free = Math.max(0, Number(v.free));
     return { id: v.id, left: capLeft === null ? free : Math.min(free, capLeft) };
   });
   const total = rows.reduce((n, r) => n + r.left, 0);
   const data: Record<string, unknown> = { itemId: input.item.id, left: capLeft === null ? total : Math.min(total, capLeft), variants: rows };
-  const deal = await tx.liveFlashDeal.findFirst({ where: { itemId: input.item.id, startsAt: { lte: now }, endsAt: { gt: now } }, orderBy: [{ startsAt: "desc" }, { id: "asc" }] });
-  if (deal) data.flash = flashData(deal, Math.max(0, deal.unitCap - (await unitsClaimed(tx, now, { flashDealId: deal.id }))));
+  let deal = input.deal;
+  if (deal === undefined) {
+    const row = await tx.liveFlashDeal.findFirst({ where: { itemId: input.item.id, startsAt: { lte: now }, endsAt: { gt: now } }, orderBy: [{ startsAt: "desc" }, { id: "asc" }] });
+    deal = row ? { row, claimed: await unitsClaimed(tx, now, { flashDealId: row.id }) } : null;
+  }
+  if (deal) data.flash = flashData(deal.row, Math.max(0, deal.row.unitCap - deal.claimed));
   await appendLiveEventInTx(tx, deps, { sessionId: input.sessionId, type: "stock", data });
 }
 
@@ -270,65 +317,108 @@ async function loadItem(db: Tx | Deps["db"], sessionId: string, itemId: string) 
   return db.liveItem.findFirst({ where: { id: itemId, liveSessionId: sessionId } });
 }
 
+interface ClaimLookup {
+  session: SessionRow;
+  item: ItemRow | null;
+  variant: { id: string; priceMinor: number; currency: string; forSale: boolean } | null;
+  /** Units free now: stock minus holds that are active and unexpired. */
+  free: number;
+  /** Expired holds of any variant of the item not yet released, and people waiting for the item. */
+  stale: number;
+  waiting: number;
+}
+
+/**
+ * Everything a claim needs to know before it writes, in ONE statement (a
+ * crowd claims at once; each query costs more than the work it does): the
+ * show, the lineup item, the variant and whether it is for sale, the units
+ * free right now, and whether expired holds or a waitlist need settling.
+ */
+async function lookupClaim(deps: Deps, input: { sessionId?: string; code?: string; itemId: string; variantId: string }): Promise<ClaimLookup | null> {
+  const now = deps.now();
+  const rows = await deps.db.$queryRaw<Record<string, unknown>[]>`
+    SELECT s."id" AS "sessionId", s."code" AS "code", s."status" AS "status", s."holdMinutes" AS "holdMinutes",
+      i."id" AS "itemId", i."productId" AS "productId", i."claimCode" AS "claimCode", i."livePriceMinor" AS "livePriceMinor",
+      i."perBuyerLimit" AS "perBuyerLimit", i."quantityCap" AS "quantityCap", i."followerPriceMinor" AS "followerPriceMinor",
+      i."followerMinDays" AS "followerMinDays", i."followerVerification" AS "followerVerification",
+      v."id" AS "variantId", v."priceMinor" AS "priceMinor", v."currency" AS "currency", v."stock" AS "stock",
+      v."archivedAt" AS "variantArchivedAt", p."status" AS "productStatus",
+      (SELECT SUM(h."quantity") FROM "StockHold" h WHERE h."variantId" = v."id" AND h."status" = 'active' AND h."expiresAt" > ${now}) AS "held",
+      (SELECT COUNT(*) FROM "StockHold" h JOIN "Variant" v2 ON v2."id" = h."variantId" WHERE v2."productId" = i."productId" AND h."status" = 'active' AND h."expiresAt" <= ${now}) AS "stale",
+      (SELECT COUNT(*) FROM "LiveWaitlist" w WHERE w."itemId" = i."id" AND w."status" = 'waiting') AS "waiting"
+    FROM "LiveSession" s
+    LEFT JOIN "LiveItem" i ON i."liveSessionId" = s."id" AND i."id" = ${input.itemId}
+    LEFT JOIN "Variant" v ON v."id" = ${input.variantId} AND v."productId" = i."productId"
+    LEFT JOIN "Product" p ON p."id" = v."productId"
+    WHERE s."id" = ${input.sessionId ?? null} OR s."code" = ${input.code ?? null}`;
+  const r = rows[0];
+  if (!r) return null;
+  const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
+  const session = { id: r.sessionId as string, code: r.code as string, status: r.status as string, holdMinutes: Number(r.holdMinutes) };
+  const item: ItemRow | null = r.itemId
+    ? {
+        id: r.itemId as string,
+        liveSessionId: session.id,
+        productId: r.productId as string,
+        claimCode: r.claimCode as string,
+        livePriceMinor: num(r.livePriceMinor),
+        perBuyerLimit: num(r.perBuyerLimit),
+        quantityCap: num(r.quantityCap),
+        followerPriceMinor: num(r.followerPriceMinor),
+        followerMinDays: num(r.followerMinDays),
+        followerVerification: (r.followerVerification as string) ?? "any",
+      }
+    : null;
+  const variant = r.variantId
+    ? { id: r.variantId as string, priceMinor: Number(r.priceMinor), currency: r.currency as string, forSale: r.variantArchivedAt === null && r.productStatus === "active" }
+    : null;
+  return { session, item, variant, free: Number(r.stock ?? 0) - Number(r.held ?? 0), stale: Number(r.stale ?? 0), waiting: Number(r.waiting ?? 0) };
+}
+
 /**
  * A claim from the viewer page or a chat comment. Sold out (stock or the
  * show's cap) puts the claimant on the variant's waitlist. Refused with a 4xx
- * when the show is not live, the item or variant is not in the lineup, or the
- * quantity is out of range; a per-buyer limit answers "limit_reached".
+ * when the show does not exist or is not live, the item or variant is not in
+ * the lineup, or the quantity is out of range; a per-buyer limit answers
+ * "limit_reached".
  */
 export async function claimLiveItem(
   deps: Deps,
-  input: { session: SessionRow; itemId: string; variantId: string; quantity: number; who: Claimer; linkBase: string },
-): Promise<ClaimOutcome> {
-  const { session, who } = input;
+  input: { sessionId?: string; sessionCode?: string; itemId: string; variantId: string; quantity: number; who: Claimer; linkBase: string },
+): Promise<ClaimOutcome & { sessionId: string }> {
+  const { who } = input;
+  const found = await lookupClaim(deps, { sessionId: input.sessionId, code: input.sessionCode, itemId: input.itemId, variantId: input.variantId });
+  if (!found) throw new AppError("not_found", 404, "There is no live show at this address. Check the link the host shared.");
+  const { session, item, variant } = found;
   if (session.status !== "live") throw new AppError("not_live", 409, session.status === "scheduled" ? "The show has not started yet; claims open when it goes live." : "The show has ended; claims are closed.");
-  const item = await loadItem(deps.db, session.id, input.itemId);
   if (!item) throw new AppError("not_found", 404, "This item is not in the show's lineup.", [{ field: "itemId", message: "not in the lineup" }]);
-  const variant = await deps.db.variant.findFirst({ where: { id: input.variantId, productId: item.productId }, include: { product: { select: { status: true } } } });
-  if (!variant || variant.archivedAt || variant.product.status !== "active") {
-    throw AppError.validation("variantId: choose one of this item's options.", [{ field: "variantId", message: "not an option of this item" }]);
-  }
-  if (item.perBuyerLimit !== null && input.quantity > item.perBuyerLimit) {
-    return { outcome: "limit_reached", limit: item.perBuyerLimit, held: 0 };
+  if (!variant || !variant.forSale) throw AppError.validation("variantId: choose one of this item's options.", [{ field: "variantId", message: "not an option of this item" }]);
+  const done = (outcome: ClaimOutcome) => ({ ...outcome, sessionId: session.id });
+  if (item.perBuyerLimit !== null && input.quantity > item.perBuyerLimit) return done({ outcome: "limit_reached", limit: item.perBuyerLimit, held: 0 });
+
+  // The crowd that arrives after the last unit went: the lookup said no unit
+  // is free right now, no hold has run out unreleased, and nobody waits to be
+  // offered one — so it is sold out at that instant, and only the waitlist
+  // entry needs writing (two statements, no transaction).
+  if (found.free < input.quantity && found.stale === 0) {
+    return done({ outcome: "sold_out", variantId: variant.id, position: await joinWaitlist(deps.db, deps, { sessionId: session.id, itemId: item.id, variantId: variant.id, who }), waitlisted: true });
   }
 
-  // Fast answer for the crowd that arrives after the last unit went: one
-  // read says no unit is free right now (stock minus live holds), nobody's
-  // hold has run out, and nobody is queued ahead — so it is sold out at that
-  // instant, and only the waitlist entry needs writing.
-  if (await definitelySoldOut(deps, variant.id, input.quantity)) {
-    return joinWaitlist(deps, { session, item, variantId: variant.id, who });
-  }
-
-  const result = await liveTx(deps, session.id, async (tx) => {
-    await lockItem(tx, item.id);
-    const fresh = await tx.liveSession.findUniqueOrThrow({ where: { id: session.id }, select: { id: true, code: true, status: true, holdMinutes: true } });
-    if (fresh.status !== "live") throw new AppError("not_live", 409, "The show has ended; claims are closed.");
-    const lockedItem = (await loadItem(tx, session.id, item.id))!;
-    const settled = await settleUnderLock(tx, deps, { session: fresh, item: lockedItem, linkBase: input.linkBase });
-    const outcome = await claimUnderLock(tx, deps, { session: fresh, item: lockedItem, variant, quantity: input.quantity, who });
+  const result = await liveTx(deps, session.id, async (tx): Promise<ClaimOutcome> => {
+    const lockedItem = await lockLiveItem(tx, item.id);
+    if (!lockedItem) throw new AppError("not_live", 409, "The show has ended; claims are closed.");
+    // Holds that ran out, and people waiting, come before a new claimant.
+    const settled = found.stale > 0 || found.waiting > 0 ? await settleUnderLock(tx, deps, { session, item: lockedItem, linkBase: input.linkBase }) : { expired: 0, offers: 0 };
+    const { deal, ...outcome } = await claimUnderLock(tx, deps, { session, item: lockedItem, variant, quantity: input.quantity, who, mayBeWaiting: found.waiting > 0 });
     if (outcome.outcome === "sold_out") {
-      const position = await waitlistInTx(tx, deps, { sessionId: session.id, itemId: item.id, variantId: variant.id, who });
+      const position = await joinWaitlist(tx, deps, { sessionId: session.id, itemId: item.id, variantId: variant.id, who });
       if (settled.expired || settled.offers) await appendStockEvent(tx, deps, { sessionId: session.id, item: lockedItem });
       return { ...outcome, position, waitlisted: true };
     }
-    if (outcome.outcome === "claimed" || settled.expired || settled.offers) await appendStockEvent(tx, deps, { sessionId: session.id, item: lockedItem });
+    if (outcome.outcome === "claimed" || settled.expired || settled.offers) await appendStockEvent(tx, deps, { sessionId: session.id, item: lockedItem, deal: settled.offers ? undefined : deal });
     return outcome;
   });
-  return result;
-}
-
-/** One statement: no free unit now, no expired hold of the variant waiting to be released. */
-async function definitelySoldOut(deps: Deps, variantId: string, quantity: number) {
-  const now = deps.now();
-  const rows = await deps.db.$queryRaw<{ stock: number | bigint; held: number | bigint | null; stale: number | bigint | null }[]>`
-    SELECT v."stock" AS "stock",
-      (SELECT SUM(h."quantity") FROM "StockHold" h WHERE h."variantId" = v."id" AND h."status" = 'active' AND h."expiresAt" > ${now}) AS "held",
-      (SELECT COUNT(*) FROM "StockHold" h WHERE h."variantId" = v."id" AND h."status" = 'active' AND h."expiresAt" <= ${now}) AS "stale"
-    FROM "Variant" v WHERE v."id" = ${variantId}`;
-  const row = rows[0];
-  if (!row) return false;
-  return Number(row.stale ?? 0) === 0 && Number(row.stock) - Number(row.held ?? 0) < quantity;
+  return done(result);
 }
 
 /**
@@ -339,24 +429,27 @@ async function definitelySoldOut(deps: Deps, variantId: string, quantity: number
 let waitlistCounter = 0n;
 const waitlistId = () => `w${(process.hrtime.bigint() * 1000n + (waitlistCounter++ % 1000n)).toString(36).padStart(16, "0")}${randomBytes(4).toString("hex")}`;
 
-/** Position (1-based) on the variant's waitlist; joining twice keeps the first place. */
-async function waitlistInTx(tx: Tx, deps: Deps, input: { sessionId: string; itemId: string; variantId: string; who: Claimer }) {
-  const id = waitlistId();
-  await tx.$executeRaw`INSERT INTO "LiveWaitlist" ("id", "liveSessionId", "itemId", "variantId", "claimant", "handle", "platform", "email", "locale", "status", "createdAt")
-    VALUES (${id}, ${input.sessionId}, ${input.itemId}, ${input.variantId}, ${input.who.claimant}, ${input.who.handle ?? null}, ${input.who.platform ?? null}, ${input.who.email ?? null}, ${input.who.locale}, 'waiting', ${deps.now()})
-    ON CONFLICT ("liveSessionId", "variantId", "claimant") DO UPDATE SET "status" = 'waiting', "email" = COALESCE(EXCLUDED."email", "LiveWaitlist"."email")
-    WHERE "LiveWaitlist"."status" <> 'waiting'`;
-  const mine = await tx.liveWaitlist.findUniqueOrThrow({ where: { liveSessionId_variantId_claimant: { liveSessionId: input.sessionId, variantId: input.variantId, claimant: input.who.claimant } } });
-  if (input.who.email && !mine.email) await tx.liveWaitlist.update({ where: { id: mine.id }, data: { email: input.who.email } });
-  const ahead = await tx.liveWaitlist.count({
-    where: { variantId: input.variantId, liveSessionId: input.sessionId, status: "waiting", OR: [{ createdAt: { lt: mine.createdAt } }, { createdAt: mine.createdAt, id: { lt: mine.id } }] },
-  });
-  return ahead + 1;
-}
-
-async function joinWaitlist(deps: Deps, input: { session: SessionRow; item: ItemRow; variantId: string; who: Claimer }): Promise<ClaimOutcome> {
-  const position = await deps.db.$transaction((tx) => waitlistInTx(tx, deps, { sessionId: input.session.id, itemId: input.item.id, variantId: input.variantId, who: input.who }), { maxWait: 30_000, timeout: 30_000 });
-  return { outcome: "sold_out", variantId: input.variantId, position, waitlisted: true };
+/**
+ * Puts the claimant on the variant's waitlist and returns their place
+ * (1-based), in one statement: INSERT … ON CONFLICT … RETURNING the number
+ * of people ahead. Joining again while waiting keeps the place (and adds an
+ * email if one is given now); joining again after an offer or after leaving
+ * goes to the back. The queue's order is exact everywhere (createdAt, then a
+ * process-monotonic id); the place told is exact on SQLite, which writes one
+ * statement at a time — on PostgreSQL two people joining in the same instant
+ * may be told the same number, while their order stays right.
+ */
+async function joinWaitlist(db: Tx | Deps["db"], deps: Deps, input: { sessionId: string; itemId: string; variantId: string; who: Claimer }) {
+  const rows = await db.$queryRaw<{ place: number | bigint }[]>`INSERT INTO "LiveWaitlist" ("id", "liveSessionId", "itemId", "variantId", "claimant", "handle", "platform", "email", "locale", "status", "createdAt")
+    VALUES (${waitlistId()}, ${input.sessionId}, ${input.itemId}, ${input.variantId}, ${input.who.claimant}, ${input.who.handle ?? null}, ${input.who.platform ?? null}, ${input.who.email ?? null}, ${input.who.locale}, 'waiting', ${deps.now()})
+    ON CONFLICT ("liveSessionId", "variantId", "claimant") DO UPDATE SET
+      "createdAt" = CASE WHEN "LiveWaitlist"."status" = 'waiting' THEN "LiveWaitlist"."createdAt" ELSE EXCLUDED."createdAt" END,
+      "status" = 'waiting',
+      "email" = COALESCE(EXCLUDED."email", "LiveWaitlist"."email")
+    RETURNING (SELECT COUNT(*) FROM "LiveWaitlist" w
+      WHERE w."liveSessionId" = "LiveWaitlist"."liveSessionId" AND w."variantId" = "LiveWaitlist"."variantId" AND w."status" = 'waiting'
+        AND (w."createdAt" < "LiveWaitlist"."createdAt" OR (w."createdAt" = "LiveWaitlist"."createdAt" AND w."id" < "LiveWaitlist"."id"))) + 1 AS "place"`;
+  return Number(rows[0]?.place ?? 1);
 }
 
 /** A viewer lets go of a claim that is still only held (not in checkout, not paid). */

@@ -82,7 +82,7 @@ async function handleComment(deps: Deps, input: { session: { id: string; code: s
       const claimant = handleClaimant(comment.platform, handle);
       try {
         const outcome = await claimLiveItem(deps, {
-          session,
+          sessionId: session.id,
           itemId: item.id,
           variantId: variant.id,
           quantity: 1,

@@ -80,33 +80,41 @@ export function liveRoutes(deps: Deps, options: { attribution?: (req: Request) =
   });
 
   router.post("/live/:code/claims", validate({ params: CodeParams }), async (req, res) => {
-    const session = await sessionFor(deps, req.valid.params.code);
+    // No lookup of the show here: the claim reads show, item and stock in one statement (a crowd claims at once).
+    const code = req.valid.params.code as string;
     const viewer = viewerId(req, res);
     const parsed = ClaimInput.safeParse(req.body ?? {});
     try {
       if (!parsed.success) throw AppError.validation(`Invalid request body: ${zodDetails(parsed.error).map((d) => `${d.field}: ${d.message}`).join("; ")}`, zodDetails(parsed.error));
       const follower = await currentFollower(deps, req);
-      const email = follower ? (await deps.db.follower.findUnique({ where: { id: follower.id }, select: { email: true, emailConfirmedAt: true } })) : null;
+      const followerEmail = follower ? await deps.db.follower.findUnique({ where: { id: follower.id }, select: { email: true, emailConfirmedAt: true } }) : null;
+      const typed = typeof req.body?.email === "string" ? req.body.email.trim() : "";
       const outcome = await claimLiveItem(deps, {
-        session,
+        sessionCode: code,
         itemId: parsed.data.itemId,
         variantId: parsed.data.variantId,
         quantity: parsed.data.quantity,
         linkBase: linkBase(res),
-        who: { claimant: webClaimant(viewer), source: "web", locale: res.locals.locale, follower, email: typeof req.body?.email === "string" && /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(req.body.email.trim()) ? req.body.email.trim() : email?.emailConfirmedAt ? email.email : null },
+        who: {
+          claimant: webClaimant(viewer),
+          source: "web",
+          locale: res.locals.locale,
+          follower,
+          email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(typed) && typed.length <= 254 ? typed : followerEmail?.emailConfirmedAt ? followerEmail.email : null,
+        },
       });
       if (outcome.outcome !== "claimed") throw refusal(outcome, res.locals.locale);
       const claim = outcome.claim;
       if (wantsJson(req)) {
         return res.status(201).json({
-          data: { ...claim, holdSeconds: Math.round((claim.expiresAt.getTime() - deps.now().getTime()) / 1000), checkoutUrl: `${linkBase(res)}/live/${session.code}/pay/${await payToken(deps, session.id, webClaimant(viewer))}` },
+          data: { ...claim, holdSeconds: Math.round((claim.expiresAt.getTime() - deps.now().getTime()) / 1000), checkoutUrl: `${linkBase(res)}/live/${code}/pay/${await payToken(deps, outcome.sessionId, webClaimant(viewer))}` },
         });
       }
-      res.redirect(303, `${urlFor(req, `/live/${session.code}`)}?item=${encodeURIComponent(claim.itemId)}#you`);
+      res.redirect(303, `${urlFor(req, `/live/${code}`)}?item=${encodeURIComponent(claim.itemId)}#you`);
     } catch (err) {
-      if (!(err instanceof AppError) || err.status >= 500 || wantsJson(req)) throw err;
+      if (!(err instanceof AppError) || err.status >= 500 || wantsJson(req) || err.code === "not_found") throw err;
       res.status(err.status);
-      await renderViewer(req, res, { code: session.code, viewer, selected: parsed.success ? parsed.data.itemId : null, claimError: err.message });
+      await renderViewer(req, res, { code, viewer, selected: parsed.success ? parsed.data.itemId : null, claimError: err.message });
     }
   });
 
