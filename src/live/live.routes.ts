@@ -103,7 +103,12 @@ export function liveRoutes(deps: Deps, options: { attribution?: (req: Request) =
           email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(typed) && typed.length <= 254 ? typed : followerEmail?.emailConfirmedAt ? followerEmail.email : null,
         },
       });
-      if (outcome.outcome !== "claimed") throw refusal(outcome, res.locals.locale);
+      if (outcome.outcome !== "claimed") {
+        const refused = refusal(outcome, res.locals.locale);
+        // The crowd after the last unit: answered here in the error handler's shape, without unwinding an exception.
+        if (wantsJson(req)) return res.status(refused.status).json({ error: { code: refused.code, message: refused.message, details: refused.details ?? null } });
+        throw refused;
+      }
       const claim = outcome.claim;
       if (wantsJson(req)) {
         return res.status(201).json({
