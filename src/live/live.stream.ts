@@ -39,6 +39,9 @@ interface Hub {
   unsubscribe: () => void;
   pulling: boolean;
   again: boolean;
+  /** When the last read of the log started, and a read scheduled for later (see wake). */
+  lastPull: number;
+  pullTimer: NodeJS.Timeout | null;
   viewersTimer: NodeJS.Timeout | null;
   peakTimer: NodeJS.Timeout | null;
 }
@@ -50,6 +53,8 @@ export interface LiveStreamOptions {
   maxBufferedBytes?: number;
   /** Streams this instance accepts at once (default 20,000); more get 503. */
   maxStreams?: number;
+  /** Wake-ups within this window after a read are served by one read (default 100 ms). */
+  coalesceMs?: number;
 }
 
 const HEADERS = {
@@ -70,6 +75,7 @@ export class LiveStreams {
   private readonly heartbeatMs: number;
   private readonly maxBufferedBytes: number;
   private readonly maxStreams: number;
+  private readonly coalesceMs: number;
   private heartbeat: NodeJS.Timeout | null = null;
   private unsubscribePresence: (() => void) | null = null;
   private streams = 0;
@@ -84,6 +90,7 @@ export class LiveStreams {
     this.heartbeatMs = options.heartbeatMs ?? 15_000;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 64 * 1024;
     this.maxStreams = options.maxStreams ?? 20_000;
+    this.coalesceMs = options.coalesceMs ?? 100;
   }
 
   /**
@@ -200,10 +207,12 @@ export class LiveStreams {
           unsubscribe: () => undefined,
           pulling: false,
           again: false,
+          lastPull: 0,
+          pullTimer: null,
           viewersTimer: null,
           peakTimer: null,
         };
-        hub.unsubscribe = this.deps.broadcaster.subscribe(liveChannel(sessionId), () => void this.pull(hub));
+        hub.unsubscribe = this.deps.broadcaster.subscribe(liveChannel(sessionId), () => this.wake(hub));
         this.hubs.set(sessionId, hub);
         this.subscribePresence();
         // A wake-up may have been published between reading eventSeq and subscribing.
@@ -234,6 +243,26 @@ export class LiveStreams {
     }
   }
 
+  /**
+   * A wake-up reads the log at once, unless a read started less than
+   * `coalesceMs` ago: then one read follows at the end of that window. A burst
+   * of claims (each a stock count) becomes one write per viewer instead of one
+   * per claim, and nothing waits more than the window.
+   */
+  private wake(hub: Hub) {
+    if (hub.pullTimer) return;
+    const wait = hub.lastPull + this.coalesceMs - Date.now();
+    if (wait <= 0) {
+      void this.pull(hub);
+      return;
+    }
+    hub.pullTimer = setTimeout(() => {
+      hub.pullTimer = null;
+      void this.pull(hub);
+    }, wait);
+    hub.pullTimer.unref();
+  }
+
   /** Reads the log past the hub's position once and writes each new event to every stream that lacks it. */
   private async pull(hub: Hub) {
     if (hub.pulling) {
@@ -241,6 +270,7 @@ export class LiveStreams {
       return;
     }
     hub.pulling = true;
+    hub.lastPull = Date.now();
     try {
       do {
         hub.again = false;
@@ -318,6 +348,7 @@ export class LiveStreams {
   private dispose(hub: Hub) {
     hub.unsubscribe();
     if (hub.viewersTimer) clearTimeout(hub.viewersTimer);
+    if (hub.pullTimer) clearTimeout(hub.pullTimer);
     this.hubs.delete(hub.sessionId);
     if (this.hubs.size === 0) {
       if (this.heartbeat) clearInterval(this.heartbeat);
