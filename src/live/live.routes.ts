@@ -5,6 +5,7 @@ import type { Attribution } from "../checkout/checkout.service.js";
 import type { Deps } from "../deps.js";
 import { currentFollower } from "../followers/follower-session.js";
 import { cookieOptions } from "../http/cookies.js";
+import { limiter } from "../http/rate-limit.js";
 import { AppError } from "../http/errors.js";
 import { urlFor } from "../http/urls.js";
 import { validate, zodDetails } from "../http/validate.js";
@@ -206,7 +207,11 @@ export function liveRoutes(deps: Deps, options: { attribution?: (req: Request) =
     });
   });
 
-  router.post("/live/:code/remind", validate({ params: CodeParams, body: RemindInput }), async (req, res) => {
+  // Each reminder is an email to an address someone typed: limited per address of the sender, like the follow form.
+  const remindLimit = limiter("live-remind", { windowMs: 15 * 60_000, limit: 10 }, "Too many reminders from this address.");
+  const askLimit = limiter("live-ask", { windowMs: 15 * 60_000, limit: 30 }, "Too many questions from this address.");
+
+  router.post("/live/:code/remind", remindLimit, validate({ params: CodeParams, body: RemindInput }), async (req, res) => {
     const session = await sessionFor(deps, req.valid.params.code);
     const follower = await currentFollower(deps, req);
     const followerRow = follower ? await deps.db.follower.findUnique({ where: { id: follower.id }, select: { email: true, emailConfirmedAt: true } }) : null;
@@ -217,7 +222,7 @@ export function liveRoutes(deps: Deps, options: { attribution?: (req: Request) =
     res.redirect(303, `${urlFor(req, `/live/${session.code}`)}?reminded=1#remind`);
   });
 
-  router.post("/live/:code/questions", validate({ params: CodeParams }), async (req, res) => {
+  router.post("/live/:code/questions", askLimit, validate({ params: CodeParams }), async (req, res) => {
     const session = await sessionFor(deps, req.valid.params.code);
     const viewer = viewerId(req, res);
     const parsed = QuestionInput.safeParse(req.body ?? {});

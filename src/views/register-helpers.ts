@@ -11,6 +11,7 @@ import inc from "./helpers/inc.js";
 import isoDate from "./helpers/iso_date.js";
 import isoTime from "./helpers/iso_time.js";
 import jsonLd from "./helpers/json_ld.js";
+import localDigits from "./helpers/local_digits.js";
 import mediaUrl from "./helpers/media_url.js";
 import money from "./helpers/money.js";
 import num from "./helpers/num.js";
@@ -36,6 +37,7 @@ export function registerHelpers(hbs: typeof Handlebars) {
     iso_date: isoDate,
     iso_time: isoTime,
     json_ld: jsonLd,
+    local_digits: localDigits,
     media_url: mediaUrl,
     money,
     num,
