@@ -195,7 +195,9 @@
 
   // ───────── following the show ─────────
   if (root.dataset.status === "ended" || !window.EventSource) return;
-  const reloadSoon = (max = 2000) => setTimeout(() => location.reload(), Math.random() * max);
+  // A change of the page's shape (show starts or ends, lineup edited) reloads it; spread over a few
+  // seconds, so a thousand phones do not ask for the page in the same instant.
+  const reloadSoon = (max = 8000) => setTimeout(() => location.reload(), 300 + Math.random() * max);
   const url = new URL(root.dataset.events, location.href);
   url.searchParams.set("after", root.dataset.seq || "0");
   const events = new EventSource(url);
@@ -208,7 +210,7 @@
       }
     });
   on("featured", (d) => {
-    if (!show(d.itemId, true)) reloadSoon(500);
+    if (!show(d.itemId, true)) reloadSoon(2000);
   });
   on("stock", setStock);
   on("flash", setFlash);
@@ -241,5 +243,5 @@
   on("status", () => reloadSoon());
   on("lineup", () => reloadSoon());
   on("session", () => reloadSoon());
-  on("reset", () => reloadSoon(500));
+  on("reset", () => reloadSoon(3000));
 })();
