@@ -11,3 +11,6 @@ export { LocalGateway } from "./payments/local-gateway.js";
 export type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
 export { startCheckoutSweep } from "./checkout/checkout-sweep.js";
 export { reconcilePendingOrders } from "./checkout/checkout.service.js";
+export { InProcessBroadcaster, type Broadcaster, type BroadcastMessage } from "./realtime/broadcaster.js";
+export { liveJobs } from "./live/live.jobs.js";
+export type { JobDefinition, JobContext } from "./jobs/job.js";
