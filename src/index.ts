@@ -18,3 +18,5 @@ export { requestJobRun } from "./jobs/jobs.service.js";
 export type { JobDefinition, JobContext } from "./jobs/job.js";
 export { createSmtpSender, type MailSender, type OutgoingEmail, type SendResult, SendError } from "./mail/sender.js";
 export { reconcilePendingOrders } from "./checkout/checkout.service.js";
+export { InProcessBroadcaster, type Broadcaster, type BroadcastMessage } from "./realtime/broadcaster.js";
+export { liveJobs } from "./live/live.jobs.js";

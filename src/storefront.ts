@@ -38,6 +38,10 @@ import { LOCALES } from "./i18n/translate.js";
 import { linksAdminRoutes } from "./links/links.admin.routes.js";
 import { linksRoutes } from "./links/links.routes.js";
 import { LocalFileStorage, type FileStorage } from "./media/file-storage.js";
+import { liveAdminRoutes } from "./live/live.admin.routes.js";
+import { liveApiRoutes } from "./live/live.api.routes.js";
+import { liveRoutes, liveStreamRoutes } from "./live/live.routes.js";
+import { LiveStreams } from "./live/live.stream.js";
 import { mediaRoutes } from "./media/media.routes.js";
 import { mailFrom } from "./config.js";
 import { jobsAdminRoutes } from "./jobs/jobs.admin.routes.js";
@@ -47,6 +51,7 @@ import { unsubscribeRoutes } from "./mail/unsubscribe.routes.js";
 import { notificationsAdminRoutes } from "./notifications/notifications.admin.routes.js";
 import { LocalGateway } from "./payments/local-gateway.js";
 import type { PaymentGateway } from "./payments/gateway.js";
+import { InProcessBroadcaster, type Broadcaster } from "./realtime/broadcaster.js";
 import { crossOriginMedia, embedRoutes } from "./posts/embed.js";
 import { postsAdminRoutes } from "./posts/posts.admin.routes.js";
 import { postsRoutes } from "./posts/posts.routes.js";
@@ -98,6 +103,9 @@ const OptionsSchema = z.object({
       leaseMs: z.number().int().min(1000).default(DELIVERY_DEFAULTS.leaseMs),
     })
     .optional(),
+  /** Live-show streams: heartbeat interval, the unsent bytes after which a non-reading viewer is dropped, streams per instance. */
+  liveStreams: z.object({ heartbeatMs: z.number().int().min(50).optional(), maxBufferedBytes: z.number().int().min(1024).optional(), maxStreams: z.number().int().min(1).optional(), coalesceMs: z.number().int().min(0).max(1000).optional() }).default({}),
+  broadcaster: z.custom<Broadcaster>((v) => typeof v === "object" && v !== null && "publish" in v && "subscribe" in v, { message: "a Broadcaster (publish, subscribe)" }).optional(),
   payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
   checkout: z
     .object({
@@ -118,6 +126,8 @@ const Options = OptionsSchema.refine((o) => !o.mail || !!o.publicUrl, { path: ["
 export type Storefront = Express & {
   bazaarche: {
     deps: Deps;
+    /** Open live-show streams of this instance (viewer counts, shutdown). */
+    live: LiveStreams;
     /** Marks the storefront as draining: /ready answers 503 from now on. */
     beginShutdown(): void;
   };
@@ -146,11 +156,13 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     payments: o.payments ?? new LocalGateway(),
     checkout: o.checkout,
     mail: o.mail,
+    broadcaster: o.broadcaster ?? new InProcessBroadcaster(),
     appSecret: async () => (secret ??= await loadAppSecret(o.prisma)),
     rateLimits: createRateLimitBackend(o.rateLimitStore, { db: o.prisma, now: () => deps.now() }),
   };
   let draining = false;
   let secret = o.secret;
+  const live = new LiveStreams(deps, o.liveStreams);
 
   const app = express();
   app.disable("x-powered-by");
@@ -190,12 +202,15 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/feeds", feedRoutes(deps));
   app.use("/api/v1/feeds", requireApiToken(deps), feedApiRoutes(deps));
   app.use("/api/v1/outbox", requireApiToken(deps), outboxApiRoutes(deps));
+  app.use("/api/v1/live", requireApiToken(deps), liveApiRoutes(deps, live));
   app.use("/api/v1", requireApiToken(deps), apiRoutes(deps));
   // Tracked links /l/:code: GET only, so before the CSRF check (and its cookie).
   app.use(linksRoutes(deps));
   // One-click unsubscribe (RFC 8058): mail clients POST without cookies, so
   // before the CSRF check; the random token in the path is the credential.
   app.use(unsubscribeRoutes(deps));
+  // Live-show event streams: GET only and long-lived, so before the CSRF cookie and the cart count.
+  app.use(liveStreamRoutes(deps, live));
 
   app.use(async (_req, _res, next) => {
     await deps.appSecret();
@@ -217,11 +232,13 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/links", requireAdmin, linksAdminRoutes(deps));
   app.use("/admin", requireAdmin, reviewsAdminRoutes(deps));
   app.use("/admin", requireAdmin, shopAdminRoutes(deps));
+  app.use("/admin/live", requireAdmin, liveAdminRoutes(deps, live));
   app.use(cartCount(deps));
   app.use(followerRoutes(deps, { submitsPer15Min: o.followSubmitsPer15Min }));
   app.use(couponCartRoutes(deps, { attemptsPer15Min: o.couponAttemptsPer15Min }));
   // Orders are credited to the last tracked-link click (7 days), see src/links/README.md.
   app.use(checkoutRoutes(deps, { attribution: (req) => readAttribution(deps, req) }));
+  app.use(liveRoutes(deps, { attribution: (req) => readAttribution(deps, req) }));
   app.use(catalogRoutes(deps));
   app.use(postsRoutes(deps));
   app.use(reviewsRoutes(deps));
@@ -232,8 +249,11 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   return Object.assign(app, {
     bazaarche: {
       deps,
+      live,
       beginShutdown() {
         draining = true;
+        // Streams never finish on their own; browsers reconnect to another instance.
+        live.close();
       },
     },
   });

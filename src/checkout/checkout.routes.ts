@@ -19,6 +19,8 @@ import { addToCart, CART_COOKIE, removeFromCart, setCartQuantity } from "./cart.
 import { cancelOrder, getOrderForShopper, markOrderPaid, startCheckout, type Attribution } from "./checkout.service.js";
 
 const CART_DAYS = 30;
+/** The only place other than the cart that backing out of a payment may return to: a live show. */
+const LIVE_BACK = /^\/live\/[a-z0-9-]{3,40}$/;
 
 /** The country <select>: the shop's selling countries first, then every other country, all named in the page's language. */
 function countryChoices(locale: Locale, first: readonly string[], chosen: string) {
@@ -113,14 +115,16 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
   });
 
   // Stripe (or the local page) sends the shopper here when they back out.
-  router.get("/checkout/cancel/:id", validate({ params: OrderParams, query: OrderKeyQuery }), async (req, res) => {
+  // A live claim's checkout goes back to its live page; nothing else can be named here (no open redirect).
+  const CancelQuery = OrderKeyQuery.extend({ back: z.string().regex(LIVE_BACK).optional().catch(undefined) });
+  router.get("/checkout/cancel/:id", validate({ params: OrderParams, query: CancelQuery }), async (req, res) => {
     const order = await getOrderForShopper(deps, { orderId: req.valid.params.id, key: req.valid.query.key });
     const cancelled = await cancelOrder(deps, { orderId: order.id, reason: "shopper_cancelled", actor: { type: "shopper" } });
     // Too late to back out (paid in another tab): show the order, not a "cancelled" cart.
     if (!cancelled && order.status !== "pending" && order.status !== "cancelled") {
       return res.redirect(303, `${urlFor(req, `/orders/${order.id}`)}?key=${encodeURIComponent(req.valid.query.key)}`);
     }
-    res.redirect(303, `${urlFor(req, "/cart")}?cancelled=1`);
+    res.redirect(303, req.valid.query.back ? `${urlFor(req, req.valid.query.back)}?cancelled=1` : `${urlFor(req, "/cart")}?cancelled=1`);
   });
 
   router.get("/orders/:id", validate({ params: OrderParams, query: OrderKeyQuery }), async (req, res) => {
@@ -186,7 +190,8 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
     }
     const body = parsed.data;
     const back = `?key=${encodeURIComponent(key)}`;
-    if (body.action === "cancel") return res.redirect(303, urlFor(req, `/checkout/cancel/${order.id}${back}`));
+    const returnTo = typeof req.query.back === "string" && LIVE_BACK.test(req.query.back) ? `&back=${encodeURIComponent(req.query.back)}` : "";
+    if (body.action === "cancel") return res.redirect(303, urlFor(req, `/checkout/cancel/${order.id}${back}${returnTo}`));
     if (body.action === "fail") {
       return renderPay(res.status(402), order, key, { declined: true });
     }

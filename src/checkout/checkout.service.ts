@@ -14,6 +14,7 @@ import { findCartByToken } from "./cart.service.js";
 import type { FollowerFacts } from "../coupons/coupon-rules.js";
 import { cartFacts, commitRedemptionsInTx, releaseRedemptionsInTx, reserveCouponsInTx } from "../coupons/coupons.service.js";
 import { scheduleReviewRequestInTx } from "../reviews/requests.service.js";
+import { adoptHoldsInTx, consumeOrderHoldsInTx, expireHoldsInTx, holdStockInTx, releaseOrderHoldsInTx } from "../inventory/holds.service.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -28,6 +29,18 @@ export interface Attribution {
 }
 
 const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
+
+/**
+ * Units the shopper already holds (a live claim): the order takes the hold
+ * over instead of taking a second one, at the price locked in when it was
+ * taken. Cart lines of that variant are covered by these first.
+ */
+export interface PreHeldLine {
+  holdId: string;
+  variantId: string;
+  quantity: number;
+  unitPriceMinor: number;
+}
 
 /**
  * Starts a checkout for the visitor's cart. In ONE transaction: prices every
@@ -46,6 +59,10 @@ export async function startCheckout(
     attribution?: Attribution | null;
     /** The shopper as a follower (signed cookie), for follower-only coupons. */
     follower?: (FollowerFacts & { emailKey: string | null }) | null;
+    /** Holds taken earlier (live claims) that this order takes over. */
+    preHeld?: PreHeldLine[];
+    /** Where "back out of payment" returns to instead of the cart (a shop path, e.g. the live page). */
+    backPath?: string;
   },
 ) {
   const cart = input.cartToken ? await findCartByToken(deps, input.cartToken) : null;
@@ -63,7 +80,7 @@ export async function startCheckout(
       where: { id: { in: variantIds } },
       include: { product: { include: { images: { orderBy: { position: "asc" }, take: 1, include: { media: true } } } } },
     });
-    const lines = cart.items.map((item, index) => {
+    const lines = cart.items.flatMap((item, index) => {
       const v = variants.find((x) => x.id === item.variantId);
       if (!v || v.archivedAt || v.product.status !== "active") {
         throw new AppError("item_unavailable", 409, `"${v?.product.title ?? "An item"}" is no longer sold. Remove it from your cart.`, [{ field: `items.${index}`, message: "no longer sold", title: v?.product.title ?? "" }]);
@@ -72,23 +89,13 @@ export async function startCheckout(
         throw new AppError("currency_mismatch", 409, `"${v.product.title}" is priced in ${v.currency}, but this shop sells in ${deps.shop.currency}.`, [{ field: `items.${index}`, message: "other currency", title: v.product.title }]);
       }
       const offer = offerFor(v, 0);
-      return { item, variant: v, unitPriceMinor: offer.priceMinor, totalMinor: offer.priceMinor * item.quantity };
+      const held = (input.preHeld ?? []).filter((p) => p.variantId === item.variantId);
+      const rest = item.quantity - held.reduce((n, p) => n + p.quantity, 0);
+      return [
+        ...held.map((p) => ({ item: { variantId: p.variantId, quantity: p.quantity }, variant: v, unitPriceMinor: p.unitPriceMinor, totalMinor: p.unitPriceMinor * p.quantity, holdId: p.holdId as string | null })),
+        ...(rest > 0 ? [{ item: { variantId: item.variantId, quantity: rest }, variant: v, unitPriceMinor: offer.priceMinor, totalMinor: offer.priceMinor * rest, holdId: null as string | null }] : []),
+      ];
     });
-
-    // The hold itself: reserved goes up only while stock − reserved covers it.
-    for (const line of lines) {
-      const taken = await tx.$executeRaw`UPDATE "Variant" SET "reserved" = "reserved" + ${line.item.quantity} WHERE "id" = ${line.variant.id} AND "stock" - "reserved" >= ${line.item.quantity}`;
-      if (taken !== 1) {
-        const fresh = await tx.variant.findUniqueOrThrow({ where: { id: line.variant.id } });
-        const left = Math.max(0, fresh.stock - fresh.reserved);
-        throw new AppError(
-          "out_of_stock",
-          409,
-          left === 0 ? `"${line.variant.product.title}" just sold out.` : `Only ${left} of "${line.variant.product.title}" left; lower the quantity in your cart.`,
-          [{ field: `items.${line.item.variantId}`, message: left === 0 ? "sold out" : `only ${left} left`, available: left, title: line.variant.product.title }],
-        );
-      }
-    }
 
     const subtotal = lines.reduce((n, l) => n + l.totalMinor, 0);
     const counter = await tx.counter.upsert({ where: { name: "order" }, create: { name: "order", value: 1001 }, update: { value: { increment: 1 } } });
@@ -126,9 +133,25 @@ export async function startCheckout(
             totalMinor: l.totalMinor,
           })),
         },
-        holds: { create: lines.map((l) => ({ variantId: l.variant.id, quantity: l.item.quantity, createdAt: now, expiresAt })) },
       },
     });
+    // The hold itself (see src/inventory): reserved goes up only while stock − reserved covers it.
+    const toHold = lines.filter((l) => !l.holdId);
+    const taken = await holdStockInTx(tx, deps, { lines: toHold.map((l) => l.item), expiresAt, orderId: created.id });
+    if (!taken.ok) {
+      const line = toHold.find((l) => l.variant.id === taken.shortfall.variantId)!;
+      const left = taken.shortfall.available;
+      throw new AppError(
+        "out_of_stock",
+        409,
+        left === 0 ? `"${line.variant.product.title}" just sold out.` : `Only ${left} of "${line.variant.product.title}" left; lower the quantity in your cart.`,
+        [{ field: `items.${line.item.variantId}`, message: left === 0 ? "sold out" : `only ${left} left`, available: left, title: line.variant.product.title }],
+      );
+    }
+    const adopt = lines.flatMap((l) => (l.holdId ? [l.holdId] : []));
+    if (!(await adoptHoldsInTx(tx, deps, { holdIds: adopt, orderId: created.id, expiresAt }))) {
+      throw new AppError("hold_expired", 409, "Your hold has run out, so the item is no longer set aside for you.", [{ field: "holds", message: "expired or already in another checkout" }]);
+    }
     // Coupons are reserved in the same transaction as the stock: a refused
     // code (limit reached since it was applied) rolls back the holds too.
     let freeShipping = false;
@@ -150,7 +173,7 @@ export async function startCheckout(
   });
 
   const successUrl = `${input.returnBase}/orders/${order.id}?key=${accessKey}`;
-  const cancelUrl = `${input.returnBase}/checkout/cancel/${order.id}?key=${accessKey}`;
+  const cancelUrl = `${input.returnBase}/checkout/cancel/${order.id}?key=${accessKey}${input.backPath ? `&back=${encodeURIComponent(input.backPath)}` : ""}`;
   let hosted;
   try {
     hosted = await deps.payments.createCheckout(
@@ -234,7 +257,7 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
     if (input.eventId && !(await recordEvent(tx, deps, { id: input.eventId, type: input.eventType ?? "payment", orderId: input.orderId }))) {
       return { changed: false, reason: "duplicate_event" as const };
     }
-    const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { holds: { where: { status: "active" } }, lines: true } });
+    const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { lines: true } });
     if (!order) return { changed: false, reason: "unknown_order" as const };
     const reviving = order.status === "cancelled" && input.outcome.paid;
     if (reviving && !(mode.revive && UNDECIDED_CANCELS.has(order.cancelReason ?? "") && (await tx.redemption.count({ where: { orderId: order.id } })) === 0)) {
@@ -279,12 +302,8 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
         if (taken !== 1) throw new NotRevivable();
       }
     }
-    for (const hold of order.holds) {
-      // Sold: the held units leave stock and the reservation together.
-      const sold = await tx.$executeRaw`UPDATE "Variant" SET "stock" = "stock" - ${hold.quantity}, "reserved" = "reserved" - ${hold.quantity} WHERE "id" = ${hold.variantId} AND "stock" >= ${hold.quantity} AND "reserved" >= ${hold.quantity}`;
-      if (sold !== 1) throw new Error(`Stock invariant broken for variant ${hold.variantId} while paying order ${order.id}`);
-      await tx.stockHold.update({ where: { id: hold.id }, data: { status: "consumed", releasedAt: deps.now() } });
-    }
+    // Sold: the held units leave stock and the reservation together.
+    await consumeOrderHoldsInTx(tx, deps, { orderId: order.id });
     await commitRedemptionsInTx(tx, deps, { orderId: order.id });
     // The cart that was bought is emptied with the payment, not before: a
     // shopper who abandons Stripe comes back to a full cart.
@@ -366,20 +385,10 @@ export async function cancelOrder(deps: CheckoutDeps, input: { orderId: string; 
 async function cancelOrderInTx(tx: Tx, deps: Deps, input: { orderId: string; reason: string; actor: Actor }) {
   const cancelled = await tx.order.updateMany({ where: { id: input.orderId, status: "pending" }, data: { status: "cancelled", cancelledAt: deps.now(), cancelReason: input.reason } });
   if (cancelled.count !== 1) return false;
-  await releaseHoldsInTx(tx, deps, { orderId: input.orderId });
+  await releaseOrderHoldsInTx(tx, deps, { orderId: input.orderId });
   await releaseRedemptionsInTx(tx, deps, { orderId: input.orderId });
   await recordAudit(tx, { actor: input.actor, action: "order.cancel", entityType: "order", entityId: input.orderId, rule: input.reason });
   return true;
-}
-
-async function releaseHoldsInTx(tx: Tx, deps: Deps, where: { orderId?: string; holdIds?: string[] }) {
-  const holds = await tx.stockHold.findMany({ where: { status: "active", ...(where.orderId ? { orderId: where.orderId } : {}), ...(where.holdIds ? { id: { in: where.holdIds } } : {}) } });
-  for (const hold of holds) {
-    const released = await tx.stockHold.updateMany({ where: { id: hold.id, status: "active" }, data: { status: "released", releasedAt: deps.now() } });
-    if (released.count === 1) {
-      await tx.$executeRaw`UPDATE "Variant" SET "reserved" = "reserved" - ${hold.quantity} WHERE "id" = ${hold.variantId} AND "reserved" >= ${hold.quantity}`;
-    }
-  }
 }
 
 /**
@@ -388,14 +397,9 @@ async function releaseHoldsInTx(tx: Tx, deps: Deps, where: { orderId?: string; h
  * never blocks a shopper) and from the periodic sweep.
  */
 export async function releaseExpiredHoldsInTx(tx: Tx, deps: Deps, scope: { variantIds?: string[] } = {}) {
-  const expired = await tx.stockHold.findMany({
-    where: { status: "active", expiresAt: { lte: deps.now() }, ...(scope.variantIds ? { variantId: { in: scope.variantIds } } : {}) },
-    select: { id: true, orderId: true },
-  });
-  const orderIds = [...new Set(expired.map((h) => h.orderId).filter((id): id is string => !!id))];
+  // Holds without an order (live claims) are released by the inventory service itself.
+  const { orderIds } = await expireHoldsInTx(tx, deps, scope);
   for (const orderId of orderIds) await cancelOrderInTx(tx, deps, { orderId, reason: "expired", actor: { type: "system" } });
-  // Holds without an order (live claims) are released on their own.
-  await releaseHoldsInTx(tx, deps, { holdIds: expired.filter((h) => !h.orderId).map((h) => h.id) });
   return orderIds.length;
 }
 

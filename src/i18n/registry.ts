@@ -6,6 +6,7 @@ import { ordersMessages } from "../checkout/orders.messages.js";
 import { csvMessages } from "../catalog/csv/csv.messages.js";
 import { feedsMessages } from "../feeds/feeds.messages.js";
 import { linksMessages } from "../links/links.messages.js";
+import { liveMessages } from "../live/live.messages.js";
 import { postsMessages } from "../posts/posts.messages.js";
 import { reviewsMessages } from "../reviews/reviews.messages.js";
 import { outboxMessages } from "../mail/outbox.messages.js";
@@ -21,4 +22,4 @@ import { siteMessages } from "./messages/site.js";
  * Every feature's messages, in one explicit list. A feature adds its
  * `*.messages.ts` here; a key defined twice stops the process at start-up.
  */
-export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, couponsMessages, followersMessages, outboxMessages, csvMessages, feedsMessages, postsMessages, linksMessages, ordersMessages, reviewsMessages, mailMessages, jobsMessages, notificationsMessages, shopMessages, errorMessages];
+export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, couponsMessages, followersMessages, outboxMessages, csvMessages, feedsMessages, postsMessages, linksMessages, ordersMessages, reviewsMessages, mailMessages, jobsMessages, notificationsMessages, shopMessages, errorMessages, liveMessages];

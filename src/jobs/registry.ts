@@ -1,6 +1,7 @@
 import { checkoutJobs } from "../checkout/checkout.jobs.js";
 import type { Deps } from "../deps.js";
 import { rateLimitJobs } from "../http/rate-limit.jobs.js";
+import { liveJobs } from "../live/live.jobs.js";
 import { mailJobs } from "../mail/mail.jobs.js";
 import { notificationsJobs } from "../notifications/notifications.jobs.js";
 import type { JobDefinition } from "./job.js";
@@ -12,7 +13,7 @@ import { createScheduler, type JobScheduler } from "./scheduler.js";
  * and is added here; names must be unique (the scheduler refuses duplicates).
  */
 export function allJobs(): JobDefinition[] {
-  return [...checkoutJobs(), ...mailJobs(), ...notificationsJobs(), ...rateLimitJobs()];
+  return [...checkoutJobs(), ...mailJobs(), ...notificationsJobs(), ...rateLimitJobs(), ...liveJobs()];
 }
 
 /**

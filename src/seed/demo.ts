@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { z } from "zod";
 import { AGE_GROUPS, GENDERS } from "../catalog/catalog.schema.js";
+import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
 import { ShopProfileSchema } from "../shop/shop.schema.js";
 import { seedShopProfile } from "../shop/shop.service.js";
@@ -150,7 +151,54 @@ export async function seedDemoShop(deps: Deps, opts: { dir?: string } = {}): Pro
       });
     }
     await tx.counter.create({ data: { name: "order", value: 1000 } });
+    await seedLiveShows(tx, now, (slug) => products.get(slug)!.id);
   });
   await seedShopProfile(deps, { ...seed.shop, logo: { mediaId: logo.id, storageKey: logo.storageKey } });
   return true;
+}
+
+/**
+ * Two live shows: one scheduled for the day after tomorrow (with a tracked
+ * link to share), and one that ended three days ago with its replay and the
+ * chapters of what was featured when.
+ */
+async function seedLiveShows(tx: Prisma.TransactionClient, now: number, product: (slug: string) => string) {
+  const HOUR = 3600 * 1000;
+  const upcoming = await tx.liveSession.create({
+    data: {
+      title: "Friday studio live: glaze day", code: "friday-live", hostName: "Ava", platform: "instagram",
+      streamUrl: "https://www.instagram.com/bazaarche.demo/live/", startsAt: new Date(Math.ceil((now + 2 * DAY) / HOUR) * HOUR), holdMinutes: 15,
+      pinnedMessage: "Comment “sold” and the code to claim. Holds last 15 minutes.",
+    },
+  });
+  const lineup: [string, string, number | null, Partial<{ perBuyerLimit: number; quantityCap: number; followerPriceMinor: number; followerMinDays: number }>][] = [
+    ["turquoise-ceramic-mug", "12", 2200, { perBuyerLimit: 2 }],
+    ["painted-ceramic-bowls", "14", 5400, { quantityCap: 6 }],
+    ["minakari-tea-glass-set", "21", null, { followerPriceMinor: 3600, followerMinDays: 30 }],
+    ["saffron-rose-candle", "30", 1500, {}],
+  ];
+  for (const [position, [slug, claimCode, livePriceMinor, extra]] of lineup.entries()) {
+    await tx.liveItem.create({ data: { liveSessionId: upcoming.id, productId: product(slug), claimCode, livePriceMinor, position, ...extra } });
+  }
+  await tx.shortLink.create({ data: { code: "friday-live", targetType: "live", liveSessionId: upcoming.id, channel: "instagram-live", hostName: "Ava" } });
+
+  const startedAt = new Date(now - 3 * DAY - 2 * HOUR);
+  const past = await tx.liveSession.create({
+    data: {
+      title: "Winter textiles show", code: "winter-textiles", hostName: "Sara", platform: "youtube",
+      replayUrl: "https://www.youtube.com/watch?v=bazaarche-demo", startsAt: startedAt, startedAt, status: "ended",
+      endedAt: new Date(startedAt.getTime() + 47 * 60_000), endsAt: new Date(startedAt.getTime() + 47 * 60_000), holdMinutes: 15,
+    },
+  });
+  const chapters: [string, string, number][] = [
+    ["kilim-cushion-cover", "1", 0],
+    ["block-print-scarf", "2", 6 * 60 + 40],
+    ["wool-beanie", "3", 19 * 60 + 5],
+    ["linen-tote-bag", "4", 31 * 60 + 30],
+  ];
+  for (const [position, [slug, claimCode, offset]] of chapters.entries()) {
+    const at = new Date(startedAt.getTime() + offset * 1000);
+    const item = await tx.liveItem.create({ data: { liveSessionId: past.id, productId: product(slug), claimCode, position, featuredAt: at } });
+    await tx.liveFeature.create({ data: { liveSessionId: past.id, itemId: item.id, at } });
+  }
 }

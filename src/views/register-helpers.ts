@@ -1,6 +1,7 @@
 import type Handlebars from "handlebars";
 import absUrl from "./helpers/abs_url.js";
 import asset from "./helpers/asset.js";
+import clock from "./helpers/clock.js";
 import concat from "./helpers/concat.js";
 import countryName from "./helpers/country_name.js";
 import date from "./helpers/date.js";
@@ -10,7 +11,9 @@ import digits from "./helpers/digits.js";
 import eq from "./helpers/eq.js";
 import inc from "./helpers/inc.js";
 import isoDate from "./helpers/iso_date.js";
+import isoTime from "./helpers/iso_time.js";
 import jsonLd from "./helpers/json_ld.js";
+import localDigits from "./helpers/local_digits.js";
 import mediaUrl from "./helpers/media_url.js";
 import money from "./helpers/money.js";
 import num from "./helpers/num.js";
@@ -28,6 +31,7 @@ export function registerHelpers(hbs: typeof Handlebars) {
   hbs.registerHelper({
     abs_url: absUrl,
     asset,
+    clock,
     concat,
     country_name: countryName,
     date,
@@ -37,7 +41,9 @@ export function registerHelpers(hbs: typeof Handlebars) {
     eq,
     inc,
     iso_date: isoDate,
+    iso_time: isoTime,
     json_ld: jsonLd,
+    local_digits: localDigits,
     media_url: mediaUrl,
     money,
     num,
