@@ -11,3 +11,5 @@ export { LocalGateway } from "./payments/local-gateway.js";
 export type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
 export { startCheckoutSweep } from "./checkout/checkout-sweep.js";
 export { reconcilePendingOrders } from "./checkout/checkout.service.js";
+// Analytics: the event writer (flush it before closing the database) and the roll-up jobs.
+export { recordEvent, flushEvents, EVENT_TYPES, type EventType, type AnalyticsEventInput } from "./analytics/events.js";

@@ -3,6 +3,7 @@
 import path from "node:path";
 import { pino } from "pino";
 import { ensureOwner } from "./auth/auth.service.js";
+import { flushEvents } from "./analytics/events.js";
 import { startCheckoutSweep } from "./checkout/checkout-sweep.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { openDatabase, sqliteFilePath } from "./db/client.js";
@@ -56,8 +57,8 @@ async function main() {
       shop.bazaarche.beginShutdown();
       void sweep.stop();
     },
-    // A sweep in flight finishes before the database closes.
-    onClosed: () => sweep.stop().then(() => prisma.$disconnect()),
+    // A sweep in flight finishes, and buffered analytics events are written, before the database closes.
+    onClosed: () => sweep.stop().then(() => flushEvents(deps)).then(() => prisma.$disconnect()),
   });
   await ready;
 

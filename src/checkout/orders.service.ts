@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
+import { recordEventInTx } from "../analytics/events.js";
 import { AppError } from "../http/errors.js";
 import { scheduleReviewRequestInTx } from "../reviews/requests.service.js";
 
@@ -14,12 +15,17 @@ const REFUNDABLE = ["paid", "fulfilled", "partially_refunded"];
  * on the previous total, so a webhook and an admin refund racing each other
  * cannot both apply. Totals only grow: an older, smaller figure is ignored.
  */
-export async function applyRefundedTotalInTx(tx: Tx, input: { orderId: string; refundedMinor: number }) {
+export async function applyRefundedTotalInTx(tx: Tx, input: { orderId: string; refundedMinor: number }, deps: Pick<Deps, "now">) {
   const order = await tx.order.findUnique({ where: { id: input.orderId } });
   if (!order || input.refundedMinor <= order.refundedMinor) return false;
   const refundedMinor = Math.min(input.refundedMinor, order.totalMinor);
   const status = refundedMinor >= order.totalMinor ? "refunded" : "partially_refunded";
   const changed = await tx.order.updateMany({ where: { id: order.id, refundedMinor: order.refundedMinor }, data: { refundedMinor, status } });
+  // The dashboard's refunds: written with the new total, so a refund made in
+  // Stripe's dashboard (no Refund row) is counted on the day it arrived.
+  if (changed.count === 1) {
+    await recordEventInTx(tx, deps, { type: "refund", orderId: order.id, valueMinor: refundedMinor - order.refundedMinor, couponId: order.couponId, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel });
+  }
   return changed.count === 1;
 }
 
@@ -56,7 +62,7 @@ export async function refundOrder(deps: Deps, input: { orderId: string; amountMi
     const known = await tx.refund.findUnique({ where: { providerRef: refundId } });
     if (!known) {
       await tx.refund.create({ data: { orderId: order.id, amountMinor: input.amountMinor, providerRef: refundId, reason: input.reason } });
-      await applyRefundedTotalInTx(tx, { orderId: order.id, refundedMinor: order.refundedMinor + input.amountMinor });
+      await applyRefundedTotalInTx(tx, { orderId: order.id, refundedMinor: order.refundedMinor + input.amountMinor }, deps);
       await recordAudit(tx, { actor: input.actor, action: "order.refund", entityType: "order", entityId: order.id, rule: input.reason || undefined, details: { amountMinor: input.amountMinor, refundId } });
     }
     return tx.order.findUniqueOrThrow({ where: { id: order.id } });

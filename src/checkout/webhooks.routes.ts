@@ -99,7 +99,7 @@ const refunded: Handler = async (deps, event) => {
     await tx.paymentEvent.create({ data: { id: event.id, type: event.type, orderId: order.id, provider: "stripe" } });
     // amount_refunded is the charge's running total, so applying it is
     // idempotent and order-independent (a dashboard refund counts too).
-    await applyRefundedTotalInTx(tx, { orderId: order.id, refundedMinor: charge.amount_refunded });
+    await applyRefundedTotalInTx(tx, { orderId: order.id, refundedMinor: charge.amount_refunded }, deps);
   });
   return { status: 200, outcome: "refund_recorded" };
 };
