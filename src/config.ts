@@ -55,6 +55,14 @@ export const EnvSchema = z.object({
     emptyToUndefined,
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { message: "one of fatal, error, warn, info, debug, trace, silent" }).default("info"),
   ),
+  ANALYTICS_RETENTION_DAYS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: "a whole number of days from 1 to 3650" }).int("a whole number of days from 1 to 3650").min(1, "a whole number of days from 1 to 3650").max(3650, "a whole number of days from 1 to 3650").default(90),
+  ),
+  ANALYTICS_ROLLUP_RETENTION_DAYS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: "a whole number of days from 1 to 3650" }).int("a whole number of days from 1 to 3650").min(1, "a whole number of days from 1 to 3650").max(3650, "a whole number of days from 1 to 3650").default(730),
+  ),
   // How many reverse-proxy hops to trust for the client IP and HTTPS ("true" = 1).
   // Never "trust everything": that would let anyone spoof their IP past rate limits.
   TRUST_PROXY: z.preprocess(
@@ -66,6 +74,9 @@ export const EnvSchema = z.object({
       .transform((v) => (v === "true" ? 1 : v === "false" ? 0 : Number(v))),
   ),
 }).superRefine((env, ctx) => {
+  if (env.ANALYTICS_ROLLUP_RETENTION_DAYS < env.ANALYTICS_RETENTION_DAYS) {
+    ctx.addIssue({ code: "custom", path: ["ANALYTICS_ROLLUP_RETENTION_DAYS"], message: `at least ANALYTICS_RETENTION_DAYS (${env.ANALYTICS_RETENTION_DAYS}): roll-ups are made from the raw events` });
+  }
   if (env.STRIPE_WEBHOOK_SECRET && !env.STRIPE_SECRET_KEY) {
     ctx.addIssue({ code: "custom", path: ["STRIPE_SECRET_KEY"], message: "required when STRIPE_WEBHOOK_SECRET is set" });
   }

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { AnalyticsSettings } from "./analytics/rollup.service.js";
 import type { Db } from "./db/client.js";
 import type { Locale } from "./i18n/translate.js";
 import type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
@@ -24,6 +25,8 @@ export interface Deps {
   /** Stripe when configured, else the local payment page. */
   payments: PaymentGateway;
   checkout: CheckoutSettings;
+  /** Event and roll-up retention (defaults: 90 and 730 days). */
+  analytics?: Partial<AnalyticsSettings>;
 }
 
 export interface CheckoutSettings {

@@ -43,6 +43,7 @@ async function main() {
     logger,
     trustProxy: config.TRUST_PROXY,
     payments,
+    analytics: { retentionDays: config.ANALYTICS_RETENTION_DAYS, rollupRetentionDays: config.ANALYTICS_ROLLUP_RETENTION_DAYS },
   });
   const deps = shop.bazaarche.deps;
 

@@ -6,6 +6,8 @@ import express, { type Express, type RequestHandler } from "express";
 import { pino, type Logger } from "pino";
 import { z } from "zod";
 import { adminRoutes } from "./admin/admin.routes.js";
+import { analyticsAdminRoutes, objectPanel } from "./analytics/analytics.routes.js";
+import { shopLogoPath } from "./analytics/onboarding.service.js";
 import { apiRoutes } from "./api/api.routes.js";
 import { loadAdmin, requireAdmin, requireApiToken } from "./auth/auth.middleware.js";
 import { authRoutes } from "./auth/auth.routes.js";
@@ -66,6 +68,11 @@ const OptionsSchema = z.object({
   /** Follow / follower sign-in submissions (each sends an email) per address per 15 minutes. */
   followSubmitsPer15Min: z.number().int().positive().default(5),
   trustProxy: z.union([z.boolean(), z.number(), z.string()]).default(false),
+  /** Raw analytics events are kept `retentionDays`, daily roll-ups `rollupRetentionDays` (the longest dashboard range). */
+  analytics: z
+    .object({ retentionDays: z.number().int().min(1).max(3650).default(90), rollupRetentionDays: z.number().int().min(1).max(3650).default(730) })
+    .refine((a) => a.rollupRetentionDays >= a.retentionDays, { message: "rollupRetentionDays must be at least retentionDays", path: ["rollupRetentionDays"] })
+    .default({ retentionDays: 90, rollupRetentionDays: 730 }),
   payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
   checkout: z
     .object({
@@ -114,6 +121,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     uploadsDir: o.uploadsDir,
     payments: o.payments ?? new LocalGateway(),
     checkout: o.checkout,
+    analytics: o.analytics,
     appSecret: async () => (secret ??= await loadAppSecret(o.prisma)),
   };
   let draining = false;
@@ -163,6 +171,12 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(csrfProtection(() => secret!));
   app.use("/admin", loadAdmin(deps), authRoutes(deps, o.loginRateLimit));
   app.use("/admin", requireAdmin, adminRoutes(deps));
+  app.use("/admin", requireAdmin, analyticsAdminRoutes(deps));
+  // Each object's figures and funnel on its admin page (the page includes the analytics/object-panel partial).
+  app.use("/admin/posts", requireAdmin, objectPanel(deps, "post"));
+  app.use("/admin/links", requireAdmin, objectPanel(deps, "link"));
+  app.use("/admin/coupons", requireAdmin, objectPanel(deps, "coupon"));
+  app.use("/admin/products", requireAdmin, objectPanel(deps, "product"));
   app.use("/admin/products", requireAdmin, csvAdminRoutes(deps));
   app.use("/admin", requireAdmin, feedAdminRoutes(deps));
   app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
@@ -203,9 +217,10 @@ function cartCount(deps: Deps): RequestHandler {
   };
 }
 
-/** Values every template can use: mount path, absolute base, language links. */
+/** Values every template can use: mount path, absolute base, language links, the shop's logo. */
 function baseLocals(deps: Deps): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
+    res.locals.shopLogo = req.method === "GET" ? await shopLogoPath(deps) : null;
     res.locals.base = req.baseUrl;
     res.locals.publicBase = publicBaseFor(req, deps.shop.publicUrl);
     res.locals.requestPath = req.path;

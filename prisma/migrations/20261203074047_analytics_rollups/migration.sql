@@ -40,6 +40,9 @@ CREATE TABLE "AnalyticsDay" (
 );
 
 -- CreateIndex
+CREATE INDEX "AnalyticsRollup_dimension_key_level_startDay_idx" ON "AnalyticsRollup"("dimension", "key", "level", "startDay");
+
+-- CreateIndex
 CREATE INDEX "Order_createdAt_idx" ON "Order"("createdAt");
 
 -- CreateIndex
