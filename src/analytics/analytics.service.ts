@@ -392,16 +392,19 @@ export async function getSocialProof(deps: Pick<Deps, "db" | "now">, range: { fr
     months.push({ start: m, key: m.toISOString().slice(0, 7) });
   }
   // The month of each review as a CASE over the month boundaries: portable, no date functions.
-  const bucket = Prisma.join(
-    months.slice(1).map((m, i) => Prisma.sql`WHEN "createdAt" < ${m.start} THEN ${i}`),
-    " ",
-  );
-  const bucketExpr = months.length > 1 ? Prisma.sql`CASE ${bucket} ELSE ${months.length - 1} END` : Prisma.sql`0`;
+  const bucketExpr =
+    months.length > 1
+      ? Prisma.sql`CASE ${Prisma.join(
+          months.slice(1).map((m, i) => Prisma.sql`WHEN "createdAt" < ${m.start} THEN ${i}`),
+          " ",
+        )} ELSE ${months.length - 1} END`
+      : Prisma.sql`0`;
   const [reviewRows, answered, asked, waiting] = await Promise.all([
     deps.db.$queryRaw<{ bucket: unknown; n: unknown; ratings: unknown; verified: unknown }[]>`
-      SELECT ${bucketExpr} AS "bucket", COUNT(*) AS "n", SUM("rating") AS "ratings", SUM(CASE WHEN "verifiedBuyer" THEN 1 ELSE 0 END) AS "verified"
-      FROM "Review" WHERE "createdAt" >= ${from} AND "createdAt" < ${to} AND "status" <> 'rejected'
-      GROUP BY ${bucketExpr}`,
+      SELECT "bucket", COUNT(*) AS "n", SUM("rating") AS "ratings", SUM("verified") AS "verified"
+      FROM (SELECT ${bucketExpr} AS "bucket", "rating", CASE WHEN "verifiedBuyer" THEN 1 ELSE 0 END AS "verified"
+            FROM "Review" WHERE "createdAt" >= ${from} AND "createdAt" < ${to} AND "status" <> 'rejected') AS "r"
+      GROUP BY "bucket"`,
     deps.db.question.findMany({ where: { answeredAt: { gte: from, lt: to } }, select: { createdAt: true, answeredAt: true } }),
     deps.db.question.count({ where: { createdAt: { gte: from, lt: to }, status: { not: "rejected" } } }),
     deps.db.question.count({ where: { answeredAt: null, status: { not: "rejected" }, createdAt: { lt: new Date(deps.now().getTime() - UNANSWERED_AFTER_MS) } } }),

@@ -222,12 +222,13 @@ class EventWriter {
       const click = e.cookie ? clicks.get(e.cookie.clickId) : undefined;
       const age = click ? e.at.getTime() - click.at.getTime() : NaN;
       const verified = click && click.visitorId === e.cookie!.visitorId && age <= ATTRIBUTION_WINDOW_MS && age >= -60_000 ? click : null;
-      const explicit = i.linkId !== undefined || i.postId !== undefined || i.liveSessionId !== undefined || i.channel !== undefined;
-      if (verified && !explicit) {
+      // Field by field: what the caller named stays (a post page names the post
+      // viewed, a link click names its own link); the rest comes from the click.
+      if (verified && i.linkId === undefined) {
         row.linkId = verified.link.id;
-        row.postId = verified.link.postId;
-        row.liveSessionId = verified.link.liveSessionId;
-        row.channel = verified.link.channel || null;
+        if (i.postId === undefined) row.postId = verified.link.postId;
+        if (i.liveSessionId === undefined) row.liveSessionId = verified.link.liveSessionId;
+        if (i.channel === undefined) row.channel = verified.link.channel || null;
       }
       if (i.couponCode && !row.couponId) {
         const found = coupons.get(i.couponCode.toUpperCase());
