@@ -70,7 +70,7 @@ interface Buffered {
   gpc: boolean;
   /** The bz_attr cookie's halves, checked against LinkClick at flush. */
   cookie: { clickId: string; visitorId: string } | null;
-  /** SHA-256 of address + browser, kept in memory for seconds and never stored; stands for a visitor without a cookie. */
+  /** SHA-256 of address + browser, kept in memory for seconds and never stored: what the day's visitor key is made of. */
   addressHash: string | null;
   source: string | null;
   attempts: number;
@@ -239,7 +239,8 @@ class EventWriter {
       if (!e.gpc) {
         const visitorId = i.visitorId ?? (verified ? e.cookie!.visitorId : null);
         row.visitorId = visitorId;
-        const who = visitorId ?? e.addressHash;
+        // The address + browser first: the same person before and after their first link click is one visit.
+        const who = e.addressHash ?? visitorId;
         if (who) row.visitorKey = createHash("sha256").update(`${await this.saltFor(dayOf(e.at))}\n${who}`).digest("base64url").slice(0, 22);
       }
       rows.push(row);
