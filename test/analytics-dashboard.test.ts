@@ -403,6 +403,17 @@ describe("the dashboard page shows the same figures", () => {
     expect($("#revenue-table").text()).not.toMatch(/[0-9]/);
   });
 
+  it("a sale shows on the dashboard at once: its cached figures are checked against the data on every view", async () => {
+    const revenue = async () => load((await admin.get("/shop/admin?range=today&lang=en").expect(200)).text)('[data-kpi="revenue"] [data-value]').text();
+    const before = await revenue();
+    expect(await revenue()).toBe(before);
+    clock = at(0, 11, 30);
+    await shop(await browser(), { name: "ivy", link: "l3", product: bowl, price: 4000, qty: 1, pay: true });
+    await flushEvents(t.deps);
+    expect(await revenue()).toBe(money(expected(0, 0, "total", "all").revenueMinor));
+    expect(await revenue()).not.toBe(before);
+  });
+
   it("every table downloads as CSV with the same figures", async () => {
     const csv = async (table: string) => {
       const res = await admin.get(`/shop/admin/analytics/export/${table}.csv?range=7d`).expect(200);

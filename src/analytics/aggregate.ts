@@ -1,3 +1,4 @@
+import { Prisma } from "../generated/prisma/client.js";
 import type { Deps } from "../deps.js";
 import { dayOf, DAY_MS } from "./days.js";
 import type { EventType } from "./events.js";
@@ -72,8 +73,6 @@ interface Lookups {
   followerCoupons: Set<string>;
 }
 
-const CHUNK = 5_000;
-
 const EVENT_METRIC: Partial<Record<EventType, Metric>> = {
   link_click: "clicks",
   product_view: "productViews",
@@ -95,29 +94,17 @@ export interface WindowResult {
 }
 
 /**
- * Figures for [from, to). Reads events in chunks of 5,000 (keyset on at, id),
- * so memory stays flat however busy the day was.
+ * Figures for [from, to), one UTC day at a time (visits are distinct
+ * visitors per day). Events are grouped in the database, so what comes back
+ * is a few rows per object and event type however busy the day was.
  */
 export async function aggregateWindow(deps: Pick<Deps, "db" | "shop">, window: { from: Date; to: Date }, series: { dimension: Dimension; key: string } = { dimension: "total", key: "all" }): Promise<WindowResult> {
   const acc = new Accumulator(rowKey(series.dimension, series.key));
-  const events: { type: string; at: Date; visitorKey: string | null; productId: string | null; postId: string | null; linkId: string | null; liveSessionId: string | null; couponId: string | null; channel: string | null; valueMinor: number | null; meta: string }[] = [];
-  let cursor: { at: Date; id: string } | null = null;
-  for (;;) {
-    const page: ((typeof events)[number] & { id: string })[] = await deps.db.analyticsEvent.findMany({
-      where: {
-        at: { gte: window.from, lt: window.to },
-        // Orders are counted from Order rows; their events are the log.
-        type: { notIn: ["checkout_start", "order_paid"] },
-        ...(cursor ? { OR: [{ at: { gt: cursor.at } }, { at: cursor.at, id: { gt: cursor.id } }] } : {}),
-      },
-      select: { id: true, type: true, at: true, visitorKey: true, productId: true, postId: true, linkId: true, liveSessionId: true, couponId: true, channel: true, valueMinor: true, meta: true },
-      orderBy: [{ at: "asc" }, { id: "asc" }],
-      take: CHUNK,
-    });
-    for (const e of page) events.push(e);
-    if (page.length < CHUNK) break;
-    const last = page[page.length - 1]!;
-    cursor = { at: last.at, id: last.id };
+  let events = 0;
+  for (let day = dayOf(window.from); day * DAY_MS < window.to.getTime(); day++) {
+    const from = new Date(Math.max(window.from.getTime(), day * DAY_MS));
+    const to = new Date(Math.min(window.to.getTime(), (day + 1) * DAY_MS));
+    events += await foldEvents(deps, acc, day, { from, to });
   }
 
   const orderSelect = {
@@ -140,21 +127,7 @@ export async function aggregateWindow(deps: Pick<Deps, "db" | "shop">, window: {
     deps.db.order.findMany({ where: { paidAt: { gte: window.from, lt: window.to } }, select: orderSelect, orderBy: [{ paidAt: "asc" }, { id: "asc" }] }),
   ]);
 
-  const lookups = await loadLookups(deps, [...events, ...started, ...paid]);
-
-  for (const e of events) {
-    const day = dayOf(e.at);
-    let keys = acc.keysFor(e, lookups, e.productId ? [e.productId] : [], e.couponId);
-    if (e.type === "follow") {
-      // A follow belongs to the platform followed on, whatever link brought the person.
-      const platform = safeMeta(e.meta).platform;
-      if (typeof platform === "string" && platform) keys = keys.map((k) => (k.startsWith("platform\u0000") ? rowKey("platform", platform) : k));
-    }
-    const metric = EVENT_METRIC[e.type as EventType];
-    if (metric) acc.add(keys, day, { [metric]: 1 });
-    if (e.type === "refund") acc.add(keys, day, { refunds: 1, refundedMinor: e.valueMinor ?? 0 });
-    if (e.visitorKey) acc.visit(keys, day, e.visitorKey);
-  }
+  const lookups = await loadLookups(deps, [...started, ...paid]);
 
   for (const o of started) {
     const products = [...new Set(o.lines.flatMap((l) => (l.productId ? [l.productId] : [])))];
@@ -192,20 +165,115 @@ export async function aggregateWindow(deps: Pick<Deps, "db" | "shop">, window: {
     }
   }
 
-  return { ...acc.result(), events: events.length };
+  return { ...acc.result(), events };
+}
+
+/** Orders are counted from Order rows; their events are only the log. */
+const ORDER_EVENTS = ["checkout_start", "order_paid"];
+
+const CHANNEL_KEY = `COALESCE("channel", CASE WHEN "linkId" IS NULL THEN 'direct' ELSE 'untagged' END)`;
+
+/**
+ * The parts of one statement over a day's events, each a GROUP BY on plain
+ * columns, joined with UNION ALL (portable): counts per event type for
+ * channel × platform × host, for link × post × live session, for products
+ * and for coupons; distinct visitors ("_visits") per key of the dimensions
+ * that show visits; and events written without a platform, by attribution.
+ * Every part returns (d, k1, k2, k3, t, n, v). The SQL text is constant.
+ */
+const EVENT_PARTS: { d: string; keys: [string, string, string]; t: string; n: string; where: string; group: string }[] = [
+  { d: "reach", keys: [CHANNEL_KEY, `"platform"`, `"host"`], t: `"type"`, n: "COUNT(*)", where: "", group: `GROUP BY ${CHANNEL_KEY}, "platform", "host", "type"` },
+  { d: "attribution", keys: [`"linkId"`, `"postId"`, `"liveSessionId"`], t: `"type"`, n: "COUNT(*)", where: `AND ("linkId" IS NOT NULL OR "postId" IS NOT NULL OR "liveSessionId" IS NOT NULL)`, group: `GROUP BY "linkId", "postId", "liveSessionId", "type"` },
+  { d: "product", keys: [`"productId"`, "NULL", "NULL"], t: `"type"`, n: "COUNT(*)", where: `AND "productId" IS NOT NULL`, group: `GROUP BY "productId", "type"` },
+  { d: "coupon", keys: [`"couponId"`, "NULL", "NULL"], t: `"type"`, n: "COUNT(*)", where: `AND "couponId" IS NOT NULL`, group: `GROUP BY "couponId", "type"` },
+  { d: "unplaced", keys: [`"linkId"`, `"postId"`, `"liveSessionId"`], t: `"type"`, n: "COUNT(*)", where: `AND "platform" IS NULL`, group: `GROUP BY "linkId", "postId", "liveSessionId", "channel", "type"` },
+  ...(
+    [
+      ["total", `'all'`, ""],
+      ["channel", CHANNEL_KEY, ""],
+      ["platform", `"platform"`, `AND "platform" IS NOT NULL`],
+      ["host", `"host"`, `AND "host" IS NOT NULL`],
+      ["coupon", `"couponId"`, `AND "couponId" IS NOT NULL`],
+      ["post", `"postId"`, `AND "postId" IS NOT NULL`],
+      ["link", `"linkId"`, `AND "linkId" IS NOT NULL`],
+      ["live", `"liveSessionId"`, `AND "liveSessionId" IS NOT NULL`],
+      ["product", `"productId"`, `AND "productId" IS NOT NULL`],
+    ] as const
+  ).map(([d, key, where]) => ({
+    d,
+    keys: [key, "NULL", "NULL"] as [string, string, string],
+    t: `'_visits'`,
+    n: `COUNT(DISTINCT "visitorKey")`,
+    where: `AND "visitorKey" IS NOT NULL ${where}`,
+    group: d === "total" ? "" : `GROUP BY ${key}`,
+  })),
+];
+
+function eventCountsSql(w: { from: Date; to: Date }) {
+  const inWindow = Prisma.sql`"at" >= ${w.from} AND "at" < ${w.to} AND "type" NOT IN (${Prisma.join(ORDER_EVENTS)})`;
+  return Prisma.join(
+    EVENT_PARTS.map(
+      (p) =>
+        Prisma.sql`SELECT ${Prisma.raw(`'${p.d}' AS "d", ${p.keys[0]} AS "k1", ${p.keys[1]} AS "k2", ${p.keys[2]} AS "k3", ${p.t} AS "t", ${p.n} AS "n"`)}, ${Prisma.raw(p.d === "unplaced" ? `MAX("channel")` : "NULL")} AS "c", SUM(COALESCE("valueMinor", 0)) AS "v" FROM "AnalyticsEvent" WHERE ${inWindow} ${Prisma.raw(p.where)} ${Prisma.raw(p.group)}`,
+    ),
+    " UNION ALL ",
+  );
+}
+
+type CountRow = { d: string; k1: string | null; k2: string | null; k3: string | null; t: string; n: unknown; c: string | null; v: unknown };
+
+/** Folds one day's events into the accumulator; returns how many events there were. */
+async function foldEvents(deps: Pick<Deps, "db">, acc: Accumulator, day: number, w: { from: Date; to: Date }): Promise<number> {
+  const rows = await deps.db.$queryRaw<CountRow[]>`${eventCountsSql(w)}`;
+  let events = 0;
+  const unplaced: CountRow[] = [];
+  const figures = (t: string, n: number, v: number): Partial<Metrics> => {
+    const metric = EVENT_METRIC[t as EventType];
+    return metric ? { [metric]: n } : t === "refund" ? { refunds: n, refundedMinor: v } : {};
+  };
+  for (const r of rows) {
+    const n = Number(r.n);
+    if (n === 0) continue;
+    if (r.t === "_visits") {
+      acc.add([rowKey(r.d, r.k1 ?? "")], day, { visits: n });
+      continue;
+    }
+    const m = figures(r.t, n, Number(r.v ?? 0));
+    switch (r.d) {
+      case "reach":
+        events += n;
+        acc.add([rowKey("total", "all"), rowKey("channel", r.k1 ?? "direct"), ...(r.k2 ? [rowKey("platform", r.k2)] : []), ...(r.k3 ? [rowKey("host", r.k3)] : [])], day, m);
+        break;
+      case "attribution":
+        acc.add([...(r.k1 ? [rowKey("link", r.k1)] : []), ...(r.k2 ? [rowKey("post", r.k2)] : []), ...(r.k3 ? [rowKey("live", r.k3)] : [])], day, m);
+        break;
+      case "product":
+      case "coupon":
+        acc.add([rowKey(r.d, r.k1 ?? "")], day, m);
+        break;
+      case "unplaced":
+        unplaced.push(r);
+        break;
+    }
+  }
+  // Events written without a platform (before the column existed, or inside
+  // another feature's transaction, like refunds): their platform and host
+  // rows come from their link, post and live session, as the writer does.
+  if (unplaced.length > 0) {
+    const attributed = unplaced.map((r) => ({ linkId: r.k1, postId: r.k2, liveSessionId: r.k3, channel: r.c }));
+    const lookups = await loadLookups(deps, attributed);
+    for (const [i, r] of unplaced.entries()) {
+      const keys = acc.keysFor(attributed[i]!, lookups, [], null).filter((k) => k.startsWith("platform\u0000") || k.startsWith("host\u0000"));
+      acc.add(keys, day, figures(r.t, Number(r.n), Number(r.v ?? 0)));
+    }
+  }
+  return events;
 }
 
 function couponIdsOf(o: { couponId: string | null; redemptions: { couponId: string }[] }): string[] {
   return [...new Set([...(o.couponId ? [o.couponId] : []), ...o.redemptions.map((r) => r.couponId)])];
 }
 
-function safeMeta(meta: string): Record<string, unknown> {
-  try {
-    return JSON.parse(meta) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
 
 async function loadLookups(deps: Pick<Deps, "db">, records: (Attributed & { couponId?: string | null; redemptions?: { couponId: string }[] })[]): Promise<Lookups> {
   const linkIds = new Set<string>();
@@ -236,7 +304,6 @@ async function loadLookups(deps: Pick<Deps, "db">, records: (Attributed & { coup
 class Accumulator {
   private readonly rows = new Map<string, Row>();
   private readonly series = new Map<number, Metrics>();
-  private readonly visitors = new Map<string, Set<string>>();
 
   constructor(private readonly seriesKey: string) {}
 
@@ -274,18 +341,6 @@ class Accumulator {
         if (!t) this.series.set(day, (t = emptyMetrics()));
         addMetrics(t, metrics);
       }
-    }
-  }
-
-  /** Visits are distinct visitors per row per day (visitor-days), so they add up across days. */
-  visit(keys: string[], day: number, visitorKey: string) {
-    for (const k of keys) {
-      const id = `${k}\u0000${day}`;
-      let set = this.visitors.get(id);
-      if (!set) this.visitors.set(id, (set = new Set()));
-      if (set.has(visitorKey)) continue;
-      set.add(visitorKey);
-      this.add([k], day, { visits: 1 });
     }
   }
 

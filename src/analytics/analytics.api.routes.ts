@@ -3,7 +3,7 @@ import type { Deps } from "../deps.js";
 import { validate } from "../http/validate.js";
 import { ObjectParams, RangeQuery, SalesQuery, type ObjectKind, type RangeQueryT, type SalesBy } from "./analytics.schema.js";
 import { getFollowerFigures, getObjectFigures, getSales, getSocialProof, funnelOf, kpisOf, metricsJson, rangeJson, resolveRange } from "./analytics.service.js";
-import { getDashboard } from "./dashboard.service.js";
+import { getDashboardCached } from "./dashboard.service.js";
 import { dayKey } from "./days.js";
 import type { Metrics } from "./aggregate.js";
 import { getOnboarding } from "./onboarding.service.js";
@@ -24,7 +24,7 @@ export function analyticsApiRoutes(deps: Deps) {
 
   router.get("/analytics/summary", validate({ query: RangeQuery }), async (req, res) => {
     const range = resolveRange(deps, req.valid.query as RangeQueryT);
-    const d = await getDashboard(deps, { range, locale: "en" });
+    const d = await getDashboardCached(deps, { range, locale: "en" });
     res.json({
       data: {
         range: rangeJson(range),
@@ -40,7 +40,7 @@ export function analyticsApiRoutes(deps: Deps) {
 
   router.get("/analytics/timeseries", validate({ query: RangeQuery }), async (req, res) => {
     const range = resolveRange(deps, req.valid.query as RangeQueryT);
-    const d = await getDashboard(deps, { range, locale: "en" });
+    const d = await getDashboardCached(deps, { range, locale: "en" });
     res.json({
       data: {
         range: rangeJson(range),

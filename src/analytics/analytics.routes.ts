@@ -8,7 +8,7 @@ import { MAX_IMAGE_BYTES } from "../media/media.service.js";
 import { CsvParams, OBJECT_KINDS, ObjectParams, OnboardingTickBody, RangeQuery, type ObjectKind, type RangeQueryT, type TableName } from "./analytics.schema.js";
 import { getObjectFigures, resolveRange } from "./analytics.service.js";
 import { tableCsv, objectCsv } from "./csv.js";
-import { getDashboard } from "./dashboard.service.js";
+import { getDashboardCached } from "./dashboard.service.js";
 import { dashboardView, Formats, objectPanelView } from "./dashboard.view.js";
 import { dayOf } from "./days.js";
 import { getOnboarding, setShopLogo, tickOnboarding } from "./onboarding.service.js";
@@ -21,7 +21,7 @@ export function dashboardPage(deps: Deps): RequestHandler[] {
       const locale = res.locals.locale as Locale;
       const range = resolveRange(deps, req.valid.query as RangeQueryT);
       const f = new Formats(locale, deps.shop.currency);
-      const [dashboard, onboarding] = await Promise.all([getDashboard(deps, { range, locale }), getOnboarding(deps, { publicBase: res.locals.publicBase as string })]);
+      const [dashboard, onboarding] = await Promise.all([getDashboardCached(deps, { range, locale }), getOnboarding(deps, { publicBase: res.locals.publicBase as string, skipIfDismissed: true })]);
       res.set("Cache-Control", "no-store");
       res.render("admin/dashboard", { layout: "admin", title: res.locals.t("admin.dashboard"), nav: "dashboard", currency: deps.shop.currency, dash: dashboardView(dashboard, f, dayOf(deps.now()), onboarding) });
     },

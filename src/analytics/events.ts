@@ -5,7 +5,7 @@ import type { Deps } from "../deps.js";
 import { ATTRIBUTION_COOKIE, ATTRIBUTION_WINDOW_MS, parseAttributionCookie } from "../links/attribution.js";
 import { automatedReason } from "../links/bots.js";
 import { dayOf } from "./days.js";
-import { hostOf, platformFromHost, platformFromText } from "./platforms.js";
+import { hostOf, platformFromHost, platformFromText, platformOf } from "./platforms.js";
 
 /**
  * The one analytics event writer (see README.md beside this file).
@@ -97,6 +97,7 @@ class EventWriter {
   private dropped = 0;
   private readonly recent = new Map<string, number>();
   private readonly salts = new Map<number, Promise<string>>();
+  private socialArrivalNoted = false;
 
   constructor(
     private readonly db: Db,
@@ -230,6 +231,7 @@ class EventWriter {
         if (i.liveSessionId === undefined) row.liveSessionId = verified.link.liveSessionId;
         if (i.channel === undefined) row.channel = verified.link.channel || null;
       }
+      if (i.type === "follow" && typeof i.meta?.platform === "string") row.platform = i.meta.platform;
       if (i.couponCode && !row.couponId) {
         const found = coupons.get(i.couponCode.toUpperCase());
         row.couponId = found?.couponId ?? null;
@@ -245,12 +247,43 @@ class EventWriter {
       }
       rows.push(row);
     }
+    await this.placeRows(rows);
     await this.db.analyticsEvent.createMany({ data: rows });
+    // The onboarding step "gallery link in the bio" is done by the first arrival from a social platform;
+    // noted once here, so the dashboard never searches the events for it.
+    if (!this.socialArrivalNoted && rows.some((r) => r.source && (r.type === "gallery_view" || r.type === "link_click"))) {
+      await this.db.setting.upsert({ where: { key: SOCIAL_ARRIVAL_KEY }, create: { key: SOCIAL_ARRIVAL_KEY, value: "1" }, update: {} });
+      this.socialArrivalNoted = true;
+    }
     // Events for a day that was already rolled up (a flush delayed past
     // midnight, a clock in a test): that day is folded again by the next run.
     const today = dayOf(this.deps.now());
     const pastDays = [...new Set(rows.map((r) => dayOf(r.at as Date)))].filter((d) => d < today);
     if (pastDays.length > 0) await this.db.analyticsDay.updateMany({ where: { day: { in: pastDays } }, data: { dirty: true } });
+  }
+
+  /**
+   * The platform and host rows each event counts on, worked out once here
+   * from its link, post and live session, so the roll-up can group on columns.
+   */
+  private async placeRows(rows: Prisma.AnalyticsEventCreateManyInput[]) {
+    const linkIds = [...new Set(rows.flatMap((r) => (r.linkId ? [r.linkId] : [])))];
+    const postIds = [...new Set(rows.flatMap((r) => (r.postId ? [r.postId] : [])))];
+    const liveIds = [...new Set(rows.flatMap((r) => (r.liveSessionId ? [r.liveSessionId] : [])))];
+    const [links, posts, lives] = await Promise.all([
+      linkIds.length ? this.db.shortLink.findMany({ where: { id: { in: linkIds } }, select: { id: true, utmSource: true, hostName: true } }) : [],
+      postIds.length ? this.db.post.findMany({ where: { id: { in: postIds } }, select: { id: true, platform: true } }) : [],
+      liveIds.length ? this.db.liveSession.findMany({ where: { id: { in: liveIds } }, select: { id: true, platform: true, hostName: true } }) : [],
+    ]);
+    const link = new Map(links.map((l) => [l.id, l]));
+    const post = new Map(posts.map((p) => [p.id, p]));
+    const live = new Map(lives.map((l) => [l.id, l]));
+    for (const r of rows) {
+      const l = r.linkId ? link.get(r.linkId) : undefined;
+      const s = r.liveSessionId ? live.get(r.liveSessionId) : undefined;
+      r.platform ??= platformOf({ postPlatform: r.postId ? post.get(r.postId)?.platform : null, livePlatform: s?.platform, channel: r.channel, utmSource: l?.utmSource, linkId: r.linkId });
+      r.host = l?.hostName || s?.hostName || null;
+    }
   }
 
   private async clicksFor(batch: Buffered[]) {
@@ -297,6 +330,8 @@ class EventWriter {
 }
 
 export const SALT_PREFIX = "analytics.salt.";
+/** Set once someone arrived at the gallery or a tracked link from a social platform (onboarding). */
+export const SOCIAL_ARRIVAL_KEY = "onboarding.social_arrival";
 
 async function readOrCreateSalt(db: Db, day: number): Promise<string> {
   const key = `${SALT_PREFIX}${day}`;

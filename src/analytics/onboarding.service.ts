@@ -4,7 +4,7 @@ import { feedUrl, getFeedToken } from "../feeds/feeds.service.js";
 import { mediaPath } from "../media/media.paths.js";
 import { storeImage } from "../media/media.service.js";
 import { ONBOARDING_TICKS } from "./analytics.schema.js";
-import { SOCIAL_PLATFORMS } from "./platforms.js";
+import { SOCIAL_ARRIVAL_KEY } from "./events.js";
 
 /**
  * The new shop's checklist on the dashboard. Each step is detected from what
@@ -39,22 +39,26 @@ export interface Onboarding {
   bio: { detected: boolean; ticked: boolean };
 }
 
-export async function getOnboarding(deps: Deps, input: { publicBase: string }): Promise<Onboarding> {
-  const settings = await deps.db.setting.findMany({ where: { key: { in: [...ONBOARDING_TICKS.map((t) => `${TICK_PREFIX}${t}`), LOGO_KEY] } } });
+export async function getOnboarding(deps: Deps, input: { publicBase: string }): Promise<Onboarding>;
+export async function getOnboarding(deps: Deps, input: { publicBase: string; skipIfDismissed: true }): Promise<Onboarding | null>;
+export async function getOnboarding(deps: Deps, input: { publicBase: string; skipIfDismissed?: boolean }): Promise<Onboarding | null> {
+  const settings = await deps.db.setting.findMany({ where: { key: { in: [...ONBOARDING_TICKS.map((t) => `${TICK_PREFIX}${t}`), LOGO_KEY, SOCIAL_ARRIVAL_KEY] } } });
   const ticked = (t: string) => settings.some((s) => s.key === `${TICK_PREFIX}${t}` && s.value === "1");
+  // The dashboard does not need the rest once the owner hid the list.
+  if (input.skipIfDismissed && ticked("dismissed")) return null;
   const logoId = settings.find((s) => s.key === LOGO_KEY)?.value ?? null;
-  const [products, sentEmail, tags, logo, token, socialVisit] = await Promise.all([
+  const socialVisit = settings.some((s) => s.key === SOCIAL_ARRIVAL_KEY);
+  const [products, sentEmail, tags, logo, token] = await Promise.all([
     deps.db.product.count({ where: { status: { not: "archived" } } }),
     deps.db.outboxEmail.findFirst({ where: { status: "sent" }, select: { id: true } }),
     deps.db.postTag.count({ where: { productId: { not: null } } }),
     logoId ? deps.db.media.findUnique({ where: { id: logoId }, select: { storageKey: true } }) : null,
     getFeedToken(deps),
-    // The gallery link in a bio: a visit to the gallery or a tracked-link click that came from a social platform.
-    ticked("bio_link") ? null : deps.db.analyticsEvent.findFirst({ where: { type: { in: ["gallery_view", "link_click"] }, source: { in: [...SOCIAL_PLATFORMS] } }, select: { id: true } }),
   ]);
   const nameSet = !DEFAULT_SHOP_NAMES.includes(deps.shop.name);
   const feeds = FEED_PLATFORMS.map((f) => ({ ...f, url: feedUrl(input.publicBase, f.id, token), pasted: ticked(f.tick) }));
-  const bio = { detected: !!socialVisit, ticked: ticked("bio_link") };
+  // The gallery link in a bio: someone arrived at the gallery or a tracked link from a social platform (noted by the event writer).
+  const bio = { detected: socialVisit, ticked: ticked("bio_link") };
   const steps: Onboarding["steps"] = [
     { id: "identity", done: nameSet && !!logo, how: nameSet && logo ? "detected" : null },
     { id: "product", done: products > 0, how: products > 0 ? "detected" : null },

@@ -1,5 +1,7 @@
 -- AlterTable
 ALTER TABLE "AnalyticsEvent" ADD COLUMN "couponId" TEXT;
+ALTER TABLE "AnalyticsEvent" ADD COLUMN "host" TEXT;
+ALTER TABLE "AnalyticsEvent" ADD COLUMN "platform" TEXT;
 ALTER TABLE "AnalyticsEvent" ADD COLUMN "source" TEXT;
 ALTER TABLE "AnalyticsEvent" ADD COLUMN "visitorKey" TEXT;
 
