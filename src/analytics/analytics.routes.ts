@@ -9,7 +9,7 @@ import { CsvParams, OBJECT_KINDS, ObjectParams, OnboardingTickBody, RangeQuery, 
 import { getObjectFigures, resolveRange } from "./analytics.service.js";
 import { tableCsv, objectCsv } from "./csv.js";
 import { getDashboardCached } from "./dashboard.service.js";
-import { dashboardView, Formats, objectPanelView } from "./dashboard.view.js";
+import { dashboardView, formatsFor, objectPanelView } from "./dashboard.view.js";
 import { dayOf } from "./days.js";
 import { getOnboarding, setShopLogo, tickOnboarding } from "./onboarding.service.js";
 
@@ -20,12 +20,25 @@ export function dashboardPage(deps: Deps): RequestHandler[] {
     async (req, res) => {
       const locale = res.locals.locale as Locale;
       const range = resolveRange(deps, req.valid.query as RangeQueryT);
-      const f = new Formats(locale, deps.shop.currency);
+      const f = formatsFor(locale, deps.shop.currency);
       const [dashboard, onboarding] = await Promise.all([getDashboardCached(deps, { range, locale }), getOnboarding(deps, { publicBase: res.locals.publicBase as string, skipIfDismissed: true })]);
       res.set("Cache-Control", "no-store");
-      res.render("admin/dashboard", { layout: "admin", title: res.locals.t("admin.dashboard"), nav: "dashboard", currency: deps.shop.currency, dash: dashboardView(dashboard, f, dayOf(deps.now()), onboarding) });
+      res.render("admin/dashboard", { layout: "admin", title: res.locals.t("admin.dashboard"), nav: "dashboard", currency: deps.shop.currency, dash: viewOf(dashboard, f, dayOf(deps.now()), onboarding) });
     },
   ];
+}
+
+const views = new WeakMap<object, Map<string, ReturnType<typeof dashboardView>>>();
+
+/** The page's view of cached figures is kept with them (without a checklist, it depends on nothing else). */
+function viewOf(dashboard: Awaited<ReturnType<typeof getDashboardCached>>, f: ReturnType<typeof formatsFor>, today: number, onboarding: Awaited<ReturnType<typeof getOnboarding>> | null) {
+  if (onboarding) return dashboardView(dashboard, f, today, onboarding);
+  let byKey = views.get(dashboard);
+  if (!byKey) views.set(dashboard, (byKey = new Map()));
+  const key = `${f.locale}:${f.currency}:${today}`;
+  let view = byKey.get(key);
+  if (!view) byKey.set(key, (view = dashboardView(dashboard, f, today, null)));
+  return view;
 }
 
 /** /admin/analytics/… and /admin/onboarding; mounted behind requireAdmin. */
@@ -92,6 +105,6 @@ export function objectPanel(deps: Deps, kind: ObjectKind): RequestHandler {
 export async function objectPanelFor(deps: Deps, input: { kind: ObjectKind; id: string; query: RangeQueryT; locale: Locale; basePath: string }) {
   const range = resolveRange(deps, input.query);
   const figures = await getObjectFigures(deps, { kind: input.kind, id: input.id, range });
-  const f = new Formats(input.locale, deps.shop.currency);
+  const f = formatsFor(input.locale, deps.shop.currency);
   return objectPanelView(figures, f, dayOf(deps.now()), input.basePath);
 }

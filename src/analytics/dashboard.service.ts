@@ -98,8 +98,24 @@ export const DASHBOARD_MAX_AGE_MS = 60_000;
  * days folded live, the newest order and payment, followers and reviews.
  * Any sale, refund, click or view changes it.
  */
+const lastRolled = new WeakMap<object, number | null>();
+
 async function dataVersion(deps: Pick<Deps, "db" | "now">): Promise<string> {
-  const liveFrom = startOfDay(Math.min(dayOf(deps.now()), ((await readRolledThrough(deps)) ?? -1) + 1));
+  // The days folded live start after the last rolled day; the statement says
+  // which day that is, so it is read again only when the roll-up moved on.
+  let rolled = lastRolled.has(deps.db) ? lastRolled.get(deps.db)! : await readRolledThrough(deps);
+  for (let attempt = 0; ; attempt++) {
+    const v = await versionRow(deps, startOfDay(Math.min(dayOf(deps.now()), (rolled ?? -1) + 1)));
+    const now = v.rolled === null || v.rolled === undefined ? null : Number(v.rolled);
+    if (now === rolled || attempt > 0) {
+      lastRolled.set(deps.db, now);
+      return JSON.stringify(v, (_k, value) => (typeof value === "bigint" ? Number(value) : value));
+    }
+    rolled = now;
+  }
+}
+
+async function versionRow(deps: Pick<Deps, "db">, liveFrom: Date) {
   const [v] = await deps.db.$queryRaw<Record<string, unknown>[]>`SELECT
     (SELECT "value" FROM "Setting" WHERE "key" = ${ROLLED_THROUGH_KEY}) AS "rolled",
     (SELECT MAX("rolledAt") FROM "AnalyticsDay") AS "rolledAt",
@@ -110,7 +126,7 @@ async function dataVersion(deps: Pick<Deps, "db" | "now">): Promise<string> {
     (SELECT MAX("updatedAt") FROM "Follower") AS "followersAt",
     (SELECT COUNT(*) FROM "Review") AS "reviews",
     (SELECT MAX("updatedAt") FROM "Review") AS "reviewsAt"`;
-  return JSON.stringify(v, (_k, value) => (typeof value === "bigint" ? Number(value) : value));
+  return v!;
 }
 
 /**

@@ -16,6 +16,15 @@ import type { Onboarding } from "./onboarding.service.js";
  */
 type T = (key: string, vars?: Record<string, unknown>) => string;
 
+const formats = new Map<string, Formats>();
+
+/** The formats of a language and currency, made once (building Intl formatters costs more than using them). */
+export function formatsFor(locale: Locale, currency: string): Formats {
+  let f = formats.get(`${locale}:${currency}`);
+  if (!f) formats.set(`${locale}:${currency}`, (f = new Formats(locale, currency)));
+  return f;
+}
+
 export class Formats {
   readonly t: T;
   private readonly pctFmt: Intl.NumberFormat;

@@ -251,9 +251,11 @@ async function start(file: string, uploadsDir: string) {
   await new Promise<void>((resolve) => server.once("listening", () => resolve()));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   // An admin session written directly (the sign-in form's argon2 is not what is measured).
-  const admin = await prisma.adminUser.create({ data: { email: "bench@example.com", passwordHash: await hashPassword("bench password that is long") } });
+  const admin = await prisma.adminUser.upsert({ where: { email: "bench@example.com" }, create: { email: "bench@example.com", passwordHash: await hashPassword("bench password that is long") }, update: {} });
   const { token } = await createAdminSession(deps, { adminUserId: admin.id, userAgent: "bench" });
   const cookie = `bz_admin=${token}`;
+  // A shop with a year of sales has put its onboarding checklist away.
+  await prisma.setting.upsert({ where: { key: "onboarding.dismissed" }, create: { key: "onboarding.dismissed", value: "1" }, update: { value: "1" } });
   return { origin, cookie, deps, prisma, close: () => new Promise<void>((r) => server.close(() => r())) };
 }
 
