@@ -456,6 +456,13 @@ describe("each object's own page shows its figures and funnel", () => {
     }
   });
 
+  it("a bad range on an object's page is a 400 naming it; a missing object still gets the page's own 404", async () => {
+    const bad = await admin.get(`/shop/admin/products/${bowl.id}?range=forever`).set("Accept", "application/json").expect(400);
+    expect(bad.body.error.details[0].field).toBe("range");
+    await admin.get("/shop/admin/products/cnosuchproduct0000000000000").expect(404);
+    await admin.get("/shop/admin/posts/tag-health").expect(200);
+  });
+
   it("the panel downloads as CSV, and a link is found by its code in the API", async () => {
     const res = await admin.get(`/shop/admin/analytics/objects/link/${links.l1!.id}.csv?range=7d`).expect(200);
     const lines = res.text.trim().split("\r\n");

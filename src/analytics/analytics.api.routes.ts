@@ -24,7 +24,7 @@ export function analyticsApiRoutes(deps: Deps) {
 
   router.get("/analytics/summary", validate({ query: RangeQuery }), async (req, res) => {
     const range = resolveRange(deps, req.valid.query as RangeQueryT);
-    const d = await getDashboardCached(deps, { range, locale: "en" });
+    const { data: d } = await getDashboardCached(deps, { range, locale: "en" });
     res.json({
       data: {
         range: rangeJson(range),
@@ -40,7 +40,7 @@ export function analyticsApiRoutes(deps: Deps) {
 
   router.get("/analytics/timeseries", validate({ query: RangeQuery }), async (req, res) => {
     const range = resolveRange(deps, req.valid.query as RangeQueryT);
-    const d = await getDashboardCached(deps, { range, locale: "en" });
+    const { data: d } = await getDashboardCached(deps, { range, locale: "en" });
     res.json({
       data: {
         range: rangeJson(range),

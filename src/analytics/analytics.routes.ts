@@ -2,7 +2,8 @@ import { Router, type Request, type RequestHandler, type Response } from "expres
 import type { Deps } from "../deps.js";
 import { filesOf, multipartForm } from "../http/uploads.js";
 import { urlFor } from "../http/urls.js";
-import { validate } from "../http/validate.js";
+import { AppError } from "../http/errors.js";
+import { validate, zodDetails, zodMessage } from "../http/validate.js";
 import type { Locale } from "../i18n/translate.js";
 import { MAX_IMAGE_BYTES } from "../media/media.service.js";
 import { CsvParams, OBJECT_KINDS, ObjectParams, OnboardingTickBody, RangeQuery, type ObjectKind, type RangeQueryT, type TableName } from "./analytics.schema.js";
@@ -21,7 +22,8 @@ export function dashboardPage(deps: Deps): RequestHandler[] {
       const locale = res.locals.locale as Locale;
       const range = resolveRange(deps, req.valid.query as RangeQueryT);
       const f = formatsFor(locale, deps.shop.currency);
-      const [dashboard, onboarding] = await Promise.all([getDashboardCached(deps, { range, locale }), getOnboarding(deps, { publicBase: res.locals.publicBase as string, skipIfDismissed: true })]);
+      const { data: dashboard, checklistHidden } = await getDashboardCached(deps, { range, locale });
+      const onboarding = checklistHidden ? null : await getOnboarding(deps, { publicBase: res.locals.publicBase as string, skipIfDismissed: true });
       res.set("Cache-Control", "no-store");
       res.render("admin/dashboard", { layout: "admin", title: res.locals.t("admin.dashboard"), nav: "dashboard", currency: deps.shop.currency, dash: viewOf(dashboard, f, dayOf(deps.now()), onboarding) });
     },
@@ -31,7 +33,7 @@ export function dashboardPage(deps: Deps): RequestHandler[] {
 const views = new WeakMap<object, Map<string, ReturnType<typeof dashboardView>>>();
 
 /** The page's view of cached figures is kept with them (without a checklist, it depends on nothing else). */
-function viewOf(dashboard: Awaited<ReturnType<typeof getDashboardCached>>, f: ReturnType<typeof formatsFor>, today: number, onboarding: Awaited<ReturnType<typeof getOnboarding>> | null) {
+function viewOf(dashboard: Awaited<ReturnType<typeof getDashboardCached>>["data"], f: ReturnType<typeof formatsFor>, today: number, onboarding: Awaited<ReturnType<typeof getOnboarding>> | null) {
   if (onboarding) return dashboardView(dashboard, f, today, onboarding);
   let byKey = views.get(dashboard);
   if (!byKey) views.set(dashboard, (byKey = new Map()));
@@ -87,15 +89,16 @@ function sendCsv(res: Response, filename: string, csv: string) {
 export function objectPanel(deps: Deps, kind: ObjectKind): RequestHandler {
   if (!OBJECT_KINDS.includes(kind)) throw new TypeError(`objectPanel: unknown kind ${kind}`);
   return async (req: Request, res: Response, next) => {
-    if (req.method !== "GET" || !/^\/[A-Za-z0-9_-]{10,40}\/?$/.test(req.path)) return next();
+    // Object ids are cuids; other paths (new, tag-health, …) are not object pages.
+    if (req.method !== "GET" || !/^\/c[a-z0-9]{20,32}\/?$/.test(req.path)) return next();
     const id = req.path.replace(/\//g, "");
     const parsed = RangeQuery.safeParse(req.query);
-    if (!parsed.success) return next();
+    if (!parsed.success) throw AppError.validation(zodMessage(parsed.error, "Invalid query string"), zodDetails(parsed.error));
     try {
       res.locals.analyticsPanel = await objectPanelFor(deps, { kind, id, query: parsed.data, locale: res.locals.locale as Locale, basePath: `${req.baseUrl.slice(String(res.locals.base ?? "").length)}/${id}` });
-    } catch {
-      // A missing object (the page's own route answers 404) or a range this page cannot show: the page renders without figures.
-      res.locals.analyticsPanel = null;
+    } catch (err) {
+      // A missing object: the page's own route answers its 404.
+      if (!(err instanceof AppError && err.status === 404)) throw err;
     }
     next();
   };

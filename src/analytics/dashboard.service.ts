@@ -16,6 +16,7 @@ import {
 import { Prisma } from "../generated/prisma/client.js";
 import { dayOf, startOfDay } from "./days.js";
 import { analyticsSettings, readRolledThrough, ROLLED_THROUGH_KEY } from "./rollup.service.js";
+import { CHECKLIST_HIDDEN_KEY } from "./onboarding.service.js";
 
 /** How many rows the dashboard shows per "top" table (the CSV has them all). */
 export const TOP = 10;
@@ -100,7 +101,7 @@ export const DASHBOARD_MAX_AGE_MS = 60_000;
  */
 const lastRolled = new WeakMap<object, number | null>();
 
-async function dataVersion(deps: Pick<Deps, "db" | "now">): Promise<string> {
+async function dataVersion(deps: Pick<Deps, "db" | "now">): Promise<{ version: string; checklistHidden: boolean }> {
   // The days folded live start after the last rolled day; the statement says
   // which day that is, so it is read again only when the roll-up moved on.
   let rolled = lastRolled.has(deps.db) ? lastRolled.get(deps.db)! : await readRolledThrough(deps);
@@ -109,7 +110,8 @@ async function dataVersion(deps: Pick<Deps, "db" | "now">): Promise<string> {
     const now = v.rolled === null || v.rolled === undefined ? null : Number(v.rolled);
     if (now === rolled || attempt > 0) {
       lastRolled.set(deps.db, now);
-      return JSON.stringify(v, (_k, value) => (typeof value === "bigint" ? Number(value) : value));
+      const { checklist, ...figures } = v;
+      return { version: JSON.stringify(figures, (_k, value) => (typeof value === "bigint" ? Number(value) : value)), checklistHidden: checklist === "1" };
     }
     rolled = now;
   }
@@ -125,7 +127,8 @@ async function versionRow(deps: Pick<Deps, "db">, liveFrom: Date) {
     (SELECT COUNT(*) FROM "Follower") AS "followers",
     (SELECT MAX("updatedAt") FROM "Follower") AS "followersAt",
     (SELECT COUNT(*) FROM "Review") AS "reviews",
-    (SELECT MAX("updatedAt") FROM "Review") AS "reviewsAt"`;
+    (SELECT MAX("updatedAt") FROM "Review") AS "reviewsAt",
+    (SELECT "value" FROM "Setting" WHERE "key" = ${CHECKLIST_HIDDEN_KEY}) AS "checklist"`;
   return v!;
 }
 
@@ -135,13 +138,17 @@ async function versionRow(deps: Pick<Deps, "db">, liveFrom: Date) {
  * refund, roll-up, follower or review), and never serves figures older than
  * a minute. Every instance keeps its own; the database stays the only truth.
  */
-export async function getDashboardCached(deps: Pick<Deps, "db" | "shop" | "now" | "analytics">, input: { range: DayRange; locale: Locale; allRows?: boolean }): Promise<Dashboard> {
+export async function getDashboardCached(
+  deps: Pick<Deps, "db" | "shop" | "now" | "analytics">,
+  input: { range: DayRange; locale: Locale; allRows?: boolean },
+): Promise<{ data: Dashboard; checklistHidden: boolean }> {
   let cache = caches.get(deps.db);
   if (!cache) caches.set(deps.db, (cache = new Map()));
   const key = `${input.range.from}:${input.range.to}:${input.range.preset}:${input.locale}:${input.allRows ? 1 : 0}`;
-  const version = `${Math.floor(deps.now().getTime() / DASHBOARD_MAX_AGE_MS)}:${await dataVersion(deps)}`;
+  const current = await dataVersion(deps);
+  const version = `${Math.floor(deps.now().getTime() / DASHBOARD_MAX_AGE_MS)}:${current.version}`;
   const hit = cache.get(key);
-  if (hit && hit.version === version) return hit.data;
+  if (hit && hit.version === version) return { data: hit.data, checklistHidden: current.checklistHidden };
   const data = await getDashboard(deps, input);
   cache.delete(key);
   cache.set(key, { version, data });
@@ -149,7 +156,7 @@ export async function getDashboardCached(deps: Pick<Deps, "db" | "shop" | "now" 
     if (cache.size <= CACHE_ENTRIES) break;
     cache.delete(old);
   }
-  return data;
+  return { data, checklistHidden: current.checklistHidden };
 }
 
 /** Forgets every cached dashboard of this database (the benchmark's cold runs). */

@@ -14,6 +14,8 @@ import { SOCIAL_ARRIVAL_KEY } from "./events.js";
  */
 export const DEFAULT_SHOP_NAMES = ["Bazaarche", "Bazaarche Demo"];
 const TICK_PREFIX = "onboarding.";
+/** The owner's "Hide this list" (read with the dashboard's version, so a hidden list costs nothing). */
+export const CHECKLIST_HIDDEN_KEY = "onboarding.dismissed";
 export const LOGO_KEY = "shop.logoMediaId";
 
 export const FEED_PLATFORMS = [
