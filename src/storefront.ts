@@ -126,6 +126,8 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   };
   let draining = false;
   let secret = o.secret;
+  // Read before the first request, so no page pays for it (a database not migrated yet is read later).
+  void shopLogoPath(deps).catch(() => undefined);
 
   const app = express();
   app.disable("x-powered-by");

@@ -93,9 +93,13 @@ export async function tickOnboarding(deps: Deps, input: { item: (typeof ONBOARDI
 }
 
 const logoCache = new WeakMap<object, { path: string | null; at: number }>();
-const LOGO_TTL_MS = 60_000;
+/** Another instance's new logo shows here within this time; this instance's at once. */
+const LOGO_TTL_MS = 10 * 60_000;
 
-/** The shop logo's square image path, cached a minute per process (every page's header asks). */
+/**
+ * The shop logo's square image path, cached per process (every page's header
+ * asks). The storefront reads it once when it is built, so pages do not.
+ */
 export async function shopLogoPath(deps: Pick<Deps, "db">): Promise<string | null> {
   const cached = logoCache.get(deps.db);
   if (cached && Date.now() - cached.at < LOGO_TTL_MS) return cached.path;
