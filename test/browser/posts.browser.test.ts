@@ -99,7 +99,8 @@ describe.each(["en", "fa"] as const)("shoppable posts in %s", (lang) => {
     expect(Number(await page.locator("#tag-y").inputValue())).toBeCloseTo(0.4, 2);
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("tag-product");
     await page.keyboard.type("TEX-KIL");
-    await page.locator("#tag-product-results [role=option]", { hasText: "TEX-KIL-40" }).waitFor();
+    // The list answers each keystroke: wait until it answers the whole search (its first option), not an earlier one.
+    await expect.poll(() => page.locator("#tag-product-results [role=option]").first().innerText()).toContain("TEX-KIL-40");
     await page.keyboard.press("ArrowDown");
     await page.keyboard.press("Enter");
     expect(await page.locator("#tag-product").inputValue()).toBe(lang === "en" ? "Kilim Cushion Cover" : "روکش کوسن گلیمی");
@@ -121,7 +122,8 @@ describe.each(["en", "fa"] as const)("shoppable posts in %s", (lang) => {
     const placed = { x: tags[0]!.x!, y: tags[0]!.y! };
     await expect.poll(async () => (await tagsOf(postId))[0]!.x, { timeout: 5000 }).toBeCloseTo(placed.x + 0.05, 3);
     expect((await tagsOf(postId))[0]!.y).toBeCloseTo(placed.y - 0.05, 3);
-    expect(await page.locator("[data-status]").innerText()).toContain(lang === "en" ? "Tag 1 saved at 35% across, 35% down." : "برچسب ۱ در ۳۵٪ از چپ و ۳۵٪ از بالا ذخیره شد.");
+    // The row is saved before the answer reaches the page: wait for the page to say so.
+    await expect.poll(() => page.locator("[data-status]").innerText()).toContain(lang === "en" ? "Tag 1 saved at 35% across, 35% down." : "برچسب ۱ در ۳۵٪ از چپ و ۳۵٪ از بالا ذخیره شد.");
 
     // 3. A second tag without the mouse: the new-tag pin, arrows, the product box, Enter.
     await page.goto(`${origin}/shop/admin/posts/${postId}?lang=${lang}`); // so the next ?tag=added is a new page
@@ -133,7 +135,8 @@ describe.each(["en", "fa"] as const)("shoppable posts in %s", (lang) => {
     expect(Number(await page.locator("#tag-y").inputValue())).toBeCloseTo(0.6, 3);
     await page.locator("#tag-product").focus();
     await page.keyboard.type("HOM-CND");
-    await page.locator("#tag-product-results [role=option]", { hasText: "HOM-CND-200" }).waitFor();
+    // The list answers each keystroke: wait until it answers the whole search (its first option), not an earlier one.
+    await expect.poll(() => page.locator("#tag-product-results [role=option]").first().innerText()).toContain("HOM-CND-200");
     await page.keyboard.press("ArrowDown");
     await page.keyboard.press("Enter");
     await page.locator(".tag-new button[type=submit]").focus();
