@@ -3,6 +3,7 @@
 // configuration, so a worker process sees the same storage, mail and limits.
 import path from "node:path";
 import { pino } from "pino";
+import { flushEvents } from "./analytics/events.js";
 import { ConfigError, loadConfig, rateLimitStoreOf, type Config } from "./config.js";
 import { openDatabase, sqliteFilePath } from "./db/client.js";
 import { migrateDatabase } from "./db/migrate.js";
@@ -68,10 +69,13 @@ export async function bootShop(config: Config) {
     rateLimitStore: rateLimitStoreOf(config),
     payments,
     mail,
+    analytics: { retentionDays: config.ANALYTICS_RETENTION_DAYS, rollupRetentionDays: config.ANALYTICS_ROLLUP_RETENTION_DAYS },
   });
   const deps = shop.bazaarche.deps;
   /** Closes what the shop opened, after the jobs and the server stopped. */
   const close = async () => {
+    // Buffered analytics events are written before the database closes.
+    await flushEvents(deps);
     await mail?.sender.close();
     await Promise.all([prisma.$disconnect(), deps.rateLimits.close()]);
   };

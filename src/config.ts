@@ -92,6 +92,14 @@ export const EnvSchema = z.object({
   ),
   // Unset: readable lines when stdout is a terminal, JSON lines otherwise (log collectors).
   LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(["pretty", "json"], { message: 'pretty or json (unset: pretty in a terminal, json otherwise)' }).optional()),
+  ANALYTICS_RETENTION_DAYS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: "a whole number of days from 1 to 3650" }).int("a whole number of days from 1 to 3650").min(1, "a whole number of days from 1 to 3650").max(3650, "a whole number of days from 1 to 3650").default(90),
+  ),
+  ANALYTICS_ROLLUP_RETENTION_DAYS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: "a whole number of days from 1 to 3650" }).int("a whole number of days from 1 to 3650").min(1, "a whole number of days from 1 to 3650").max(3650, "a whole number of days from 1 to 3650").default(730),
+  ),
   // How many reverse-proxy hops to trust for the client IP and HTTPS ("true" = 1).
   // Never "trust everything": that would let anyone spoof their IP past rate limits.
   TRUST_PROXY: z.preprocess(
@@ -163,6 +171,9 @@ export const EnvSchema = z.object({
   }
   if (env.SMTP_URL && !env.MAIL_FROM) {
     ctx.addIssue({ code: "custom", path: ["MAIL_FROM"], message: 'the sender of the shop\'s emails when SMTP_URL is set, e.g. "Tea & Clay <shop@example.com>"' });
+  }
+  if (env.ANALYTICS_ROLLUP_RETENTION_DAYS < env.ANALYTICS_RETENTION_DAYS) {
+    ctx.addIssue({ code: "custom", path: ["ANALYTICS_ROLLUP_RETENTION_DAYS"], message: `at least ANALYTICS_RETENTION_DAYS (${env.ANALYTICS_RETENTION_DAYS}): roll-ups are made from the raw events` });
   }
   if (env.STRIPE_WEBHOOK_SECRET && !env.STRIPE_SECRET_KEY) {
     ctx.addIssue({ code: "custom", path: ["STRIPE_SECRET_KEY"], message: "required when STRIPE_WEBHOOK_SECRET is set" });

@@ -1,4 +1,5 @@
 import type { Logger } from "pino";
+import type { AnalyticsSettings } from "./analytics/rollup.service.js";
 import type { Db } from "./db/client.js";
 import type { Locale } from "./i18n/translate.js";
 import type { FileStorage } from "./media/file-storage.js";
@@ -37,6 +38,8 @@ export interface Deps {
   mail?: MailDelivery;
   /** Real-time fan-out between instances (live shows); in-process by default. */
   broadcaster: Broadcaster;
+  /** Event and roll-up retention (defaults: 90 and 730 days). */
+  analytics?: Partial<AnalyticsSettings>;
 }
 
 export interface CheckoutSettings {

@@ -20,3 +20,5 @@ export { createSmtpSender, type MailSender, type OutgoingEmail, type SendResult,
 export { reconcilePendingOrders } from "./checkout/checkout.service.js";
 export { InProcessBroadcaster, type Broadcaster, type BroadcastMessage } from "./realtime/broadcaster.js";
 export { liveJobs } from "./live/live.jobs.js";
+// Analytics: the event writer (flush it before closing the database) and the roll-up jobs.
+export { recordEvent, flushEvents, EVENT_TYPES, type EventType, type AnalyticsEventInput } from "./analytics/events.js";

@@ -4,6 +4,7 @@ import express, { type Express, type RequestHandler } from "express";
 import { pino, type Logger } from "pino";
 import { z } from "zod";
 import { adminRoutes } from "./admin/admin.routes.js";
+import { analyticsAdminRoutes, objectPanel } from "./analytics/analytics.routes.js";
 import { apiRoutes } from "./api/api.routes.js";
 import { loadAdmin, requireAdmin, requireApiToken } from "./auth/auth.middleware.js";
 import { authRoutes } from "./auth/auth.routes.js";
@@ -42,6 +43,7 @@ import { liveAdminRoutes } from "./live/live.admin.routes.js";
 import { liveApiRoutes } from "./live/live.api.routes.js";
 import { liveRoutes, liveStreamRoutes } from "./live/live.routes.js";
 import { LiveStreams } from "./live/live.stream.js";
+import { mediaPath } from "./media/media.paths.js";
 import { mediaRoutes } from "./media/media.routes.js";
 import { mailFrom } from "./config.js";
 import { jobsAdminRoutes } from "./jobs/jobs.admin.routes.js";
@@ -106,6 +108,11 @@ const OptionsSchema = z.object({
   /** Live-show streams: heartbeat interval, the unsent bytes after which a non-reading viewer is dropped, streams per instance. */
   liveStreams: z.object({ heartbeatMs: z.number().int().min(50).optional(), maxBufferedBytes: z.number().int().min(1024).optional(), maxStreams: z.number().int().min(1).optional(), coalesceMs: z.number().int().min(0).max(1000).optional() }).default({}),
   broadcaster: z.custom<Broadcaster>((v) => typeof v === "object" && v !== null && "publish" in v && "subscribe" in v, { message: "a Broadcaster (publish, subscribe)" }).optional(),
+  /** Raw analytics events are kept `retentionDays`, daily roll-ups `rollupRetentionDays` (the longest dashboard range). */
+  analytics: z
+    .object({ retentionDays: z.number().int().min(1).max(3650).default(90), rollupRetentionDays: z.number().int().min(1).max(3650).default(730) })
+    .refine((a) => a.rollupRetentionDays >= a.retentionDays, { message: "rollupRetentionDays must be at least retentionDays", path: ["rollupRetentionDays"] })
+    .default({ retentionDays: 90, rollupRetentionDays: 730 }),
   payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
   checkout: z
     .object({
@@ -157,6 +164,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     checkout: o.checkout,
     mail: o.mail,
     broadcaster: o.broadcaster ?? new InProcessBroadcaster(),
+    analytics: o.analytics,
     appSecret: async () => (secret ??= await loadAppSecret(o.prisma)),
     rateLimits: createRateLimitBackend(o.rateLimitStore, { db: o.prisma, now: () => deps.now() }),
   };
@@ -219,6 +227,12 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(csrfProtection(() => secret!));
   app.use("/admin", loadAdmin(deps), authRoutes(deps, o.loginRateLimit));
   app.use("/admin", requireAdmin, adminRoutes(deps));
+  app.use("/admin", requireAdmin, analyticsAdminRoutes(deps));
+  // Each object's figures and funnel on its admin page (the page includes the analytics/object-panel partial).
+  app.use("/admin/posts", requireAdmin, objectPanel(deps, "post"));
+  app.use("/admin/links", requireAdmin, objectPanel(deps, "link"));
+  app.use("/admin/coupons", requireAdmin, objectPanel(deps, "coupon"));
+  app.use("/admin/products", requireAdmin, objectPanel(deps, "product"));
   app.use("/admin/products", requireAdmin, csvAdminRoutes(deps));
   app.use("/admin", requireAdmin, feedAdminRoutes(deps));
   app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
@@ -292,14 +306,15 @@ function shopLocals(deps: Deps): RequestHandler {
     const profile = await getShopProfile(deps);
     res.locals.shopProfile = profile;
     res.locals.shop = shopForPage(deps, profile, res.locals.locale);
+    res.locals.shopLogo = profile.logo ? mediaPath(profile.logo.storageKey, "square") : null;
     res.locals.shopName = deps.shop.name;
     next();
   };
 }
 
-/** Values every template can use: mount path, absolute base, language links. */
+/** Values every template can use: mount path, absolute base, language links, the shop's logo. */
 function baseLocals(deps: Deps): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
     res.locals.base = req.baseUrl;
     res.locals.publicBase = publicBaseFor(req, deps.shop.publicUrl);
     // Pages say an email was sent only when the shop really sends email.

@@ -1,3 +1,4 @@
+import { flushEvents } from "../src/analytics/events.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { LocalGateway } from "../src/payments/local-gateway.js";
 import { buildTestApp, type TestApp } from "./helpers/app.js";
@@ -222,6 +223,7 @@ describe("local payment page: exactly once", () => {
     expect(await t.db.outboxEmail.count({ where: { dedupeKey: `order:${order.id}:confirmation` } })).toBe(1);
     expect(await t.db.paymentEvent.count({ where: { orderId: order.id } })).toBe(1);
     expect(await t.db.auditLog.count({ where: { entityId: order.id, action: "order.paid" } })).toBe(1);
+    await flushEvents(t.deps);
     expect(await t.db.analyticsEvent.count({ where: { orderId: order.id, type: "order_paid" } })).toBe(1);
   });
 

@@ -58,6 +58,13 @@ describe("shop settings", () => {
     expect($("#name-hint").text()).toContain("Configured Name");
   });
 
+  it("refuses a logo that is not an image, naming the field, and changes nothing", async () => {
+    const { action } = await formAction();
+    const res = await submit(action, valid, Buffer.from("not an image")).set("Accept", "application/json").expect(400);
+    expect(res.body.error.details[0].field).toBe("logo");
+    expect(await t.db.setting.findUnique({ where: { key: "shop.profile" } })).toBeNull();
+  });
+
   it("saves name, bio, logo, social links, countries and returns; the home page shows them in each language", async () => {
     const { action } = await formAction();
     const logo = await testImage({ width: 400, height: 400, color: "#b7791f" });

@@ -1,5 +1,6 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
+import { recordEvent } from "../analytics/events.js";
 import type { Deps } from "../deps.js";
 import { cookieOptions } from "../http/cookies.js";
 import { AppError } from "../http/errors.js";
@@ -73,6 +74,7 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
     try {
       const { token, created } = await addToCart(deps, { token: cartToken(req), variantId: req.valid.body.variantId, quantity: req.valid.body.quantity });
       if (created) setCartCookie(req, res, token);
+      recordEvent(deps, { type: "add_to_cart", variantId: req.valid.body.variantId, meta: { quantity: req.valid.body.quantity } }, req);
       req.cookies[CART_COOKIE] = token;
       if (wantsJson(req)) return renderCart(req, res);
       res.redirect(303, urlFor(req, "/cart"));

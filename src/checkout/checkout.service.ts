@@ -8,6 +8,7 @@ import { AppError } from "../http/errors.js";
 import { formatDigits, formatMoney } from "../i18n/format.js";
 import { translate, type Locale } from "../i18n/translate.js";
 import { queueEmail } from "../mail/outbox.service.js";
+import { recordEvent as recordAnalyticsEvent } from "../analytics/events.js";
 import { mediaPath } from "../media/media.paths.js";
 import type { CheckoutOutcome } from "../payments/gateway.js";
 import { findCartByToken } from "./cart.service.js";
@@ -166,9 +167,8 @@ export async function startCheckout(
         data: { discountMinor: coupons.discountMinor, totalMinor: subtotal - coupons.discountMinor, couponId: coupons.couponId },
       });
     }
-    await tx.analyticsEvent.create({
-      data: { type: "checkout_start", at: now, orderId: created.id, valueMinor: order.totalMinor, linkId: created.linkId, postId: created.postId, liveSessionId: created.liveSessionId, channel: created.channel, visitorId: created.visitorId },
-    });
+    // Buffered, off the transaction: analytics counts checkouts from Order rows, so this event is the log, not the figure.
+    recordAnalyticsEvent(deps, { type: "checkout_start", orderId: created.id, valueMinor: order.totalMinor, couponId: order.couponId, linkId: created.linkId, postId: created.postId, liveSessionId: created.liveSessionId, channel: created.channel });
     return { ...order, lines, freeShipping };
   });
 
@@ -338,9 +338,8 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
         },
       });
     }
-    await tx.analyticsEvent.create({
-      data: { type: "order_paid", at: deps.now(), orderId: order.id, valueMinor: totalMinor, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel, visitorId: order.visitorId },
-    });
+    // Buffered, off the transaction: analytics counts paid orders and revenue from Order rows, so this event is the log, not the figure.
+    recordAnalyticsEvent(deps, { type: "order_paid", orderId: order.id, valueMinor: totalMinor, couponId: order.couponId, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel });
     await recordAudit(tx, { actor: { type: "system" }, action: "order.paid", entityType: "order", entityId: order.id, details: { provider: deps.payments.provider, eventId: input.eventId ?? null, ...(reviving ? { after: order.cancelReason } : {}) } });
     return { changed: true as const, reason: "paid" as const };
   });

@@ -1,3 +1,4 @@
+import { analyticsMessages } from "../analytics/analytics.messages.js";
 import { catalogMessages } from "../catalog/catalog.messages.js";
 import { checkoutMessages } from "../checkout/checkout.messages.js";
 import { couponsMessages } from "../coupons/coupons.messages.js";
@@ -22,4 +23,4 @@ import { siteMessages } from "./messages/site.js";
  * Every feature's messages, in one explicit list. A feature adds its
  * `*.messages.ts` here; a key defined twice stops the process at start-up.
  */
-export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, couponsMessages, followersMessages, outboxMessages, csvMessages, feedsMessages, postsMessages, linksMessages, ordersMessages, reviewsMessages, mailMessages, jobsMessages, notificationsMessages, shopMessages, errorMessages, liveMessages];
+export const MESSAGE_SETS: MessageSet[] = [siteMessages, catalogMessages, checkoutMessages, couponsMessages, followersMessages, outboxMessages, csvMessages, feedsMessages, postsMessages, linksMessages, ordersMessages, reviewsMessages, mailMessages, jobsMessages, notificationsMessages, shopMessages, errorMessages, liveMessages, analyticsMessages];

@@ -1,4 +1,5 @@
 import { checkoutJobs } from "../checkout/checkout.jobs.js";
+import { analyticsJobs } from "../analytics/analytics.jobs.js";
 import type { Deps } from "../deps.js";
 import { rateLimitJobs } from "../http/rate-limit.jobs.js";
 import { liveJobs } from "../live/live.jobs.js";
@@ -13,7 +14,7 @@ import { createScheduler, type JobScheduler } from "./scheduler.js";
  * and is added here; names must be unique (the scheduler refuses duplicates).
  */
 export function allJobs(): JobDefinition[] {
-  return [...checkoutJobs(), ...mailJobs(), ...notificationsJobs(), ...rateLimitJobs(), ...liveJobs()];
+  return [...checkoutJobs(), ...mailJobs(), ...notificationsJobs(), ...rateLimitJobs(), ...liveJobs(), ...analyticsJobs()];
 }
 
 /**

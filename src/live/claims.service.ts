@@ -209,7 +209,7 @@ async function claimUnderLock(
   if (who.source !== "waitlist" && input.mayBeWaiting !== false) {
     await tx.liveWaitlist.updateMany({ where: { liveSessionId: session.id, variantId: variant.id, claimant: who.claimant, status: "waiting" }, data: { status: "offered", offeredClaimId: claim.id, offeredAt: now } });
   }
-  await recordLiveAnalytics(tx, deps, { type: "live_claim", sessionId: session.id, visitorId: who.claimant, productId: item.productId, valueMinor: price.priceMinor * quantity, meta: { claimId: claim.id, source: who.source, priceKind: price.kind } });
+  recordLiveAnalytics(deps, { type: "live_claim", sessionId: session.id, productId: item.productId, valueMinor: price.priceMinor * quantity, meta: { claimId: claim.id, source: who.source, priceKind: price.kind } });
   return {
     outcome: "claimed",
     claim: { id: claim.id, itemId: item.id, variantId: variant.id, quantity, unitPriceMinor: price.priceMinor, currency: variant.currency, priceKind: price.kind, expiresAt },

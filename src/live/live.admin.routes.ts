@@ -1,6 +1,8 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import { minorToDecimal, parseMoney } from "../catalog/money.js";
+import { objectPanelFor } from "../analytics/analytics.routes.js";
+import { RangeQuery, type RangeQueryT } from "../analytics/analytics.schema.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { urlFor } from "../http/urls.js";
@@ -309,10 +311,13 @@ export function liveAdminRoutes(deps: Deps, streams: LiveStreams) {
     }
   });
 
-  router.get("/:id/stats", validate({ params: IdParams }), async (req, res) => {
+  router.get("/:id/stats", validate({ params: IdParams, query: RangeQuery }), async (req, res) => {
     const stats = await liveStats(deps, { id: req.valid.params.id, viewersNow: streams.viewersNow(req.valid.params.id) });
     if (!stats) throw AppError.notFound("live session");
+    // The show's figures and funnel for a chosen range, as on every object's admin page (src/analytics).
+    const analyticsPanel = await objectPanelFor(deps, { kind: "live", id: stats.session.id, query: req.valid.query as RangeQueryT, locale: res.locals.locale as Locale, basePath: `/admin/live/${stats.session.id}/stats` });
     res.render("admin/live-stats", {
+      analyticsPanel,
       layout: "admin",
       title: res.locals.t("live.stats.title", { title: stats.session.title }),
       nav: "live",

@@ -11,7 +11,6 @@ import { urlFor } from "../http/urls.js";
 import { validate, zodDetails } from "../http/validate.js";
 import { wantsJson } from "../http/wants-json.js";
 import { translate, type Locale } from "../i18n/translate.js";
-import { automatedReason } from "../links/bots.js";
 import { claimantState, claimLiveItem, releaseLiveClaim, startClaimCheckout, webClaimant, type ClaimOutcome } from "./claims.service.js";
 import { recordLiveAnalytics } from "./live.analytics.js";
 import { ClaimCheckoutInput, ClaimInput, CodeParams, EventsQuery, PayTokenParams, QuestionInput, RemindInput, ViewerQuery } from "./live.schema.js";
@@ -64,9 +63,8 @@ export function liveRoutes(deps: Deps, options: { attribution?: (req: Request) =
   router.get("/live/:code", validate({ params: CodeParams, query: ViewerQuery }), async (req, res) => {
     const session = await sessionFor(deps, req.valid.params.code);
     const viewer = viewerId(req, res);
-    if (automatedReason(req) === null) {
-      await recordLiveAnalytics(deps.db, deps, { type: "live_join", sessionId: session.id, visitorId: webClaimant(viewer), meta: { status: session.status } });
-    }
+    // Bots and link previews are left out by the event writer.
+    recordLiveAnalytics(deps, { type: "live_join", sessionId: session.id, visitorId: webClaimant(viewer), meta: { status: session.status } }, req);
     res.set("Cache-Control", "no-store");
     await renderViewer(req, res, { code: session.code, viewer, selected: (req.valid.query as z.infer<typeof ViewerQuery>).item ?? null, cancelled: req.query.cancelled === "1" });
   });

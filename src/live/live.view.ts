@@ -1,4 +1,5 @@
 import { variantLabel } from "../catalog/catalog.service.js";
+import { flushEvents } from "../analytics/events.js";
 import type { Deps } from "../deps.js";
 import type { Locale } from "../i18n/translate.js";
 import { heldQuantities } from "../inventory/holds.service.js";
@@ -126,6 +127,8 @@ export const isVideoFile = (url: string) => /\.(mp4|webm|m4v|mov)(\?|#|$)/i.test
 export async function liveStats(deps: Deps, input: { id: string; viewersNow: number }) {
   const session = await deps.db.liveSession.findUnique({ where: { id: input.id }, include: { items: { orderBy: [{ position: "asc" }, { id: "asc" }], include: { product: { select: { title: true } } } } } });
   if (!session) return null;
+  // Joins are buffered by the event writer: written out before they are counted.
+  await flushEvents(deps);
   const visitors = await deps.db.analyticsEvent.groupBy({ by: ["visitorId"], where: { liveSessionId: session.id, type: "live_join", visitorId: { not: null } } });
   const claims = await deps.db.liveClaim.findMany({ where: { liveSessionId: session.id }, select: { itemId: true, quantity: true, unitPriceMinor: true, hold: { select: { status: true, expiresAt: true, orderId: true } } } });
   const now = deps.now();
