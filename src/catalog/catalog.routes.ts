@@ -39,6 +39,8 @@ export function catalogRoutes(deps: Deps) {
       products: items,
       posts: gallery.posts.map((p) => postForPage(p, locale)),
       morePosts: gallery.hasMore,
+      // The largest image a phone sees first is the first post tile, or without posts the first product.
+      eagerProduct: gallery.posts.length === 0 ? 0 : -1,
       meta: {
         title: deps.shop.name,
         description: summarize(shop.bio) || res.locals.t("home.lead"),

@@ -34,7 +34,7 @@ export const liveMessages = defineMessages(
     "live.claim.expiredNow": "Your hold ran out; the item went back.",
     "live.claim.failed": "That did not work. Try again.",
     "live.soon.title": "The show starts soon",
-    "live.soon.lineup": "{count} products in the lineup.",
+    "live.soon.lineup": "{count, plural, one {# product} other {# products}} in the lineup.",
     "live.startsNow": "Starting any minute",
     "live.startsInDays": "Starts in {d} d {h} h",
     "live.startsInHours": "Starts in {h} h {m} min",

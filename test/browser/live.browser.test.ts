@@ -147,7 +147,7 @@ describe.each(["en", "fa"] as const)("a live show on two phones in %s", (lang) =
     await viewer.locator("#pay-name").fill(lang === "fa" ? "مایا رضایی" : "Maya Lopez");
     await viewer.locator("#pay-line1").fill("48 Harbor Street");
     await viewer.locator("#pay-city").fill("Portland");
-    await viewer.locator("#pay-country").fill("US");
+    await viewer.locator("#pay-country").selectOption("US");
     await Promise.all([viewer.waitForURL(/\/shop\/orders\/[^/?]+\?key=/), viewer.locator('button[value="pay"]').click()]);
     expect(await viewer.locator("#order-status").innerText()).toBe(lang === "fa" ? "پرداخت‌شده" : "Paid");
 
