@@ -80,7 +80,7 @@ describe("email over SMTP, end to end", () => {
     expect(textLinks).toHaveLength(1);
     expect(html(`a[href="${textLinks[0]}"]`).length).toBeGreaterThanOrEqual(1);
     // The handle is isolated from the Persian sentence around it (bidi isolates), so read it without them.
-    expect(m.text.replace(/[\u200e\u200f\u2066-\u2069]/g, "")).toContain("@mina.shop");
+    expect((m.text ?? "").replace(/[\u200e\u200f\u2066-\u2069]/g, "")).toContain("@mina.shop");
 
     const row = await t.db.outboxEmail.findFirstOrThrow({ where: { to: "mina@example.com" } });
     expect(row).toMatchObject({ status: "sent", attempts: 1, messageId: m.messageId, locale: "fa", category: "transactional" });
