@@ -21,8 +21,14 @@ export const EnvSchema = z.object({
     emptyToUndefined,
     z
       .string()
-      .regex(/^file:.+/, 'a SQLite URL of the form "file:./data/bazaarche.db"')
+      .regex(/^(file:.+|postgres(ql)?:\/\/.+)/, 'a SQLite URL such as "file:./data/bazaarche.db" or a PostgreSQL URL such as "postgres://user:pass@host:5432/bazaarche"')
+      .refine((u) => !/^postgres/.test(u) || URL.canParse(u), "a PostgreSQL URL that parses, e.g. postgres://user:pass@host:5432/bazaarche (percent-encode special characters in the password)")
       .default("file:./data/bazaarche.db"),
+  ),
+  // PostgreSQL connections per app process; the sum over all processes must stay under the server's max_connections (or pgbouncer's pool).
+  DATABASE_POOL_SIZE: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: "a whole number from 1 to 200" }).int("a whole number from 1 to 200").min(1, "a whole number from 1 to 200").max(200, "a whole number from 1 to 200").default(10),
   ),
   PUBLIC_URL: z.preprocess(
     emptyToUndefined,
@@ -83,6 +89,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** A URL with its password (if any) replaced by ***, for messages. */
+function withoutPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^/]*@/i, "$1:***@");
+}
+
 /** Parses the environment; throws ConfigError with one line per bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const result = EnvSchema.safeParse(env);
@@ -98,7 +109,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const lines = issues.map((issue) => {
     const name = String(issue.path[0] ?? "environment");
     const got = env[name];
-    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" ? "…" : got}")`;
+    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" ? "…" : name === "DATABASE_URL" ? withoutPassword(got) : got}")`;
     return `Invalid ${name}${shown}: expected ${issue.message}`;
   });
   throw new ConfigError(lines);

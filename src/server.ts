@@ -1,12 +1,13 @@
-// Standalone program: reads the environment, opens and migrates the SQLite
-// database, seeds the demo shop on first start, and serves the storefront at /.
+// Standalone program: reads the environment, migrates and opens the database
+// (SQLite file or PostgreSQL), seeds the demo shop on first start, and serves
+// the storefront at /.
 import path from "node:path";
 import { pino } from "pino";
 import { ensureOwner } from "./auth/auth.service.js";
 import { startCheckoutSweep } from "./checkout/checkout-sweep.js";
 import { ConfigError, loadConfig } from "./config.js";
-import { openDatabase, sqliteFilePath } from "./db/client.js";
-import { migrateDatabase } from "./db/migrate.js";
+import { DatabaseStartError, engineOfUrl, openDatabase, redactUrl, sqliteFilePath } from "./db/client.js";
+import { migrate } from "./db/migrate.js";
 import { listen } from "./http/lifecycle.js";
 import { createPaymentGateway } from "./payments/from-config.js";
 import { seedDemoShop } from "./seed/demo.js";
@@ -25,11 +26,25 @@ async function main() {
   }
 
   const logger = pino({ level: config.LOG_LEVEL });
-  const dbFile = sqliteFilePath(config.DATABASE_URL);
-  const { applied } = migrateDatabase(dbFile);
-  if (applied.length) logger.info({ applied }, "database migrated");
-  const prisma = await openDatabase(config.DATABASE_URL);
-  const uploadsDir = path.join(path.dirname(dbFile), "uploads");
+  const engine = engineOfUrl(config.DATABASE_URL);
+  const where = engine === "sqlite" ? sqliteFilePath(config.DATABASE_URL) : redactUrl(config.DATABASE_URL);
+  let prisma;
+  try {
+    const { applied } = await migrate(config.DATABASE_URL);
+    if (applied.length) logger.info({ applied }, "database migrated");
+    prisma = await openDatabase(config.DATABASE_URL, {
+      poolSize: config.DATABASE_POOL_SIZE,
+      onConnectionError: (err) => logger.warn({ err: err.message }, "database connection lost; the pool reconnects"),
+    });
+  } catch (err) {
+    // Unreachable or misconfigured database: one line that says what to fix, and a non-zero exit.
+    if (err instanceof DatabaseStartError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const uploadsDir = engine === "sqlite" ? path.join(path.dirname(where), "uploads") : path.resolve("data/uploads");
   const payments = createPaymentGateway(config);
 
   const shop = createStorefront({
@@ -71,7 +86,7 @@ async function main() {
       ? `  Payments:   Stripe (webhook endpoint ${base}/webhooks/stripe)`
       : "  Payments:   local test payment page (set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET for Stripe)",
   ];
-  if (seeded) lines.push(`  Demo catalog created in ${dbFile}`);
+  if (seeded) lines.push(`  Demo catalog created in ${where}`);
   if (owner) {
     lines.push(
       "",

@@ -2,9 +2,25 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { PrismaClient } from "../generated/prisma/client.js";
+import { isTransactionConflict, isUniqueViolation } from "./errors.js";
 
+/**
+ * The database everywhere in the code. Both generated clients (SQLite from
+ * prisma/schema.prisma, PostgreSQL from prisma/postgres/schema.prisma, the
+ * same models) have the same API, so one type serves both; what differs
+ * between the engines lives in ./dialect.ts.
+ */
 export type Db = PrismaClient;
 export type { Prisma } from "../generated/prisma/client.js";
+
+export type Engine = "sqlite" | "postgres";
+
+/** Which engine a DATABASE_URL names: "file:…" is SQLite, "postgres://…" or "postgresql://…" PostgreSQL. */
+export function engineOfUrl(databaseUrl: string): Engine {
+  if (/^file:/.test(databaseUrl)) return "sqlite";
+  if (/^postgres(ql)?:\/\//.test(databaseUrl)) return "postgres";
+  throw new Error(`DATABASE_URL must start with file: (SQLite) or postgres:// (PostgreSQL); got "${databaseUrl.split(":")[0]}:…"`);
+}
 
 /** "file:./data/x.db" → absolute file path (relative to the working directory). */
 export function sqliteFilePath(databaseUrl: string): string {
@@ -12,12 +28,33 @@ export function sqliteFilePath(databaseUrl: string): string {
   return path.resolve(raw);
 }
 
+export interface OpenOptions {
+  /** PostgreSQL: connections in this process's pool (default 10). */
+  poolSize?: number;
+  /** PostgreSQL: how long a transaction (or query) waits for a pooled connection, and how long a transaction may run. */
+  transactions?: { maxWait: number; timeout: number };
+  /** PostgreSQL: called when an idle pooled connection breaks (e.g. the server restarted); the pool replaces it. */
+  onConnectionError?: (err: Error) => void;
+}
+
 /**
- * Opens the SQLite database through Prisma's better-sqlite3 adapter, creating
- * the folder if needed. WAL lets readers run while a writer commits;
- * busy_timeout makes a second process wait instead of failing with SQLITE_BUSY.
+ * How long an interactive transaction may wait for a pooled connection, and
+ * run. Prisma's defaults (2 s, 5 s) fail bursts on a small pool with P2028:
+ * 200 checkouts on a pool of 10 queue for longer than 2 s on a busy machine.
  */
-export async function openDatabase(databaseUrl: string): Promise<Db> {
+export const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
+
+/** Opens the database a URL names: SQLite through better-sqlite3, PostgreSQL through a pg pool. */
+export async function openDatabase(databaseUrl: string, options: OpenOptions = {}): Promise<Db> {
+  return engineOfUrl(databaseUrl) === "postgres" ? openPostgres(databaseUrl, options) : openSqlite(databaseUrl);
+}
+
+/**
+ * SQLite through Prisma's better-sqlite3 adapter, creating the folder if
+ * needed. WAL lets readers run while a writer commits; busy_timeout makes a
+ * second process wait instead of failing with SQLITE_BUSY.
+ */
+async function openSqlite(databaseUrl: string): Promise<Db> {
   const file = sqliteFilePath(databaseUrl);
   mkdirSync(path.dirname(file), { recursive: true });
   const adapter = new PrismaBetterSQLite3({ url: file, timeout: 5000 });
@@ -26,4 +63,105 @@ export async function openDatabase(databaseUrl: string): Promise<Db> {
   await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
   await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
   return db;
+}
+
+/**
+ * PostgreSQL through @prisma/adapter-pg and a pg pool. The session time zone
+ * is pinned to UTC: the adapter writes timestamps without an offset and reads
+ * timestamptz by replacing the offset with +00:00, so any other zone would
+ * shift every date. Behind pgbouncer (which drops the `options` startup
+ * parameter) the server or database must default to UTC; the check below
+ * refuses to start otherwise.
+ */
+async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<Db> {
+  // Loaded only for PostgreSQL, so a SQLite shop never loads pg.
+  const [{ PrismaPg }, { PrismaClient: PostgresClient }] = await Promise.all([import("@prisma/adapter-pg"), import("../generated/prisma-pg/client.js")]);
+  const transactionOptions = options.transactions ?? TRANSACTION_OPTIONS;
+  const adapter = new PrismaPg(
+    {
+      connectionString: databaseUrl,
+      max: options.poolSize ?? 10,
+      options: "-c TimeZone=UTC",
+      // pg-pool applies this to waiting for a free pooled connection as well
+      // as to opening one, so it matches the transactions' maxWait. A server
+      // that is down refuses at once (→ 503); this bounds one that hangs.
+      connectionTimeoutMillis: transactionOptions.maxWait,
+      idleTimeoutMillis: 30_000,
+    },
+    {
+      onPoolError: (err) => options.onConnectionError?.(err),
+      onConnectionError: (err) => options.onConnectionError?.(err),
+    },
+  );
+  const db = retryingTransactions(new PostgresClient({ adapter, transactionOptions }) as unknown as Db);
+  try {
+    const [row] = await db.$queryRawUnsafe<{ tz: string }[]>("SELECT current_setting('TimeZone') AS tz");
+    if (!/^(UTC|Etc\/UTC|GMT|Etc\/GMT|Z|Zulu|UCT|Etc\/UCT|Universal)$/i.test(row?.tz ?? "")) {
+      throw new DatabaseStartError(`PostgreSQL sessions run in time zone "${row?.tz}"; Bazaarche needs UTC. Run ALTER DATABASE … SET timezone = 'UTC' (pgbouncer drops the client's setting).`);
+    }
+  } catch (err) {
+    await db.$disconnect().catch(() => undefined);
+    throw err instanceof DatabaseStartError ? err : new DatabaseStartError(`Cannot reach PostgreSQL at ${redactUrl(databaseUrl)}: ${describeDbError(err)}`);
+  }
+  return db;
+}
+
+const MAX_ATTEMPTS = 4;
+
+/**
+ * `db.$transaction(fn)` that runs `fn` again, from the start, when the
+ * transaction lost a race that a retry resolves: a deadlock, a serialization
+ * failure, or a unique key inserted by a concurrent transaction after this
+ * one read it was free (see isTransactionConflict). The failed attempt was
+ * rolled back entirely, so nothing is done twice. Only on PostgreSQL: SQLite
+ * runs one writer at a time and never raises these.
+ */
+function retryingTransactions(db: Db): Db {
+  const run = db.$transaction.bind(db) as (arg: unknown, options?: unknown) => Promise<unknown>;
+  const $transaction = async (arg: unknown, options?: unknown) => {
+    if (typeof arg !== "function") return run(arg, options);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await run(arg, options);
+      } catch (err) {
+        const again = attempt < MAX_ATTEMPTS && isTransactionConflict(err) && !(isUniqueViolation(err) && attempt > 1);
+        if (!again) throw err;
+        // A little jitter so the transactions that collided do not collide again in step.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * attempt));
+      }
+    }
+  };
+  return new Proxy(db, {
+    get: (target, prop, receiver) => (prop === "$transaction" ? $transaction : Reflect.get(target, prop, receiver)),
+  });
+}
+
+/** A database that cannot be used at start-up; server.ts prints its message as one line. */
+export class DatabaseStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "DatabaseStartError";
+  }
+}
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(databaseUrl: string): string {
+  try {
+    const u = new URL(databaseUrl);
+    if (u.password) u.password = "***";
+    return u.toString();
+  } catch {
+    return databaseUrl.replace(/\/\/[^@/]*@/, "//***@");
+  }
+}
+
+/** The shortest useful description of a driver error (ECONNREFUSED, "database x does not exist", …). */
+export function describeDbError(err: unknown): string {
+  const e = err as { code?: string; message?: string; cause?: unknown; meta?: { driverAdapterError?: { cause?: { kind?: string; originalMessage?: string } } } } | null;
+  const cause = e?.meta?.driverAdapterError?.cause;
+  if (cause?.originalMessage) return cause.originalMessage;
+  if (cause?.kind) return cause.kind;
+  const nested = (e?.cause as { code?: string; message?: string } | undefined) ?? null;
+  const message = (e?.message ?? String(err)).split("\n").map((l) => l.trim()).filter(Boolean).at(-1) ?? "unknown error";
+  return [e?.code ?? nested?.code, message].filter(Boolean).join(": ");
 }
