@@ -1,5 +1,6 @@
 import type { Deps } from "../deps.js";
 import { getProductReviewsBlock } from "../reviews/reviews.service.js";
+import { containsText, dialectOf } from "../db/dialect.js";
 import { readProductPageRow } from "./catalog.queries.js";
 import type { Locale } from "../i18n/translate.js";
 import { offerFor, type Offer } from "./offer.js";
@@ -124,10 +125,11 @@ export async function listProducts(
   input: { q?: string; status?: string; limit: number; cursor?: string; includeAllStatuses?: boolean },
 ) {
   const q = input.q?.trim();
+  const like = q ? containsText(dialectOf(deps.db), q) : null;
   const rows = await deps.db.product.findMany({
     where: {
       ...(input.status ? { status: input.status } : input.includeAllStatuses ? {} : { status: "active" }),
-      ...(q ? { OR: [{ title: { contains: q } }, { slug: { contains: q } }, { variants: { some: { sku: { contains: q } } } }] } : {}),
+      ...(like ? { OR: [{ title: like }, { slug: like }, { variants: { some: { sku: like } } }] } : {}),
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: input.limit + 1,

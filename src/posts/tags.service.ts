@@ -2,6 +2,7 @@ import { recordAudit, type Actor } from "../audit/audit.service.js";
 import { getHeldQuantities, variantLabel } from "../catalog/catalog.service.js";
 import { LOW_STOCK, offerFor, type Offer } from "../catalog/offer.js";
 import type { Prisma } from "../db/client.js";
+import { containsText, dialectOf } from "../db/dialect.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import type { Locale } from "../i18n/translate.js";
@@ -377,21 +378,22 @@ function pickTag(t: TagWriteResult["tag"]): TagWriteResult["tag"] {
  */
 export async function searchTaggableProducts(deps: Deps, input: { q: string; locale: Locale; limit?: number }) {
   const q = input.q.trim();
+  const like = containsText(dialectOf(deps.db), q);
   const products = await deps.db.product.findMany({
     where: {
       status: { in: ["active", "draft"] },
       ...(q
         ? {
             OR: [
-              { title: { contains: q } },
-              { slug: { contains: q.toLowerCase() } },
-              { translations: { some: { title: { contains: q } } } },
-              { variants: { some: { sku: { contains: q }, archivedAt: null } } },
+              { title: like },
+              { slug: containsText(dialectOf(deps.db), q.toLowerCase()) },
+              { translations: { some: { title: like } } },
+              { variants: { some: { sku: like, archivedAt: null } } },
             ],
           }
         : {}),
     },
-    orderBy: [{ status: "asc" }, { updatedAt: "desc" }],
+    orderBy: [{ status: "asc" }, { updatedAt: "desc" }, { id: "asc" }],
     take: input.limit ?? 10,
     select: { id: true },
   });
