@@ -27,6 +27,9 @@ export interface Attribution {
   visitorId: string | null;
 }
 
+/** Byte order, the same on every engine and locale: the lock order of rows. */
+const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
 
 /**
@@ -76,7 +79,9 @@ export async function startCheckout(
     });
 
     // The hold itself: reserved goes up only while stock − reserved covers it.
-    for (const line of lines) {
+    // Rows are locked in variant-id order, whatever the cart's order, so two
+    // carts holding the same variants cannot deadlock each other.
+    for (const line of [...lines].sort((a, b) => compareIds(a.variant.id, b.variant.id))) {
       const taken = await tx.$executeRaw`UPDATE "Variant" SET "reserved" = "reserved" + ${line.item.quantity} WHERE "id" = ${line.variant.id} AND "stock" - "reserved" >= ${line.item.quantity}`;
       if (taken !== 1) {
         const fresh = await tx.variant.findUniqueOrThrow({ where: { id: line.variant.id } });
@@ -207,7 +212,8 @@ export async function markOrderPaid(deps: CheckoutDeps, input: { orderId: string
     if (input.eventId && !(await recordEvent(tx, { id: input.eventId, type: input.eventType ?? "payment", orderId: input.orderId, provider: deps.payments.provider }))) {
       return { changed: false, reason: "duplicate_event" as const };
     }
-    const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { holds: { where: { status: "active" } }, lines: true } });
+    // Holds in variant-id order: the same lock order as checkout (no deadlock).
+    const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { holds: { where: { status: "active" }, orderBy: [{ variantId: "asc" }, { id: "asc" }] }, lines: { orderBy: { id: "asc" } } } });
     if (!order) return { changed: false, reason: "unknown_order" as const };
     if (order.status === "cancelled" && input.outcome.paid) {
       // Money arrived for an order whose hold was already given back (it can
@@ -319,7 +325,11 @@ async function cancelOrderInTx(tx: Tx, deps: Deps, input: { orderId: string; rea
 }
 
 async function releaseHoldsInTx(tx: Tx, deps: Deps, where: { orderId?: string; holdIds?: string[] }) {
-  const holds = await tx.stockHold.findMany({ where: { status: "active", ...(where.orderId ? { orderId: where.orderId } : {}), ...(where.holdIds ? { id: { in: where.holdIds } } : {}) } });
+  const holds = await tx.stockHold.findMany({
+    where: { status: "active", ...(where.orderId ? { orderId: where.orderId } : {}), ...(where.holdIds ? { id: { in: where.holdIds } } : {}) },
+    // Variant rows are locked in id order everywhere (see startCheckout).
+    orderBy: [{ variantId: "asc" }, { id: "asc" }],
+  });
   for (const hold of holds) {
     const released = await tx.stockHold.updateMany({ where: { id: hold.id, status: "active" }, data: { status: "released", releasedAt: deps.now() } });
     if (released.count === 1) {
@@ -338,7 +348,7 @@ export async function releaseExpiredHoldsInTx(tx: Tx, deps: Deps, scope: { varia
     where: { status: "active", expiresAt: { lte: deps.now() }, ...(scope.variantIds ? { variantId: { in: scope.variantIds } } : {}) },
     select: { id: true, orderId: true },
   });
-  const orderIds = [...new Set(expired.map((h) => h.orderId).filter((id): id is string => !!id))];
+  const orderIds = [...new Set(expired.map((h) => h.orderId).filter((id): id is string => !!id))].sort(compareIds);
   for (const orderId of orderIds) await cancelOrderInTx(tx, deps, { orderId, reason: "expired", actor: { type: "system" } });
   // Holds without an order (live claims) are released on their own.
   await releaseHoldsInTx(tx, deps, { holdIds: expired.filter((h) => !h.orderId).map((h) => h.id) });

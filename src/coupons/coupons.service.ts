@@ -1,5 +1,6 @@
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
+import { lockInTx } from "../db/dialect.js";
 import type { Deps } from "../deps.js";
 import { personKeysOf, randomCode } from "../followers/followers.service.js";
 import { AppError } from "../http/errors.js";
@@ -137,13 +138,23 @@ export async function priceCartCoupons(deps: Deps, input: { codes: string[]; car
  * - the total limit by a conditional update (usedCount < usageLimit),
  * - a personal code by a conditional update (usedAt IS NULL),
  * - the per-follower limit by inserting the redemption and counting this
- *   person's reserved + committed uses in the same write transaction; SQLite
- *   lets one writer in at a time, so the count is exact, and a count over
- *   the limit rolls the whole checkout back.
- * A limit of 10 therefore never becomes 11, however many checkouts race.
+ *   person's reserved + committed uses under a lock on (coupon, person):
+ *   pg_advisory_xact_lock on PostgreSQL, where concurrent transactions would
+ *   each count only their own insert; SQLite lets one writer in at a time,
+ *   which serialises the same way. A count over the limit rolls the whole
+ *   checkout back.
+ * A limit of 10 therefore never becomes 11, however many checkouts race, in
+ * however many processes. Coupons are locked in id order first, so carts
+ * with the same codes in another order cannot deadlock.
  */
 export async function reserveCouponsInTx(tx: Tx, deps: Deps, input: { orderId: string; codes: string[]; cart: CartFacts; follower: (FollowerFacts & { emailKey: string | null }) | null }) {
   const applied: { code: string; couponId: string; stackable: boolean; discountMinor: number; freeShipping: boolean }[] = [];
+  const couponIds = new Set<string>();
+  for (const code of input.codes) {
+    const found = await couponByCode(tx, code);
+    if (found) couponIds.add(found.coupon.id);
+  }
+  for (const id of [...couponIds].sort()) await lockInTx(tx, "coupon", id);
   for (const code of input.codes) {
     const { found, evaluation } = await evaluateCode(tx, deps, { code, cart: input.cart, follower: input.follower });
     if (!found || !evaluation) throw new CouponRefused(code, { reason: "unknown_code" }, deps.shop.currency);
@@ -154,6 +165,8 @@ export async function reserveCouponsInTx(tx: Tx, deps: Deps, input: { orderId: s
       const used = await tx.personalCode.updateMany({ where: { id: found.personalCode.id, usedAt: null }, data: { usedAt: deps.now() } });
       if (used.count !== 1) throw new CouponRefused(code, { reason: "already_used" }, deps.shop.currency);
     }
+    const personKeys = input.follower ? (await personKeysOf(tx, input.follower)).sort() : [];
+    for (const key of personKeys) await lockInTx(tx, "coupon-person", found.coupon.id, key);
     await tx.redemption.create({
       data: {
         couponId: found.coupon.id,
@@ -194,7 +207,8 @@ export async function commitRedemptionsInTx(tx: Tx, deps: Deps, input: { orderId
 
 /** The order is cancelled or expired: the uses go back to the coupon and the personal codes can be used again. */
 export async function releaseRedemptionsInTx(tx: Tx, deps: Deps, input: { orderId: string }) {
-  const reserved = await tx.redemption.findMany({ where: { orderId: input.orderId, status: "reserved" } });
+  // Coupon rows in id order, as reserveCouponsInTx locks them.
+  const reserved = await tx.redemption.findMany({ where: { orderId: input.orderId, status: "reserved" }, orderBy: [{ couponId: "asc" }, { id: "asc" }] });
   for (const r of reserved) {
     const released = await tx.redemption.updateMany({ where: { id: r.id, status: "reserved" }, data: { status: "released", releasedAt: deps.now() } });
     if (released.count !== 1) continue;
