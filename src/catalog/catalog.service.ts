@@ -35,8 +35,8 @@ export async function listStorefrontProducts(deps: Deps, input: { locale: Locale
     take: limit + 1,
     ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
     include: {
-      variants: { where: { archivedAt: null }, orderBy: { position: "asc" } },
-      images: { orderBy: { position: "asc" }, take: 1, include: { media: true } },
+      variants: { where: { archivedAt: null }, orderBy: [{ position: "asc" }, { id: "asc" }] },
+      images: { orderBy: [{ position: "asc" }, { id: "asc" }], take: 1, include: { media: true } },
       translations: { where: { locale: input.locale } },
       ratingSummary: true,
     },
@@ -134,7 +134,7 @@ export async function listProducts(
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: input.limit + 1,
     ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
-    include: { variants: { where: { archivedAt: null }, orderBy: { position: "asc" } } },
+    include: { variants: { where: { archivedAt: null }, orderBy: [{ position: "asc" }, { id: "asc" }] } },
   });
   const page = rows.slice(0, input.limit);
   const held = await getHeldQuantities(deps, page.flatMap((p) => p.variants.map((v) => v.id)));
@@ -148,8 +148,8 @@ export async function getProductDetail(deps: Deps, input: { id: string }) {
   const p = await deps.db.product.findUnique({
     where: { id: input.id },
     include: {
-      variants: { where: { archivedAt: null }, orderBy: { position: "asc" } },
-      images: { orderBy: { position: "asc" }, include: { media: true } },
+      variants: { where: { archivedAt: null }, orderBy: [{ position: "asc" }, { id: "asc" }] },
+      images: { orderBy: [{ position: "asc" }, { id: "asc" }], include: { media: true } },
       translations: true,
     },
   });
@@ -205,10 +205,10 @@ export async function getProductForEditing(deps: Deps, input: { id: string }) {
   const p = await deps.db.product.findUnique({
     where: { id: input.id },
     include: {
-      variants: { where: { archivedAt: null }, orderBy: { position: "asc" } },
-      images: { orderBy: { position: "asc" }, include: { media: true, variant: { select: { sku: true } } } },
+      variants: { where: { archivedAt: null }, orderBy: [{ position: "asc" }, { id: "asc" }] },
+      images: { orderBy: [{ position: "asc" }, { id: "asc" }], include: { media: true, variant: { select: { sku: true } } } },
       translations: true,
-      collections: { include: { collection: { select: { slug: true } } } },
+      collections: { include: { collection: { select: { slug: true } } }, orderBy: [{ collection: { position: "asc" } }, { collectionId: "asc" }] },
     },
   });
   if (!p) return null;

@@ -64,7 +64,7 @@ export async function startCheckout(
     await releaseExpiredHoldsInTx(tx, deps, { variantIds });
     const variants = await tx.variant.findMany({
       where: { id: { in: variantIds } },
-      include: { product: { include: { images: { orderBy: { position: "asc" }, take: 1, include: { media: true } } } } },
+      include: { product: { include: { images: { orderBy: [{ position: "asc" }, { id: "asc" }], take: 1, include: { media: true } } } } },
     });
     const lines = cart.items.map((item, index) => {
       const v = variants.find((x) => x.id === item.variantId);
@@ -378,7 +378,7 @@ export async function recordIgnoredEvent(deps: CheckoutDeps, event: { id: string
 
 /** Looks up an order for its confirmation page; the key in the link is the only credential. */
 export async function getOrderForShopper(deps: Deps, input: { orderId: string; key: string }) {
-  const order = await deps.db.order.findUnique({ where: { id: input.orderId }, include: { lines: true } });
+  const order = await deps.db.order.findUnique({ where: { id: input.orderId }, include: { lines: { orderBy: { id: "asc" } } } });
   if (!order || !order.accessKeyHash || order.accessKeyHash !== hashKey(input.key)) throw AppError.notFound("order");
   return order;
 }

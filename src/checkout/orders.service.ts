@@ -99,11 +99,11 @@ export async function listOrders(deps: Deps, input: { status?: string; q?: strin
 export async function getOrderDetail(deps: Deps, input: { orderId: string }) {
   const order = await deps.db.order.findUnique({
     where: { id: input.orderId },
-    include: { lines: true, refunds: { orderBy: { createdAt: "asc" } }, link: { select: { code: true } }, post: { select: { id: true, platform: true } }, liveSession: { select: { id: true, title: true, code: true } } },
+    include: { lines: { orderBy: { id: "asc" } }, refunds: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] }, link: { select: { code: true } }, post: { select: { id: true, platform: true } }, liveSession: { select: { id: true, title: true, code: true } } },
   });
   if (!order) return null;
-  const events = await deps.db.auditLog.findMany({ where: { entityType: "order", entityId: order.id }, orderBy: { at: "asc" } });
-  const payments = await deps.db.paymentEvent.findMany({ where: { orderId: order.id }, orderBy: { receivedAt: "asc" } });
+  const events = await deps.db.auditLog.findMany({ where: { entityType: "order", entityId: order.id }, orderBy: [{ at: "asc" }, { id: "asc" }] });
+  const payments = await deps.db.paymentEvent.findMany({ where: { orderId: order.id }, orderBy: [{ receivedAt: "asc" }, { id: "asc" }] });
   return { ...order, address: order.shippingAddress ? (JSON.parse(order.shippingAddress) as Record<string, unknown>) : null, events, payments };
 }
 

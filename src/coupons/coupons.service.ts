@@ -279,7 +279,7 @@ export async function setCouponStatus(deps: Deps, input: { id: string; status: "
 
 /** Redemptions by state and the revenue of paid orders that used the coupon. */
 export async function getCouponReport(deps: Deps, input: { id: string }) {
-  const coupon = await deps.db.coupon.findUnique({ where: { id: input.id }, include: { collections: { include: { collection: true } }, products: { include: { product: { select: { id: true, title: true } } } }, _count: { select: { personalCodes: true } } } });
+  const coupon = await deps.db.coupon.findUnique({ where: { id: input.id }, include: { collections: { include: { collection: true }, orderBy: [{ collection: { position: "asc" } }, { collectionId: "asc" }] }, products: { include: { product: { select: { id: true, title: true } } }, orderBy: [{ product: { title: "asc" } }, { productId: "asc" }] }, _count: { select: { personalCodes: true } } } });
   if (!coupon) return null;
   const byStatus = await deps.db.redemption.groupBy({ by: ["status"], where: { couponId: coupon.id }, _count: { _all: true }, _sum: { discountMinor: true } });
   const committedOrders = await deps.db.redemption.findMany({ where: { couponId: coupon.id, status: "committed", orderId: { not: null } }, select: { orderId: true } });
@@ -297,7 +297,7 @@ export async function getCouponReport(deps: Deps, input: { id: string }) {
 }
 
 export async function listCoupons(deps: Deps) {
-  return deps.db.coupon.findMany({ orderBy: [{ status: "asc" }, { createdAt: "desc" }], include: { _count: { select: { personalCodes: true } } } });
+  return deps.db.coupon.findMany({ orderBy: [{ status: "asc" }, { createdAt: "desc" }, { id: "desc" }], include: { _count: { select: { personalCodes: true } } } });
 }
 
 /**
@@ -322,7 +322,7 @@ export async function issuePersonalCodes(deps: Deps, input: { couponId: string; 
       personalCodes: { none: { couponId: coupon.id } },
     },
     take: f.limit,
-    orderBy: { createdAt: "asc" },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
   });
   return deps.db.$transaction(async (tx) => {
     const issued: { followerId: string; handle: string; code: string; emailed: boolean }[] = [];

@@ -141,7 +141,7 @@ export async function unfollow(deps: Deps, input: { followerId: string; actor: A
 export async function exportFollowerData(deps: Deps, input: { followerId: string }) {
   const f = await deps.db.follower.findUniqueOrThrow({
     where: { id: input.followerId },
-    include: { redemptions: { select: { couponId: true, status: true, discountMinor: true, reservedAt: true, committedAt: true } }, personalCodes: { select: { code: true, usedAt: true } } },
+    include: { redemptions: { select: { couponId: true, status: true, discountMinor: true, reservedAt: true, committedAt: true }, orderBy: [{ reservedAt: "asc" }, { id: "asc" }] }, personalCodes: { select: { code: true, usedAt: true }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] } },
   });
   return {
     platform: f.platform,
