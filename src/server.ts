@@ -7,7 +7,7 @@ import { ensureOwner } from "./auth/auth.service.js";
 import { startCheckoutSweep } from "./checkout/checkout-sweep.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { DatabaseStartError, engineOfUrl, openDatabase, redactUrl, sqliteFilePath } from "./db/client.js";
-import { migrate } from "./db/migrate.js";
+import { migrate, withStartupLock } from "./db/migrate.js";
 import { listen } from "./http/lifecycle.js";
 import { createPaymentGateway } from "./payments/from-config.js";
 import { seedDemoShop } from "./seed/demo.js";
@@ -60,8 +60,8 @@ async function main() {
   });
   const deps = shop.bazaarche.deps;
 
-  const seeded = await seedDemoShop(deps);
-  const owner = await ensureOwner(deps, config.ADMIN_EMAIL);
+  // Several instances starting on an empty database: one seeds, the others wait and find it done.
+  const { seeded, owner } = await withStartupLock(config.DATABASE_URL, async () => ({ seeded: await seedDemoShop(deps), owner: await ensureOwner(deps, config.ADMIN_EMAIL) }));
 
   // Holds past their expiry are released (and their orders cancelled) even
   // when no shopper touches those products; the timer never keeps the process up.

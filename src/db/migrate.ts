@@ -166,3 +166,29 @@ export async function migratePostgres(databaseUrl: string, dir = POSTGRES_MIGRAT
     await client.end().catch(() => undefined);
   }
 }
+
+const STARTUP_LOCK_KEY = 727_261_931;
+
+/**
+ * Runs first-start work (the demo seed, the first admin) in one instance at a
+ * time: on PostgreSQL a transaction-scoped advisory lock held on a connection
+ * of its own while `work` runs on the app's pool, so instances starting
+ * together take turns and the later ones find the work done. SQLite: one
+ * process, nothing to coordinate.
+ */
+export async function withStartupLock<T>(databaseUrl: string, work: () => Promise<T>): Promise<T> {
+  if (engineOfUrl(databaseUrl) !== "postgres") return work();
+  const { default: pg } = await import("pg");
+  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+  client.on("error", () => undefined);
+  await client.connect();
+  try {
+    await client.query("BEGIN");
+    await client.query("SELECT pg_advisory_xact_lock($1)", [STARTUP_LOCK_KEY]);
+    const result = await work();
+    await client.query("COMMIT");
+    return result;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -4,7 +4,7 @@ import path from "node:path";
 import express from "express";
 import { pino } from "pino";
 import { inject } from "vitest";
-import { openDatabase } from "../../src/db/client.js";
+import { openDatabase, type Db } from "../../src/db/client.js";
 import { createStorefront, type StorefrontOptions } from "../../src/storefront.js";
 import { createDatabaseFrom, dropDatabase, newDatabaseName, onPostgres, TEST_DATABASE_URL, TEST_TRANSACTIONS, urlForDatabase } from "./engine.js";
 
@@ -46,6 +46,13 @@ export async function freshDatabase() {
  */
 export async function buildTestApp(overrides: Partial<StorefrontOptions> = {}) {
   const { db, url, file, dir, drop } = await freshDatabase();
+  const { app, shop, deps } = mountTestStorefront(db, dir, overrides);
+  // With a `prisma` override the storefront runs on that client; the fresh database is still dropped at close.
+  return { app, shop, db, deps, url, file, dir, close: drop };
+}
+
+/** The test storefront (as buildTestApp mounts it) over a database opened elsewhere. */
+export function mountTestStorefront(db: Db, dir: string, overrides: Partial<StorefrontOptions> = {}) {
   const shop = createStorefront({
     prisma: db,
     shopName: "Test Shop",
@@ -64,9 +71,7 @@ export async function buildTestApp(overrides: Partial<StorefrontOptions> = {}) {
     res.send("host home");
   });
   app.use(MOUNT, shop);
-  const deps = shop.bazaarche.deps;
-  // With a `prisma` override the storefront runs on that client; the fresh database is still dropped at close.
-  return { app, shop, db, deps, url, file, dir, close: drop };
+  return { app, shop, deps: shop.bazaarche.deps };
 }
 
 export type TestApp = Awaited<ReturnType<typeof buildTestApp>>;
