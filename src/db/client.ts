@@ -75,25 +75,32 @@ async function openSqlite(databaseUrl: string): Promise<Db> {
  */
 async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<Db> {
   // Loaded only for PostgreSQL, so a SQLite shop never loads pg.
-  const [{ PrismaPg }, { PrismaClient: PostgresClient }] = await Promise.all([import("@prisma/adapter-pg"), import("../generated/prisma-pg/client.js")]);
+  const [{ PrismaPg }, { PrismaClient: PostgresClient }, { default: pg }] = await Promise.all([
+    import("@prisma/adapter-pg"),
+    import("../generated/prisma-pg/client.js"),
+    import("pg"),
+  ]);
   const transactionOptions = options.transactions ?? TRANSACTION_OPTIONS;
-  const adapter = new PrismaPg(
-    {
-      connectionString: databaseUrl,
-      max: options.poolSize ?? 10,
-      options: "-c TimeZone=UTC",
-      // pg-pool applies this to waiting for a free pooled connection as well
-      // as to opening one, so it matches the transactions' maxWait. A server
-      // that is down refuses at once (→ 503); this bounds one that hangs.
-      connectionTimeoutMillis: transactionOptions.maxWait,
-      idleTimeoutMillis: 30_000,
-    },
-    {
-      onPoolError: (err) => options.onConnectionError?.(err),
-      onConnectionError: (err) => options.onConnectionError?.(err),
-    },
-  );
+  // One pool per process, shared by Prisma and the hot-path reader (./reader.ts).
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: options.poolSize ?? 10,
+    options: "-c TimeZone=UTC",
+    // pg-pool applies this to waiting for a free pooled connection as well
+    // as to opening one, so it matches the transactions' maxWait. A server
+    // that is down refuses at once (→ 503); this bounds one that hangs.
+    connectionTimeoutMillis: transactionOptions.maxWait,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle connection the server dropped (restart, failover) is removed by the pool; nothing else to do.
+  pool.on("error", (err) => options.onConnectionError?.(err));
+  const adapter = new PrismaPg(pool, {
+    disposeExternalPool: true,
+    onPoolError: (err) => options.onConnectionError?.(err),
+    onConnectionError: (err) => options.onConnectionError?.(err),
+  });
   const db = retryingTransactions(new PostgresClient({ adapter, transactionOptions }) as unknown as Db);
+  pools.set(db, pool);
   try {
     const [row] = await db.$queryRawUnsafe<{ tz: string }[]>("SELECT current_setting('TimeZone') AS tz");
     if (!/^(UTC|Etc\/UTC|GMT|Etc\/GMT|Z|Zulu|UCT|Etc\/UCT|Universal)$/i.test(row?.tz ?? "")) {
@@ -104,6 +111,13 @@ async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<
     throw err instanceof DatabaseStartError ? err : new DatabaseStartError(`Cannot reach PostgreSQL at ${redactUrl(databaseUrl)}: ${describeDbError(err)}`);
   }
   return db;
+}
+
+const pools = new WeakMap<Db, import("pg").Pool>();
+
+/** The pg pool behind a PostgreSQL client opened by openDatabase (for ./reader.ts); undefined otherwise. */
+export function postgresPoolOf(db: Db): import("pg").Pool | undefined {
+  return pools.get(db);
 }
 
 const MAX_ATTEMPTS = 4;

@@ -2,19 +2,21 @@
  * Reads for the hot pages (product page, reviews block, feeds), written once
  * as dialect-neutral tagged SQL (./dialect.ts) and run by a Reader.
  *
- * PostgreSQL (and any database that is not a SQLite file): Prisma's
- * `$queryRaw` on the shared pool. SQLite file: a private read-only
- * better-sqlite3 connection to the same file, with statements prepared once.
- * Every Prisma raw query costs a fixed overhead in the JS engine and the
+ * Every Prisma raw query costs a fixed overhead in its JS/wasm engine and the
  * driver adapter, several times the SQL itself for these short statements,
- * and WAL lets the second connection read while the main one writes (it sees
- * every committed write). `npm run bench:db` measures what that saves.
+ * so the reader goes around it: on PostgreSQL straight to the pg pool that
+ * Prisma itself uses (no connection of its own); on a SQLite file through a
+ * private read-only better-sqlite3 connection to the same file, with
+ * statements prepared once (WAL lets it read while the main connection
+ * writes, and it sees every committed write). Otherwise, and with
+ * BAZAARCHE_DIRECT_READS=0, Prisma's `$queryRaw`. `npm run bench:db` measures
+ * what that saves.
  *
  * Rows come back with the engine's own value types: read them with num(),
  * bool(), date() and fromJson() from ./dialect.ts.
  */
 import Database from "better-sqlite3";
-import type { Db } from "./client.js";
+import { postgresPoolOf, type Db } from "./client.js";
 import { dialectOf, type Sql } from "./dialect.js";
 
 export interface Reader {
@@ -44,7 +46,16 @@ const directAllowed = () => process.env.BAZAARCHE_DIRECT_READS !== "0";
  */
 export async function openReader(db: Db, options: { direct?: boolean } = {}): Promise<Reader> {
   const viaPrisma: Reader = { all: <T>(query: Sql) => db.$queryRaw<T[]>(query), close: () => undefined };
-  if (options.direct === false || !directAllowed() || dialectOf(db) !== "sqlite") return viaPrisma;
+  if (options.direct === false || !directAllowed()) return viaPrisma;
+  if (dialectOf(db) === "postgres") {
+    // The same pool Prisma uses (src/db/client.ts), without Prisma's per-query work.
+    const pool = postgresPoolOf(db);
+    if (!pool) return viaPrisma;
+    return {
+      all: async <T>(query: Sql) => (await pool.query({ text: query.text, values: query.values })).rows as T[],
+      close: () => undefined,
+    };
+  }
   const file = await sqliteMainFile(db);
   if (!file) return viaPrisma;
   let connection: Database.Database;
