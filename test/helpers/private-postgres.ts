@@ -42,7 +42,12 @@ export interface PrivatePostgres {
   stop(): Promise<void>;
 }
 
-export async function startPrivatePostgres(options: { maxConnections?: number } = {}): Promise<PrivatePostgres> {
+/**
+ * initdb + pg_ctl start on a free port. By default durability is off (fsync,
+ * full_page_writes): a test server's data is thrown away. `settings` adds or
+ * overrides server settings (a benchmark turns fsync back on).
+ */
+export async function startPrivatePostgres(options: { maxConnections?: number; settings?: Record<string, string> } = {}): Promise<PrivatePostgres> {
   const bin = postgresBinDir();
   if (!bin) throw new Error("PostgreSQL binaries not found: install Debian's postgresql package or set PG_BIN");
   const asRoot = process.getuid?.() === 0;
@@ -56,7 +61,8 @@ export async function startPrivatePostgres(options: { maxConnections?: number } 
   const data = path.join(dir, "data");
   const port = await freePort();
   await exec("initdb", ["-D", data, "-U", "bazaarche", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]);
-  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c max_connections=${options.maxConnections ?? 100} -c fsync=off -c full_page_writes=off`;
+  const settings = { listen_addresses: "127.0.0.1", max_connections: String(options.maxConnections ?? 100), fsync: "off", full_page_writes: "off", ...options.settings };
+  const serverOptions = [`-p ${port}`, `-k ${dir}`, ...Object.entries(settings).map(([k, v]) => `-c ${k}=${v}`)].join(" ");
   const pgCtl = (...args: string[]) => exec("pg_ctl", ["-D", data, "-l", path.join(dir, "server.log"), ...args]);
   await pgCtl("-o", serverOptions, "-w", "-t", "120", "start");
   return {

@@ -7,6 +7,8 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 export interface AppProcesses {
   /** Base URL of each instance (http://127.0.0.1:port), the storefront under /shop. */
   urls: string[];
+  /** Process ids, in the order of `urls` (benchmarks read their CPU time). */
+  pids: number[];
   /** The base URL for the i-th request: round robin, like a load balancer. */
   pick(i: number): string;
   stop(): Promise<void>;
@@ -18,11 +20,15 @@ export interface AppProcesses {
  * the same rows from different processes and different connection pools,
  * which is what production with several instances does.
  */
-export async function startAppProcesses(count: number, env: { DATABASE_URL: string; POOL_SIZE?: number; STRIPE_PORT?: number; LOG_LEVEL?: string }): Promise<AppProcesses> {
+export async function startAppProcesses(
+  count: number,
+  env: { DATABASE_URL: string; POOL_SIZE?: number; STRIPE_PORT?: number; LOG_LEVEL?: string; BAZAARCHE_DIRECT_READS?: string },
+  options: { nodeArgs?: string[]; cwd?: string } = {},
+): Promise<AppProcesses> {
   const children: ChildProcess[] = [];
   const started = Array.from({ length: count }, () => {
-    const child = spawn(process.execPath, ["--import", "tsx", path.join(ROOT, "test/helpers/app-process.ts")], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), "--import", "tsx", path.join(ROOT, "test/helpers/app-process.ts")], {
+      cwd: options.cwd ?? ROOT,
       env: {
         PATH: process.env.PATH ?? "",
         HOME: process.env.HOME ?? "",
@@ -30,6 +36,7 @@ export async function startAppProcesses(count: number, env: { DATABASE_URL: stri
         POOL_SIZE: String(env.POOL_SIZE ?? 5),
         ...(env.STRIPE_PORT ? { STRIPE_PORT: String(env.STRIPE_PORT) } : {}),
         ...(env.LOG_LEVEL ? { LOG_LEVEL: env.LOG_LEVEL } : {}),
+        ...(env.BAZAARCHE_DIRECT_READS ? { BAZAARCHE_DIRECT_READS: env.BAZAARCHE_DIRECT_READS } : {}),
       },
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -63,7 +70,7 @@ export async function startAppProcesses(count: number, env: { DATABASE_URL: stri
   };
   try {
     const urls = await Promise.all(started);
-    return { urls, pick: (i) => urls[i % urls.length]!, stop };
+    return { urls, pids: children.map((c) => c.pid!), pick: (i) => urls[i % urls.length]!, stop };
   } catch (err) {
     await stop();
     throw err;
