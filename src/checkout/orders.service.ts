@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
+import { containsText, dialectOf } from "../db/dialect.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { scheduleReviewRequestInTx } from "../reviews/requests.service.js";
@@ -80,7 +81,7 @@ export async function listOrders(deps: Deps, input: { status?: string; q?: strin
   const rows = await deps.db.order.findMany({
     where: {
       ...(input.status ? { status: input.status } : {}),
-      ...(q ? { OR: [...(/^\d+$/.test(q) ? [{ number: Number(q) }] : []), { email: { contains: q } }, { customerName: { contains: q } }] } : {}),
+      ...(q ? { OR: [...(/^\d+$/.test(q) ? [{ number: Number(q) }] : []), { email: containsText(dialectOf(deps.db), q) }, { customerName: containsText(dialectOf(deps.db), q) }] } : {}),
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: input.limit + 1,

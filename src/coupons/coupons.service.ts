@@ -310,21 +310,24 @@ export async function issuePersonalCodes(deps: Deps, input: { couponId: string; 
   if (!coupon) throw AppError.notFound("coupon");
   const now = deps.now();
   const f = input.filter;
-  const followers = await deps.db.follower.findMany({
-    where: {
-      status: "active",
-      ...(f.followerIds ? { id: { in: f.followerIds } } : {}),
-      ...(f.platform ? { platform: f.platform } : {}),
-      ...(f.verification === "email" ? { emailConfirmedAt: { not: null } } : {}),
-      ...(f.verification === "imported" ? { importedAt: { not: null } } : {}),
-      ...(f.verification === "both" ? { emailConfirmedAt: { not: null }, importedAt: { not: null } } : {}),
-      ...(f.minFollowDays ? { followedAt: { lte: new Date(now.getTime() - f.minFollowDays * DAY) } } : {}),
-      personalCodes: { none: { couponId: coupon.id } },
-    },
-    take: f.limit,
-    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-  });
   return deps.db.$transaction(async (tx) => {
+    // One issue run per coupon at a time: "followers without a code yet" is
+    // read and written under the lock, so two runs cannot both issue to one follower.
+    await lockInTx(tx, "coupon-codes", coupon.id);
+    const followers = await tx.follower.findMany({
+      where: {
+        status: "active",
+        ...(f.followerIds ? { id: { in: f.followerIds } } : {}),
+        ...(f.platform ? { platform: f.platform } : {}),
+        ...(f.verification === "email" ? { emailConfirmedAt: { not: null } } : {}),
+        ...(f.verification === "imported" ? { importedAt: { not: null } } : {}),
+        ...(f.verification === "both" ? { emailConfirmedAt: { not: null }, importedAt: { not: null } } : {}),
+        ...(f.minFollowDays ? { followedAt: { lte: new Date(now.getTime() - f.minFollowDays * DAY) } } : {}),
+        personalCodes: { none: { couponId: coupon.id } },
+      },
+      take: f.limit,
+      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    });
     const issued: { followerId: string; handle: string; code: string; emailed: boolean }[] = [];
     for (const follower of followers) {
       const code = `${coupon.code.slice(0, 12)}-${randomCode()}`;

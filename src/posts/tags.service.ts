@@ -2,7 +2,7 @@ import { recordAudit, type Actor } from "../audit/audit.service.js";
 import { getHeldQuantities, variantLabel } from "../catalog/catalog.service.js";
 import { LOW_STOCK, offerFor, type Offer } from "../catalog/offer.js";
 import type { Prisma } from "../db/client.js";
-import { containsText, dialectOf } from "../db/dialect.js";
+import { containsText, dialectOf, lockInTx } from "../db/dialect.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import type { Locale } from "../i18n/translate.js";
@@ -296,6 +296,8 @@ function checkPlacement(mediaType: MediaType, t: { x?: number | null; y?: number
 
 export async function addTag(deps: Deps, input: { postId: string; tag: TagInputT; actor: Actor }): Promise<TagWriteResult> {
   return deps.db.$transaction(async (tx) => {
+    // The tag limit is counted, then a tag inserted: one writer per post at a time.
+    await lockInTx(tx, "post-tags", input.postId);
     const post = await findPost(tx, input.postId);
     const t = input.tag;
     const product = await findTagTarget(tx, t.productId, t.variantId);
