@@ -117,8 +117,9 @@ export function rowHash(d: Dialect, alias: string, keyColumns: string[] = ["id"]
  * single conditional statement cannot express a rule (insert, then count
  * against a limit), everyone racing on the same key takes turns. PostgreSQL:
  * pg_advisory_xact_lock on a 64-bit hash of the key (transaction-scoped, so
- * it is safe behind pgbouncer). SQLite: nothing to do — one writer at a time,
- * and the caller's first statement is a write, so its reads are fresh.
+ * it is safe behind pgbouncer). SQLite: nothing to do — a SQLite file is
+ * served by one process, whose driver adapter runs one transaction at a time
+ * on its one connection.
  */
 export async function lockInTx(tx: Prisma.TransactionClient, ...keyParts: string[]): Promise<void> {
   if (dialectOf(tx) !== "postgres") return;

@@ -318,7 +318,14 @@ async function main() {
       const reserved = variants.reduce((n, v) => n + v.reserved, 0);
       const ok = paid === s.orders && pending === 0 && emails === s.orders && ledger === s.orders && reserved === 0 && sold === (lines._sum.quantity ?? 0);
       allOk &&= ok;
-      checks.push(`  ${s.name}: ${paid} of ${s.orders} orders paid once, ${pending} pending, ${sold} units sold = ${lines._sum.quantity} ordered, ${reserved} reserved, ${emails} emails, ${ledger} ledger rows: ${ok ? "OK" : "MISMATCH"}`);
+      // Rolled-back transactions (each retried conflict is one) and deadlocks, as the server counted them.
+      const stats =
+        s.engine === "postgres"
+          ? (await admin.query<{ rollbacks: string; deadlocks: string }>("SELECT xact_rollback AS rollbacks, deadlocks FROM pg_stat_database WHERE datname = $1", [new URL(s.url).pathname.slice(1)])).rows[0]
+          : null;
+      checks.push(
+        `  ${s.name}: ${paid} of ${s.orders} orders paid once, ${pending} pending, ${sold} units sold = ${lines._sum.quantity} ordered, ${reserved} reserved, ${emails} emails, ${ledger} ledger rows${stats ? `, ${stats.rollbacks} transactions rolled back, ${stats.deadlocks} deadlocks` : ""}: ${ok ? "OK" : "MISMATCH"}`,
+      );
     }
 
     const rate = (key: string) => median(results.get(key)!.rates);
