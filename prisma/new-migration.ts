@@ -14,7 +14,6 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { migrateDatabase } from "../src/db/migrate.js";
 import { migrationStamp, writePostgresMigration, writePostgresSchema } from "./postgres-schema.js";
 
 const args = process.argv.slice(2);
@@ -27,6 +26,7 @@ if (!name || !/^[a-z0-9_]+$/.test(name)) {
 const stamp = migrationStamp();
 
 if (!postgresOnly) {
+  const { migrateDatabase } = await import("../src/db/migrate.js");
   const scratch = mkdtempSync(path.join(os.tmpdir(), "bazaarche-migration-"));
   const db = path.join(scratch, "current.db");
   migrateDatabase(db);

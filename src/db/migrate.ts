@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { describeDbError, engineOfUrl, redactUrl, sqliteFilePath, DatabaseStartError } from "./client.js";
+import { DatabaseStartError, describeDbError, engineOfUrl, redactUrl, sqliteFilePath } from "./database-url.js";
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL("../../prisma/migrations", import.meta.url));
 /** PostgreSQL's own migrations, generated from schema.prisma (prisma/postgres-schema.ts). */

@@ -61,9 +61,6 @@ export async function openReader(db: Db, options: { direct?: boolean } = {}): Pr
   let connection: Database.Database;
   try {
     connection = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
-    // SQLite's own 2 MB page cache, not better-sqlite3's 16 MB per connection:
-    // a streamed read gains nothing from more (the OS caches the file), and it stays in RSS.
-    connection.pragma("cache_size = -2000");
   } catch {
     return viaPrisma;
   }
