@@ -6,7 +6,7 @@
  * the `postgres` user, as .ci/run does.
  */
 import { execFile } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -71,7 +71,15 @@ export async function startPrivatePostgres(options: { maxConnections?: number; s
     // Fast shutdown: connections are terminated mid-transaction, as in a failover or a crash-restart.
     restart: async () => void (await pgCtl("-m", "fast", "-w", "-t", "120", "restart")),
     stop: async () => {
-      await pgCtl("-m", "immediate", "-w", "stop").catch(() => undefined);
+      const stopped = await pgCtl("-m", "immediate", "-w", "-t", "60", "stop").then(
+        () => true,
+        () => false,
+      );
+      if (!stopped) {
+        // Never leave a server behind: signal the postmaster directly.
+        const pid = Number(readFileSync(path.join(data, "postmaster.pid"), "utf8").split("\n")[0]);
+        if (pid > 0) process.kill(pid, "SIGQUIT");
+      }
       rmSync(dir, { recursive: true, force: true });
     },
   };
