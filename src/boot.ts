@@ -5,8 +5,8 @@ import path from "node:path";
 import { pino } from "pino";
 import { flushEvents } from "./analytics/events.js";
 import { ConfigError, loadConfig, rateLimitStoreOf, type Config } from "./config.js";
-import { openDatabase, sqliteFilePath } from "./db/client.js";
-import { migrateDatabase } from "./db/migrate.js";
+import { DatabaseStartError, engineOfUrl, openDatabase, redactUrl, sqliteFilePath } from "./db/client.js";
+import { migrate } from "./db/migrate.js";
 import { prettyDestination } from "./http/pretty-log.js";
 import { createSmtpSender } from "./mail/sender.js";
 import { LocalFileStorage, S3FileStorage } from "./media/file-storage.js";
@@ -36,11 +36,26 @@ function loggerFor(config: Config) {
 
 export async function bootShop(config: Config) {
   const { logger, logDestination } = loggerFor(config);
-  const dbFile = sqliteFilePath(config.DATABASE_URL);
-  const { applied } = migrateDatabase(dbFile);
-  if (applied.length) logger.info({ applied }, "database migrated");
-  const prisma = await openDatabase(config.DATABASE_URL);
-  const uploadsDir = path.join(path.dirname(dbFile), "uploads");
+  const engine = engineOfUrl(config.DATABASE_URL);
+  /** Where the data lives, for the start banner (a PostgreSQL URL without its password). */
+  const dbFile = engine === "sqlite" ? sqliteFilePath(config.DATABASE_URL) : redactUrl(config.DATABASE_URL);
+  let prisma;
+  try {
+    const { applied } = await migrate(config.DATABASE_URL);
+    if (applied.length) logger.info({ applied }, "database migrated");
+    prisma = await openDatabase(config.DATABASE_URL, {
+      poolSize: config.DATABASE_POOL_SIZE,
+      onConnectionError: (err) => logger.warn({ err: err.message }, "database connection lost; the pool reconnects"),
+    });
+  } catch (err) {
+    // Unreachable or misconfigured database: one line that says what to fix, and a non-zero exit.
+    if (err instanceof DatabaseStartError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const uploadsDir = engine === "sqlite" ? path.join(path.dirname(dbFile), "uploads") : path.resolve("data/uploads");
   const payments = createPaymentGateway(config);
   const files = config.S3_BUCKET
     ? new S3FileStorage({

@@ -37,7 +37,8 @@ export const EnvSchema = z.object({
     emptyToUndefined,
     z
       .string()
-      .regex(/^file:.+/, 'a SQLite URL of the form "file:./data/bazaarche.db"')
+      .regex(/^(file:.+|postgres(ql)?:\/\/.+)/, 'a SQLite URL such as "file:./data/bazaarche.db" or a PostgreSQL URL such as "postgres://user:pass@host:5432/bazaarche"')
+      .refine((u) => !/^postgres/.test(u) || URL.canParse(u), "a PostgreSQL URL that parses, e.g. postgres://user:pass@host:5432/bazaarche (percent-encode special characters in the password)")
       .default(EMBEDDED_DATABASE_URL),
   ),
   // Whether an empty database is filled with the demo shop. Unset: only for the
@@ -49,6 +50,11 @@ export const EnvSchema = z.object({
       .regex(/^(true|false|1|0)$/i, "true or false (unset: true only for the default database file:./data/bazaarche.db)")
       .transform((v) => v === "1" || v.toLowerCase() === "true")
       .optional(),
+  ),
+  // PostgreSQL connections per app process; the sum over all processes must stay under the server's max_connections (or pgbouncer's pool).
+  DATABASE_POOL_SIZE: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: "a whole number from 1 to 200" }).int("a whole number from 1 to 200").min(1, "a whole number from 1 to 200").max(200, "a whole number from 1 to 200").default(10),
   ),
   PUBLIC_URL: z.preprocess(
     emptyToUndefined,
@@ -199,6 +205,11 @@ export class ConfigError extends Error {
   }
 }
 
+/** A URL with its password (if any) replaced by ***, for messages. */
+function withoutPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^/]*@/i, "$1:***@");
+}
+
 /** Parses the environment; throws ConfigError with one line per bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const result = EnvSchema.safeParse(env);
@@ -217,7 +228,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const lines = issues.map((issue) => {
     const name = String(issue.path[0] ?? "environment");
     const got = env[name];
-    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" || name === "REDIS_URL" ? "…" : got}")`;
+    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" || name === "REDIS_URL" ? "…" : name === "DATABASE_URL" ? withoutPassword(got) : got}")`;
     return `Invalid ${name}${shown}: expected ${issue.message}`;
   });
   throw new ConfigError(lines);

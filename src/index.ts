@@ -1,7 +1,7 @@
 // Public surface of the package: mount the storefront in any Express 5 app.
 export { createStorefront, type Storefront, type StorefrontOptions } from "./storefront.js";
 export { openDatabase, type Db } from "./db/client.js";
-export { migrateDatabase } from "./db/migrate.js";
+export { migrate, migrateDatabase } from "./db/migrate.js";
 export { loadConfig, ConfigError, type Config } from "./config.js";
 export { AppError } from "./http/errors.js";
 export { LocalFileStorage, S3FileStorage, type FileStorage, type S3StorageOptions } from "./media/file-storage.js";

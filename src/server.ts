@@ -1,8 +1,9 @@
-// Standalone program: reads the environment, opens and migrates the SQLite
-// database, seeds the demo shop on first start (SEED_DEMO), and serves the
-// storefront at /.
+// Standalone program: reads the environment, migrates and opens the database
+// (SQLite file or PostgreSQL), seeds the demo shop on first start (SEED_DEMO),
+// and serves the storefront at /.
 import { ensureOwner } from "./auth/auth.service.js";
 import { bootShop, configOrExit } from "./boot.js";
+import { withStartupLock } from "./db/migrate.js";
 import { listen } from "./http/lifecycle.js";
 import { startJobs } from "./jobs/registry.js";
 import { seedDemoShop } from "./seed/demo.js";
@@ -13,12 +14,15 @@ async function main() {
   const { shop, deps, dbFile, uploadsDir, files, payments, mail, close, logDestination: destination } = await bootShop(config);
 
   // Only an explicit SEED_DEMO (or the embedded default database) gets the
-  // demo shop: a production database starts empty.
-  const seeded = config.SEED_DEMO ? await seedDemoShop(deps) : false;
+  // demo shop: a production database starts empty. Several instances starting
+  // on an empty database: one seeds, the others wait and find it done.
+  const { seeded, owner } = await withStartupLock(config.DATABASE_URL, async () => ({
+    seeded: config.SEED_DEMO ? await seedDemoShop(deps) : false,
+    owner: await ensureOwner(deps, config.ADMIN_EMAIL),
+  }));
   const empty = !seeded && (await deps.db.product.count()) === 0;
   // The name set in Shop settings, for what runs before any page view (feeds, emails).
   await getShopProfile(deps);
-  const owner = await ensureOwner(deps, config.ADMIN_EMAIL);
 
   // Background work (hold sweep, email, owner notifications) runs here unless
   // JOBS=off, where `npm run worker` runs it; either way each run takes a lease.

@@ -21,7 +21,7 @@ beforeAll(async () => {
   const { db: setup, file } = await freshDatabase();
   await setup.$disconnect();
   // Sees every statement at the driver adapter, with its arguments.
-  const adapter = new Proxy(new PrismaBetterSQLite3({ url: file, timeout: 5000 }), {
+  const adapter = new Proxy(new PrismaBetterSQLite3({ url: file!, timeout: 5000 }), {
     get(obj, prop, receiver) {
       const value = Reflect.get(obj, prop, receiver) as unknown;
       if (typeof value !== "function") return value;

@@ -350,11 +350,11 @@ describe("delivery faults", () => {
       t.db.$transaction(async (tx) => {
         for (let i = 0; i < 40; i++) await queueEmail(tx, { to: `${prefix}${i}@example.com`, subject: `Email ${i}`, text: `Number ${i}`, template: "test.race", dedupeKey: `${prefix}-${i}` });
       });
-    // Two worker processes (two app instances) on the same database file.
+    // Two worker processes (two app instances) on the same database.
     await queue("p");
     const children = [0, 1].map(() => {
       const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "helpers/outbox-worker.ts")], {
-        env: { ...process.env, DB_FILE: t.file, SMTP_URL: smtp.url, PUBLIC_URL: PUBLIC, LEASE_MS: "60000", BATCH_SIZE: "4" },
+        env: { ...process.env, DB_URL: t.url, SMTP_URL: smtp.url, PUBLIC_URL: PUBLIC, LEASE_MS: "60000", BATCH_SIZE: "4" },
         stdio: ["ignore", "pipe", "pipe"],
       });
       let out = "";
@@ -385,7 +385,7 @@ describe("delivery faults", () => {
     await t.db.$transaction((tx) => queueEmail(tx, { to: "dies@example.com", subject: "Mid-send", text: "Hello", template: "test.dies", dedupeKey: "dies" }));
     const dataStarted = smtp.nextData();
     const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "helpers/outbox-worker.ts")], {
-      env: { ...process.env, DB_FILE: t.file, SMTP_URL: smtp.url, PUBLIC_URL: PUBLIC, LEASE_MS: "60000" },
+      env: { ...process.env, DB_URL: t.url, SMTP_URL: smtp.url, PUBLIC_URL: PUBLIC, LEASE_MS: "60000" },
       stdio: ["ignore", "pipe", "pipe"],
     });
     const exited = new Promise((resolve) => child.once("exit", resolve));

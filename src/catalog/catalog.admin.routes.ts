@@ -116,7 +116,7 @@ export function catalogAdminRoutes(deps: Deps) {
     res: Response,
     view: { body: FormBody; problems: FormProblem[]; productId: string | null; product?: Awaited<ReturnType<typeof getProductForEditing>>; saved?: boolean },
   ) {
-    const collections = await deps.db.collection.findMany({ orderBy: { position: "asc" } });
+    const collections = await deps.db.collection.findMany({ orderBy: [{ position: "asc" }, { id: "asc" }] });
     const b = view.body;
     const val = (k: string) => formValue(b[k]);
     const errorOf = (field: string) => view.problems.find((p) => p.field === field)?.message;

@@ -99,7 +99,7 @@ export async function getCartView(deps: Deps, input: { token: string | undefined
       product: {
         include: {
           translations: { where: { locale: input.locale } },
-          images: { orderBy: { position: "asc" }, take: 1, include: { media: true } },
+          images: { orderBy: [{ position: "asc" }, { id: "asc" }], take: 1, include: { media: true } },
         },
       },
     },

@@ -29,6 +29,9 @@ export interface Attribution {
   visitorId: string | null;
 }
 
+/** Byte order, the same on every engine and locale: the lock order of rows. */
+const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
 
 /**
@@ -79,7 +82,7 @@ export async function startCheckout(
     await releaseExpiredHoldsInTx(tx, deps, { variantIds });
     const variants = await tx.variant.findMany({
       where: { id: { in: variantIds } },
-      include: { product: { include: { images: { orderBy: { position: "asc" }, take: 1, include: { media: true } } } } },
+      include: { product: { include: { images: { orderBy: [{ position: "asc" }, { id: "asc" }], take: 1, include: { media: true } } } } },
     });
     const lines = cart.items.flatMap((item, index) => {
       const v = variants.find((x) => x.id === item.variantId);
@@ -296,7 +299,8 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
     if (reviving) {
       // Its holds were released: the units are taken from what is free now,
       // each with a conditional update; one short and the whole revival rolls back.
-      for (const line of order.lines) {
+      // Variant rows are locked in id order everywhere (see src/inventory), so no deadlock with a checkout.
+      for (const line of [...order.lines].sort((a, b) => compareIds(a.variantId ?? "", b.variantId ?? ""))) {
         if (!line.variantId) throw new NotRevivable();
         const taken = await tx.$executeRaw`UPDATE "Variant" SET "stock" = "stock" - ${line.quantity} WHERE "id" = ${line.variantId} AND "stock" - "reserved" >= ${line.quantity}`;
         if (taken !== 1) throw new NotRevivable();
@@ -430,7 +434,7 @@ export function recordEventInTx(tx: Tx, deps: Deps, event: { id: string; type: s
 
 /** Looks up an order for its confirmation page; the key in the link is the only credential. */
 export async function getOrderForShopper(deps: Deps, input: { orderId: string; key: string }) {
-  const order = await deps.db.order.findUnique({ where: { id: input.orderId }, include: { lines: true } });
+  const order = await deps.db.order.findUnique({ where: { id: input.orderId }, include: { lines: { orderBy: { id: "asc" } } } });
   if (!order || !order.accessKeyHash || order.accessKeyHash !== hashKey(input.key)) throw AppError.notFound("order");
   return order;
 }

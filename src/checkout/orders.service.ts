@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
+import { containsText, dialectOf } from "../db/dialect.js";
 import type { Deps } from "../deps.js";
 import { recordEventInTx as recordAnalyticsEventInTx } from "../analytics/events.js";
 import { AppError } from "../http/errors.js";
@@ -147,7 +148,7 @@ export async function listOrders(deps: Deps, input: { status?: string; q?: strin
   const rows = await deps.db.order.findMany({
     where: {
       ...(input.status ? { status: input.status } : {}),
-      ...(q ? { OR: [...(/^\d+$/.test(q) ? [{ number: Number(q) }] : []), { email: { contains: q } }, { customerName: { contains: q } }] } : {}),
+      ...(q ? { OR: [...(/^\d+$/.test(q) ? [{ number: Number(q) }] : []), { email: containsText(dialectOf(deps.db), q) }, { customerName: containsText(dialectOf(deps.db), q) }] } : {}),
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: input.limit + 1,
@@ -166,11 +167,11 @@ export async function listOrders(deps: Deps, input: { status?: string; q?: strin
 export async function getOrderDetail(deps: Deps, input: { orderId: string }) {
   const order = await deps.db.order.findUnique({
     where: { id: input.orderId },
-    include: { lines: true, refunds: { orderBy: { createdAt: "asc" } }, link: { select: { code: true } }, post: { select: { id: true, platform: true } }, liveSession: { select: { id: true, title: true, code: true } } },
+    include: { lines: { orderBy: { id: "asc" } }, refunds: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] }, link: { select: { code: true } }, post: { select: { id: true, platform: true } }, liveSession: { select: { id: true, title: true, code: true } } },
   });
   if (!order) return null;
-  const events = await deps.db.auditLog.findMany({ where: { entityType: "order", entityId: order.id }, orderBy: { at: "asc" } });
-  const payments = await deps.db.paymentEvent.findMany({ where: { orderId: order.id }, orderBy: { receivedAt: "asc" } });
+  const events = await deps.db.auditLog.findMany({ where: { entityType: "order", entityId: order.id }, orderBy: [{ at: "asc" }, { id: "asc" }] });
+  const payments = await deps.db.paymentEvent.findMany({ where: { orderId: order.id }, orderBy: [{ receivedAt: "asc" }, { id: "asc" }] });
   return { ...order, address: order.shippingAddress ? (JSON.parse(order.shippingAddress) as Record<string, unknown>) : null, events, payments };
 }
 

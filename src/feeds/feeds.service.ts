@@ -92,7 +92,7 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
     const rows = await readVariantBatch(reader, cursor, limit, deps.now());
     if (rows.length === 0) return;
     const last = rows[rows.length - 1]!;
-    cursor = { productId: last.productId, position: last.position, rid: Number(last.rid) };
+    cursor = { productId: last.productId, position: Number(last.position), id: last.id };
 
     const productIds = [...new Set(rows.map((r) => r.productId))];
     const [products, images, productTypes] = await Promise.all([

@@ -187,7 +187,7 @@ export async function getLink(deps: Deps, input: { id: string }) {
   const link = await deps.db.shortLink.findUnique({ where: { id: input.id }, include: TARGET_INCLUDE });
   if (!link) return null;
   const [recentClicks, orders] = await Promise.all([
-    deps.db.linkClick.findMany({ where: { linkId: link.id }, orderBy: { at: "desc" }, take: 20, select: { at: true, referrer: true } }),
+    deps.db.linkClick.findMany({ where: { linkId: link.id }, orderBy: [{ at: "desc" }, { id: "desc" }], take: 20, select: { at: true, referrer: true } }),
     deps.db.order.count({ where: { linkId: link.id, status: { in: ["paid", "fulfilled", "partially_refunded", "refunded"] } } }),
   ]);
   return { ...toListItem(link), recentClicks, orders };
@@ -289,9 +289,9 @@ export function referrerHost(header: string | undefined): string {
 /** Options for the admin's new-link form: posts, collections and live sessions to choose from. */
 export async function listLinkTargetChoices(deps: Deps) {
   const [posts, collections, liveSessions] = await Promise.all([
-    deps.db.post.findMany({ orderBy: { createdAt: "desc" }, take: 100, select: { id: true, caption: true, platform: true, status: true } }),
-    deps.db.collection.findMany({ orderBy: { position: "asc" }, select: { id: true, title: true, slug: true } }),
-    deps.db.liveSession.findMany({ orderBy: { startsAt: "desc" }, take: 50, select: { id: true, title: true, code: true, status: true } }),
+    deps.db.post.findMany({ orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 100, select: { id: true, caption: true, platform: true, status: true } }),
+    deps.db.collection.findMany({ orderBy: [{ position: "asc" }, { id: "asc" }], select: { id: true, title: true, slug: true } }),
+    deps.db.liveSession.findMany({ orderBy: [{ startsAt: "desc" }, { id: "desc" }], take: 50, select: { id: true, title: true, code: true, status: true } }),
   ]);
   return { posts, collections, liveSessions };
 }

@@ -38,7 +38,7 @@ export async function scheduleReviewRequestInTx(tx: Tx, deps: Pick<Deps, "now" |
   const settings = await getReviewSettings(tx);
   if (!settings.requestsEnabled || settings.requestTrigger !== input.trigger) return null;
   if (await tx.reviewRequest.findUnique({ where: { orderId: input.orderId }, select: { id: true } })) return null;
-  const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { lines: { select: { title: true, variantTitle: true } } } });
+  const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { lines: { select: { title: true, variantTitle: true }, orderBy: { id: "asc" } } } });
   if (!order || !order.email || order.lines.length === 0) return null;
 
   const now = deps.now();
@@ -132,7 +132,7 @@ export async function getReviewRequestByToken(deps: Deps, input: { token: string
   const productIds = request.order.lines.map((l) => l.productId).filter((id): id is string => !!id);
   const products = await deps.db.product.findMany({
     where: { id: { in: productIds } },
-    select: { id: true, slug: true, title: true, status: true, images: { orderBy: { position: "asc" }, take: 1, include: { media: { select: { storageKey: true } } } } },
+    select: { id: true, slug: true, title: true, status: true, images: { orderBy: [{ position: "asc" }, { id: "asc" }], take: 1, include: { media: { select: { storageKey: true } } } } },
   });
   const reviewed = new Set(request.order.reviews.map((r) => r.orderLineId));
   return {

@@ -7,7 +7,7 @@ export const SNAPSHOT_INCLUDE = {
   variants: { orderBy: [{ position: "asc" }, { id: "asc" }] },
   images: { orderBy: [{ position: "asc" }, { id: "asc" }], include: { media: { select: { storageKey: true } }, variant: { select: { sku: true, archivedAt: true } } } },
   translations: { where: { locale: "fa" } },
-  collections: { include: { collection: { select: { slug: true } } } },
+  collections: { include: { collection: { select: { slug: true } } }, orderBy: [{ collection: { position: "asc" } }, { collectionId: "asc" }] },
 } satisfies Prisma.ProductInclude;
 
 export type SnapshotRow = Prisma.ProductGetPayload<{ include: typeof SNAPSHOT_INCLUDE }>;
