@@ -138,6 +138,14 @@ describe("coupons and followers API", () => {
     const vip = await makeCoupon(t.deps, { code: "APIVIP", followersOnly: true });
     const codes = await request(t.app).post(`/shop/api/v1/coupons/${vip.id}/codes`).set(auth).send({ platform: "tiktok", notify: false }).expect(201);
     expect(codes.body.data.some((c: { handle: string }) => c.handle === "api.fan")).toBe(true);
+
+    // Without a mail sender the code's email waits in the outbox: the answer says queued, never emailed.
+    await t.db.follower.create({
+      data: { platform: "youtube", handle: "mail.fan", handleKey: "mail.fan", personKey: "pk-mail-fan", email: "mail.fan@example.com", emailKey: "k-mail-fan", status: "active", emailConfirmedAt: new Date(), followedAt: new Date(), locale: "en" },
+    });
+    const notified = await request(t.app).post(`/shop/api/v1/coupons/${vip.id}/codes`).set(auth).send({ platform: "youtube", notify: true }).expect(201);
+    expect(notified.body.data).toEqual([expect.objectContaining({ handle: "mail.fan", emailQueued: true, emailed: false })]);
+    expect(await t.db.outboxEmail.count({ where: { to: "mail.fan@example.com", template: "personal_code", status: "queued" } })).toBe(1);
   });
 
   it("applies a fixed-amount API coupon in the cart", async () => {

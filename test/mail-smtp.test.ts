@@ -118,12 +118,19 @@ describe("email over SMTP, end to end", () => {
     expect(confirmation.text).toContain("Walnut Board");
     expect(confirmation.html).toContain("Walnut Board");
 
+    // The admin's list of requests reports delivery from the outbox: waiting until really sent.
+    const requestState = async () => {
+      const res = await request(t.app).get("/shop/api/v1/reviews/requests").set("Authorization", `Bearer ${token}`).expect(200);
+      return (res.body.data as { orderId: string; emailStatus: string; emailSentAt: string | null }[]).find((r) => r.orderId === order.id);
+    };
+    expect(await requestState()).toMatchObject({ emailStatus: "queued", emailSentAt: null });
     clock.now += 6 * 24 * 3600_000;
     await send();
     expect(mailTo(smtp, "ana@example.com")).toHaveLength(1);
     clock.now += 24 * 3600_000 + 1000;
     await send();
     await smtp.waitFor(2);
+    expect(await requestState()).toMatchObject({ emailStatus: "sent", emailSentAt: new Date(clock.now).toISOString() });
     const reviewMail = mailTo(smtp, "ana@example.com")[1]!.parsed;
     expect(reviewMail.subject).toBe(`How was your order #${order.number} from Test Shop?`);
     expect(reviewMail.headers.has("list-unsubscribe")).toBe(false);
@@ -145,7 +152,8 @@ describe("email over SMTP, end to end", () => {
       data: { platform: "instagram", handle: "lena", handleKey: "lena", personKey: "pk-lena", email: "lena@example.com", emailKey: "k-lena", status: "active", emailConfirmedAt: new Date(), followedAt: new Date(), locale: "en" },
     });
     const first = await makeCoupon(t.deps, { code: "LENA1", percentOff: 10, followersOnly: true, description: "10% off anything" });
-    await issuePersonalCodes(t.deps, { couponId: first.id, filter: { followerIds: [follower.id], limit: 10, notify: true }, actor: { type: "system" } });
+    const issued = await issuePersonalCodes(t.deps, { couponId: first.id, filter: { followerIds: [follower.id], limit: 10, notify: true }, actor: { type: "system" } });
+    expect(issued).toEqual([expect.objectContaining({ emailQueued: true, emailed: true })]);
     await send();
     await smtp.waitFor(1);
     const m = mailTo(smtp, "lena@example.com")[0]!.parsed;

@@ -90,7 +90,7 @@ export function couponAdminRoutes(deps: Deps) {
 
   async function renderForm(
     res: Response,
-    view: { body: FormBody; problems: FormProblem[]; couponId: string | null; report?: Awaited<ReturnType<typeof getCouponReport>>; saved?: boolean; issued?: { handle: string; code: string; emailed: boolean }[] },
+    view: { body: FormBody; problems: FormProblem[]; couponId: string | null; report?: Awaited<ReturnType<typeof getCouponReport>>; saved?: boolean; issued?: { handle: string; code: string; emailQueued: boolean }[] },
   ) {
     const [collections, products, lives] = await Promise.all([
       deps.db.collection.findMany({ orderBy: [{ position: "asc" }, { id: "asc" }] }),

@@ -331,12 +331,15 @@ export async function issuePersonalCodes(deps: Deps, input: { couponId: string; 
       take: f.limit,
       orderBy: [{ createdAt: "asc" }, { id: "asc" }],
     });
-    const issued: { followerId: string; handle: string; code: string; emailed: boolean }[] = [];
+    // `emailQueued`: the code's email is in the outbox. `emailed` only when a
+    // sender is configured too: without one nothing leaves the shop, and the
+    // answer must not say otherwise.
+    const issued: { followerId: string; handle: string; code: string; emailQueued: boolean; emailed: boolean }[] = [];
     for (const follower of followers) {
       const code = `${coupon.code.slice(0, 12)}-${randomCode()}`;
       await tx.personalCode.create({ data: { couponId: coupon.id, followerId: follower.id, code, createdAt: now } });
-      const emailed = f.notify && !!follower.email && !!follower.emailConfirmedAt;
-      if (emailed) {
+      const emailQueued = f.notify && !!follower.email && !!follower.emailConfirmedAt;
+      if (emailQueued) {
         const locale = isLocale(follower.locale) ? follower.locale : deps.shop.locale;
         // Marketing mail: it carries a one-click unsubscribe (List-Unsubscribe).
         await queueEmail(tx, {
@@ -349,7 +352,7 @@ export async function issuePersonalCodes(deps: Deps, input: { couponId: string; 
           data: { shopName: deps.shop.name, handle: follower.handle, code, description: coupon.description, shopUrl: `${deps.shop.publicUrl ?? ""}/` },
         });
       }
-      issued.push({ followerId: follower.id, handle: follower.handle, code, emailed });
+      issued.push({ followerId: follower.id, handle: follower.handle, code, emailQueued, emailed: emailQueued && !!deps.mail });
     }
     await recordAudit(tx, { actor: input.actor, action: "coupon.issue_codes", entityType: "coupon", entityId: coupon.id, details: { count: issued.length } });
     return issued;

@@ -217,6 +217,11 @@ export const reviewsMessages = defineMessages(
     "reviews.requests.state.due": "Link active",
     "reviews.requests.state.expired": "Expired",
     "reviews.requests.reviews": "Reviewed",
+    "reviews.requests.emailStatus": "Delivery",
+    "reviews.requests.emailStatus.queued": "Waiting in the outbox",
+    "reviews.requests.emailStatus.sent": "Sent",
+    "reviews.requests.emailStatus.failed": "Failed (see the outbox)",
+    "reviews.requests.emailStatus.missing": "Not queued",
     "reviews.requests.count": "{done} of {total}",
     "reviews.requests.none": "No review requests yet.",
 
@@ -492,6 +497,11 @@ export const reviewsMessages = defineMessages(
     "reviews.requests.state.due": "پیوند فعال",
     "reviews.requests.state.expired": "منقضی",
     "reviews.requests.reviews": "نظر داده‌شده",
+    "reviews.requests.emailStatus": "رسیدن ایمیل",
+    "reviews.requests.emailStatus.queued": "در صف صندوق خروجی",
+    "reviews.requests.emailStatus.sent": "فرستاده شد",
+    "reviews.requests.emailStatus.failed": "ناموفق (صندوق خروجی را ببینید)",
+    "reviews.requests.emailStatus.missing": "در صف نیست",
     "reviews.requests.count": "{done} از {total}",
     "reviews.requests.none": "هنوز درخواست نظری نیست.",
 
