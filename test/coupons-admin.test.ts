@@ -148,6 +148,25 @@ describe("coupons and followers API", () => {
     expect(await t.db.outboxEmail.count({ where: { to: "mail.fan@example.com", template: "personal_code", status: "queued" } })).toBe(1);
   });
 
+  it("issues thousands of codes in bounded chunks: exactly the limit, one per follower, the rest on the next run", async () => {
+    await t.db.follower.createMany({
+      data: Array.from({ length: 450 }, (_, i) => ({ platform: "pinterest", handle: `chunk${i}`, handleKey: `chunk${i}`, personKey: `pk-chunk${i}`, status: "active", followedAt: new Date() })),
+    });
+    const coupon = await makeCoupon(t.deps, { code: "CHUNKS", followersOnly: true });
+    const first = await request(t.app).post(`/shop/api/v1/coupons/${coupon.id}/codes`).set(auth).send({ platform: "pinterest", limit: 430 }).expect(201);
+    expect(first.body.data).toHaveLength(430);
+    // Three transactions (200, 200, 30), each audited with its own count.
+    const audits = await t.db.auditLog.findMany({ where: { action: "coupon.issue_codes", entityId: coupon.id }, orderBy: { id: "asc" } });
+    expect(audits.map((a) => (JSON.parse(String(a.details)) as { count: number }).count).sort((a, b) => b - a)).toEqual([200, 200, 30]);
+    // Other tests share this database: count every active Pinterest follower, not just ours.
+    const pinterest = await t.db.follower.count({ where: { platform: "pinterest", status: "active" } });
+    expect(pinterest).toBeGreaterThanOrEqual(450);
+    const rest = await request(t.app).post(`/shop/api/v1/coupons/${coupon.id}/codes`).set(auth).send({ platform: "pinterest" }).expect(201);
+    expect(rest.body.data).toHaveLength(pinterest - 430);
+    expect(await t.db.personalCode.count({ where: { couponId: coupon.id } })).toBe(pinterest);
+    expect(new Set([...first.body.data, ...rest.body.data].map((c: { followerId: string }) => c.followerId)).size).toBe(pinterest);
+  });
+
   it("applies a fixed-amount API coupon in the cart", async () => {
     const p = await createProduct(t.deps, { variants: [{ priceMinor: 4000, stock: 3 }] });
     await request(t.app).post("/shop/api/v1/coupons").set(auth).send({ code: "FIVEOFF", kind: "fixed", amountOffMinor: 500 }).expect(201);

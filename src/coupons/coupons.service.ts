@@ -313,48 +313,61 @@ export async function issuePersonalCodes(deps: Deps, input: { couponId: string; 
   if (!coupon) throw AppError.notFound("coupon");
   const now = deps.now();
   const f = input.filter;
-  return deps.db.$transaction(async (tx) => {
-    // One issue run per coupon at a time: "followers without a code yet" is
-    // read and written under the lock, so two runs cannot both issue to one follower.
-    await lockInTx(tx, "coupon-codes", coupon.id);
-    const followers = await tx.follower.findMany({
-      where: {
-        status: "active",
-        ...(f.followerIds ? { id: { in: f.followerIds } } : {}),
-        ...(f.platform ? { platform: f.platform } : {}),
-        ...(f.verification === "email" ? { emailConfirmedAt: { not: null } } : {}),
-        ...(f.verification === "imported" ? { importedAt: { not: null } } : {}),
-        ...(f.verification === "both" ? { emailConfirmedAt: { not: null }, importedAt: { not: null } } : {}),
-        ...(f.minFollowDays ? { followedAt: { lte: new Date(now.getTime() - f.minFollowDays * DAY) } } : {}),
-        personalCodes: { none: { couponId: coupon.id } },
-      },
-      take: f.limit,
-      orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-    });
-    // `emailQueued`: the code's email is in the outbox. `emailed` only when a
-    // sender is configured too: without one nothing leaves the shop, and the
-    // answer must not say otherwise.
-    const issued: { followerId: string; handle: string; code: string; emailQueued: boolean; emailed: boolean }[] = [];
-    for (const follower of followers) {
-      const code = `${coupon.code.slice(0, 12)}-${randomCode()}`;
-      await tx.personalCode.create({ data: { couponId: coupon.id, followerId: follower.id, code, createdAt: now } });
-      const emailQueued = f.notify && !!follower.email && !!follower.emailConfirmedAt;
-      if (emailQueued) {
-        const locale = isLocale(follower.locale) ? follower.locale : deps.shop.locale;
-        // Marketing mail: it carries a one-click unsubscribe (List-Unsubscribe).
-        await queueEmail(tx, {
-          to: follower.email!,
-          template: "personal_code",
-          dedupeKey: `personal-code:${coupon.id}:${follower.id}`,
-          subject: translate(locale, "email.code.subject", { shop: deps.shop.name }),
-          locale,
-          linkBase: deps.shop.publicUrl ?? "",
-          data: { shopName: deps.shop.name, handle: follower.handle, code, description: coupon.description, shopUrl: `${deps.shop.publicUrl ?? ""}/` },
-        });
+  type Issued = { followerId: string; handle: string; code: string; emailQueued: boolean; emailed: boolean };
+  const issued: Issued[] = [];
+  // Bounded chunks, one short transaction each: issuing 10,000 codes must not
+  // hold the database's writer (SQLite) for seconds while shoppers check out.
+  // Each code stands alone, so a chunk that fails leaves the earlier ones valid.
+  while (issued.length < f.limit) {
+    const chunk = await deps.db.$transaction(async (tx) => {
+      // One issue run per coupon at a time: "followers without a code yet" is
+      // read and written under the lock, so two runs cannot both issue to one follower.
+      await lockInTx(tx, "coupon-codes", coupon.id);
+      const followers = await tx.follower.findMany({
+        where: {
+          status: "active",
+          ...(f.followerIds ? { id: { in: f.followerIds } } : {}),
+          ...(f.platform ? { platform: f.platform } : {}),
+          ...(f.verification === "email" ? { emailConfirmedAt: { not: null } } : {}),
+          ...(f.verification === "imported" ? { importedAt: { not: null } } : {}),
+          ...(f.verification === "both" ? { emailConfirmedAt: { not: null }, importedAt: { not: null } } : {}),
+          ...(f.minFollowDays ? { followedAt: { lte: new Date(now.getTime() - f.minFollowDays * DAY) } } : {}),
+          personalCodes: { none: { couponId: coupon.id } },
+        },
+        take: Math.min(ISSUE_CHUNK, f.limit - issued.length),
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      });
+      const rows: Issued[] = [];
+      for (const follower of followers) {
+        const code = `${coupon.code.slice(0, 12)}-${randomCode()}`;
+        await tx.personalCode.create({ data: { couponId: coupon.id, followerId: follower.id, code, createdAt: now } });
+        // `emailQueued`: the code's email is in the outbox. `emailed` only when a
+        // sender is configured too: without one nothing leaves the shop, and the
+        // answer must not say otherwise.
+        const emailQueued = f.notify && !!follower.email && !!follower.emailConfirmedAt;
+        if (emailQueued) {
+          const locale = isLocale(follower.locale) ? follower.locale : deps.shop.locale;
+          // Marketing mail: it carries a one-click unsubscribe (List-Unsubscribe).
+          await queueEmail(tx, {
+            to: follower.email!,
+            template: "personal_code",
+            dedupeKey: `personal-code:${coupon.id}:${follower.id}`,
+            subject: translate(locale, "email.code.subject", { shop: deps.shop.name }),
+            locale,
+            linkBase: deps.shop.publicUrl ?? "",
+            data: { shopName: deps.shop.name, handle: follower.handle, code, description: coupon.description, shopUrl: `${deps.shop.publicUrl ?? ""}/` },
+          });
+        }
+        rows.push({ followerId: follower.id, handle: follower.handle, code, emailQueued, emailed: emailQueued && !!deps.mail });
       }
-      issued.push({ followerId: follower.id, handle: follower.handle, code, emailQueued, emailed: emailQueued && !!deps.mail });
-    }
-    await recordAudit(tx, { actor: input.actor, action: "coupon.issue_codes", entityType: "coupon", entityId: coupon.id, details: { count: issued.length } });
-    return issued;
-  });
+      if (rows.length > 0) await recordAudit(tx, { actor: input.actor, action: "coupon.issue_codes", entityType: "coupon", entityId: coupon.id, details: { count: rows.length } });
+      return rows;
+    });
+    issued.push(...chunk);
+    if (chunk.length < ISSUE_CHUNK) break;
+  }
+  return issued;
 }
+
+/** Codes issued per transaction. */
+const ISSUE_CHUNK = 200;
