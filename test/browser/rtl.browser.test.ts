@@ -4,28 +4,17 @@
  * and back arrows point back (right in Persian, left in English).
  * Screenshots land in test-results/screenshots/rtl-*.png.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, type TestApp } from "../helpers/app.js";
-import { launchBrowser, screenshot, serve, signInInBrowser, watchProblems } from "../helpers/browser.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { screenshot, signInInBrowser, useBrowserShop } from "../helpers/browser.js";
 import { seedUserContent } from "../helpers/user-content.js";
 
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-let stop: () => Promise<void>;
 let seeded: Awaited<ReturnType<typeof seedUserContent>>;
-
-beforeAll(async () => {
-  t = await buildTestApp({ locale: "fa", shopName: "Qz Studio" });
-  seeded = await seedUserContent(t);
-  ({ origin, shutdown: stop } = await serve(t));
-  browser = await launchBrowser();
-}, 180_000);
-afterAll(async () => {
-  await browser?.close();
-  await stop?.();
-  await t?.close();
+const shop = useBrowserShop({
+  app: { locale: "fa", shopName: "Qz Studio" },
+  seed: async (t) => {
+    seeded = await seedUserContent(t);
+  },
 });
 
 /** The computed direction of each element matching `selector` that holds English user text ("Qz…"). */
@@ -34,10 +23,8 @@ const directions = (page: Page, selector: string) =>
 
 describe("English user text on Persian pages", () => {
   it("product page: review, name, reply, question and answer each run left to right; the page stays right to left", async () => {
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    const page = await context.newPage();
-    const problems = await watchProblems(page);
-    await page.goto(`${origin}/shop/p/${seeded.slug}?lang=fa`, { waitUntil: "networkidle" });
+    const { page, problems } = await shop.open({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${shop.origin}/shop/p/${seeded.slug}?lang=fa`, { waitUntil: "networkidle" });
     expect(await page.evaluate(() => getComputedStyle(document.body).direction)).toBe("rtl");
     for (const selector of [".product__title", ".review__title", ".review__body", ".review__by bdi", ".review__reply-body", ".question__q bdi", ".variant__label"]) {
       const found = await directions(page, selector);
@@ -58,39 +45,35 @@ describe("English user text on Persian pages", () => {
     await page.locator("#reviews").scrollIntoViewIfNeeded();
     await screenshot(page, "rtl-product-fa-390");
     expect(problems.console).toEqual([]);
-    await context.close();
   });
 
   it("back links point back in each direction", async () => {
-    const page = await browser.newPage();
+    const { page } = await shop.open();
     for (const [lang, arrow] of [["fa", "→"], ["en", "←"]] as const) {
-      await page.goto(`${origin}/shop/p/${seeded.slug}/reviews/new?lang=${lang}`);
+      await page.goto(`${shop.origin}/shop/p/${seeded.slug}/reviews/new?lang=${lang}`);
       const before = await page.locator(".back-link").evaluate((el) => getComputedStyle(el, "::before").content);
       expect(before, lang).toContain(arrow);
     }
     await screenshot(page, "rtl-write-review-en");
-    await page.close();
   });
 
   it("cart, order confirmation (address) and admin lists in Persian", async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    await page.goto(`${origin}${seeded.orderPath}&lang=fa`);
+    const { page } = await shop.open({ viewport: { width: 1280, height: 900 } });
+    await page.goto(`${shop.origin}${seeded.orderPath}&lang=fa`);
     expect(new Set(await directions(page, "address bdi"))).toEqual(new Set(["ltr"]));
     expect(await page.locator("address").innerText()).toContain("ایتالیا");
     await screenshot(page, "rtl-order-fa");
-    await signInInBrowser(page, origin, seeded.adminLogin.email, seeded.adminLogin.password, "fa");
+    await signInInBrowser(page, shop.origin, seeded.adminLogin.email, seeded.adminLogin.password, "fa");
     for (const [path, selector, name] of [
       ["/shop/admin/reviews?status=all&lang=fa", ".admin-review__body", "rtl-admin-reviews-fa"],
       ["/shop/admin/orders?lang=fa", "td bdi", "rtl-admin-orders-fa"],
       [`/shop/admin/orders/${seeded.orderId}?lang=fa`, "#order-address bdi", "rtl-admin-order-fa"],
     ] as const) {
-      await page.goto(`${origin}${path}`);
+      await page.goto(`${shop.origin}${path}`);
       const found = await directions(page, selector);
       expect(found.length, path).toBeGreaterThan(0);
       expect(new Set(found), path).toEqual(new Set(["ltr"]));
       await screenshot(page, name);
     }
-    await context.close();
   });
 });

@@ -5,33 +5,19 @@
  * what to do; without JavaScript the server says the same in the page's
  * language. Screenshots: test-results/screenshots/tag-first-use-*.png.
  */
-import type { Browser, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestApp, type TestApp } from "../helpers/app.js";
-import { accessibilityViolations, launchBrowser, screenshot, serve, signInInBrowser, watchProblems } from "../helpers/browser.js";
-import { createAdmin, createProduct } from "../helpers/factories.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { accessibilityViolations, screenshot, useBrowserShop } from "../helpers/browser.js";
+import { createProduct } from "../helpers/factories.js";
 import { createPost } from "../helpers/post-factories.js";
 
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-let stop: () => Promise<void>;
-let admin: { email: string; password: string };
-
-beforeAll(async () => {
-  t = await buildTestApp();
-  admin = await createAdmin(t.deps);
-  await createProduct(t.deps, { title: "Indigo Scarf", variants: [{ sku: "SCF-IND-1" }], image: true });
-  ({ origin, shutdown: stop } = await serve(t));
-  browser = await launchBrowser();
-}, 120_000);
-afterAll(async () => {
-  await browser?.close();
-  await stop?.();
-  await t?.close();
+const shop = useBrowserShop({
+  seed: async (t) => {
+    await createProduct(t.deps, { title: "Indigo Scarf", variants: [{ sku: "SCF-IND-1" }], image: true });
+  },
 });
 
-const tagCount = (postId: string) => t.db.postTag.count({ where: { postId } });
+const tagCount = (postId: string) => shop.t.db.postTag.count({ where: { postId } });
 
 async function pickProduct(page: Page) {
   await page.locator("#tag-product").fill("SCF-IND");
@@ -41,12 +27,9 @@ async function pickProduct(page: Page) {
 
 describe.each(["en", "fa"] as const)("a new post's first tag (%s)", (lang) => {
   it("Add tag before clicking the photo sends nothing and says to click the photo; the first click then places it", async () => {
-    const post = await createPost(t.deps, { caption: `First post ${lang}` });
-    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await context.newPage();
-    const problems = await watchProblems(page);
-    await signInInBrowser(page, origin, admin.email, admin.password, lang);
-    await page.goto(`${origin}/shop/admin/posts/${post.id}?lang=${lang}`);
+    const post = await createPost(shop.t.deps, { caption: `First post ${lang}` });
+    const { page, problems } = await shop.openAdmin(lang, { viewport: { width: 1280, height: 900 } });
+    await page.goto(`${shop.origin}/shop/admin/posts/${post.id}?lang=${lang}`);
 
     // Nothing pretends to be placed: the + is not drawn, the photo asks for a click.
     const newPin = page.locator("[data-pin-new]");
@@ -79,39 +62,33 @@ describe.each(["en", "fa"] as const)("a new post's first tag (%s)", (lang) => {
     await pickProduct(page);
     await Promise.all([page.waitForURL(/tag=added/), page.locator(".tag-new button[type=submit]").click()]);
     await expect.poll(() => page.locator(".tag-row").count()).toBe(1);
-    const [tag] = await t.db.postTag.findMany({ where: { postId: post.id } });
+    const [tag] = await shop.t.db.postTag.findMany({ where: { postId: post.id } });
     expect(tag!.x).toBeCloseTo(0.62, 2);
     expect(tag!.y).toBeCloseTo(0.41, 2);
     await screenshot(page, `tag-first-use-3-placed-${lang}`);
     expect(problems.console).toEqual([]);
     expect(problems.csp).toEqual([]);
-    await context.close();
   });
 
   it("by keyboard: Tab to the + places it in the middle, so the form and the pin agree", async () => {
-    const post = await createPost(t.deps, { caption: `Keyboard post ${lang}` });
-    const page = await browser.newPage();
-    await signInInBrowser(page, origin, admin.email, admin.password, lang);
-    await page.goto(`${origin}/shop/admin/posts/${post.id}?lang=${lang}`);
+    const post = await createPost(shop.t.deps, { caption: `Keyboard post ${lang}` });
+    const { page } = await shop.openAdmin(lang);
+    await page.goto(`${shop.origin}/shop/admin/posts/${post.id}?lang=${lang}`);
     await page.locator("[data-pin-new]").focus();
     await expect.poll(() => page.locator("#tag-x").inputValue()).toBe("0.5");
     expect(await page.locator("#tag-y").inputValue()).toBe("0.5");
     await page.keyboard.press("Shift+ArrowRight");
     expect(await page.locator("#tag-x").inputValue()).toBe("0.55");
-    await page.close();
   });
 
   it("without JavaScript, Add tag with no position comes back with one clear problem in the page's language", async () => {
-    const post = await createPost(t.deps, { caption: `No-JS post ${lang}` });
-    const context = await browser.newContext({ javaScriptEnabled: false });
-    const page = await context.newPage();
-    await signInInBrowser(page, origin, admin.email, admin.password, lang);
-    await page.goto(`${origin}/shop/admin/posts/${post.id}?lang=${lang}`);
+    const post = await createPost(shop.t.deps, { caption: `No-JS post ${lang}` });
+    const { page } = await shop.openAdmin(lang, { javaScriptEnabled: false });
+    await page.goto(`${shop.origin}/shop/admin/posts/${post.id}?lang=${lang}`);
     await page.locator("#tag-product").fill("SCF-IND-1");
     await page.locator(".tag-new button[type=submit]").click();
     const items = await page.locator("#tag-problems li").allInnerTexts();
     expect(items).toEqual([lang === "en" ? expect.stringContaining("First click the photo where the product is") : expect.stringContaining("اول روی جایی از عکس")]);
     expect(await tagCount(post.id)).toBe(0);
-    await context.close();
   });
 });

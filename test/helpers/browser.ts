@@ -93,8 +93,8 @@ export async function signInInBrowser(page: Page, origin: string, email: string,
 }
 
 export interface BrowserShopOptions {
-  /** Storefront options, as for buildTestApp. */
-  app?: Partial<StorefrontOptions>;
+  /** Storefront options, as for buildTestApp; a function when they depend on the file's own set-up (an SMTP server started in an earlier beforeAll). */
+  app?: Partial<StorefrontOptions> | (() => Partial<StorefrontOptions>);
   /** Fill the shop with the demo catalog first (it re-encodes two dozen photos: slow on a busy machine). */
   demo?: boolean;
   /** What else the file needs in the database, before the server starts. */
@@ -125,7 +125,7 @@ export function useBrowserShop(options: BrowserShopOptions = {}): BrowserShop {
   let state: { t: TestApp; browser: Browser; origin: string; admin: { email: string; password: string }; shutdown: () => Promise<void> } | undefined;
   const contexts: BrowserContext[] = [];
   beforeAll(async () => {
-    const t = await buildTestApp(options.app);
+    const t = await buildTestApp(typeof options.app === "function" ? options.app() : options.app);
     if (options.demo) await seedDemoShop(t.deps);
     const admin = await createAdmin(t.deps);
     await options.seed?.(t);
