@@ -23,6 +23,8 @@ export interface OpenOptions {
   transactions?: { maxWait: number; timeout: number };
   /** PostgreSQL: called when an idle pooled connection breaks (e.g. the server restarted); the pool replaces it. */
   onConnectionError?: (err: Error) => void;
+  /** Wraps the driver adapter factory before the client uses it (tests watch the statements sent to either engine). */
+  wrapAdapter?: <A extends object>(adapter: A) => A;
 }
 
 /**
@@ -34,7 +36,7 @@ export const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
 
 /** Opens the database a URL names: SQLite through better-sqlite3, PostgreSQL through a pg pool. */
 export async function openDatabase(databaseUrl: string, options: OpenOptions = {}): Promise<Db> {
-  return engineOfUrl(databaseUrl) === "postgres" ? openPostgres(databaseUrl, options) : openSqlite(databaseUrl);
+  return engineOfUrl(databaseUrl) === "postgres" ? openPostgres(databaseUrl, options) : openSqlite(databaseUrl, options);
 }
 
 /**
@@ -42,10 +44,10 @@ export async function openDatabase(databaseUrl: string, options: OpenOptions = {
  * needed. WAL lets readers run while a writer commits; busy_timeout makes a
  * second process wait instead of failing with SQLITE_BUSY.
  */
-async function openSqlite(databaseUrl: string): Promise<Db> {
+async function openSqlite(databaseUrl: string, options: OpenOptions): Promise<Db> {
   const file = sqliteFilePath(databaseUrl);
   mkdirSync(path.dirname(file), { recursive: true });
-  const adapter = new PrismaBetterSQLite3({ url: file, timeout: 5000 });
+  const adapter = wrap(new PrismaBetterSQLite3({ url: file, timeout: 5000 }), options);
   const db = new PrismaClient({ adapter });
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
@@ -82,11 +84,14 @@ async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<
   });
   // An idle connection the server dropped (restart, failover) is removed by the pool; nothing else to do.
   pool.on("error", (err) => options.onConnectionError?.(err));
-  const adapter = new PrismaPg(pool, {
-    disposeExternalPool: true,
-    onPoolError: (err) => options.onConnectionError?.(err),
-    onConnectionError: (err) => options.onConnectionError?.(err),
-  });
+  const adapter = wrap(
+    new PrismaPg(pool, {
+      disposeExternalPool: true,
+      onPoolError: (err) => options.onConnectionError?.(err),
+      onConnectionError: (err) => options.onConnectionError?.(err),
+    }),
+    options,
+  );
   const db = retryingTransactions(new PostgresClient({ adapter, transactionOptions }) as unknown as Db);
   pools.set(db, pool);
   try {
@@ -100,6 +105,8 @@ async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<
   }
   return db;
 }
+
+const wrap = <A extends object>(adapter: A, options: OpenOptions): A => (options.wrapAdapter ? options.wrapAdapter(adapter) : adapter);
 
 const pools = new WeakMap<Db, import("pg").Pool>();
 
