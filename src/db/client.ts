@@ -85,11 +85,13 @@ async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<
   // An idle connection the server dropped (restart, failover) is removed by the pool; nothing else to do.
   pool.on("error", (err) => options.onConnectionError?.(err));
   const adapter = wrap(
-    new PrismaPg(pool, {
-      disposeExternalPool: true,
-      onPoolError: (err) => options.onConnectionError?.(err),
-      onConnectionError: (err) => options.onConnectionError?.(err),
-    }),
+    releasingBrokenTransactions(
+        new PrismaPg(pool, {
+        disposeExternalPool: true,
+        onPoolError: (err) => options.onConnectionError?.(err),
+        onConnectionError: (err) => options.onConnectionError?.(err),
+      }),
+    ),
     options,
   );
   const db = retryingTransactions(new PostgresClient({ adapter, transactionOptions }) as unknown as Db);
@@ -104,6 +106,44 @@ async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<
     throw err instanceof DatabaseStartError ? err : new DatabaseStartError(`Cannot reach PostgreSQL at ${redactUrl(databaseUrl)}: ${describeDbError(err)}`);
   }
   return db;
+}
+
+type PgFactory = InstanceType<typeof import("@prisma/adapter-pg").PrismaPg>;
+type PgAdapter = Awaited<ReturnType<PgFactory["connect"]>>;
+type PgTransaction = Awaited<ReturnType<PgAdapter["startTransaction"]>>;
+
+/**
+ * Gives a transaction's pooled connection back when its COMMIT or ROLLBACK
+ * fails. Prisma (6.19, client engine) sends the statement and only then calls
+ * the adapter's commit()/rollback(), which releases the connection; when the
+ * statement throws (the server restarted or the connection broke mid-
+ * transaction) the connection is never released. Each such transaction left
+ * the pool one connection smaller for good, and pool.end() (so $disconnect
+ * and shutdown) waited on them forever. Released here, a broken connection
+ * is dropped by the pool (it is no longer queryable) and replaced on demand.
+ */
+function releasingBrokenTransactions(factory: PgFactory): PgFactory {
+  const closing = /^\s*(COMMIT|ROLLBACK)\b/i;
+  const guard = (tx: PgTransaction): PgTransaction => {
+    const executeRaw = tx.executeRaw.bind(tx);
+    tx.executeRaw = async (query) => {
+      try {
+        return await executeRaw(query);
+      } catch (err) {
+        if (closing.test(query.sql)) await tx.rollback().catch(() => undefined);
+        throw err;
+      }
+    };
+    return tx;
+  };
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    const startTransaction = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (isolationLevel) => guard(await startTransaction(isolationLevel));
+    return adapter;
+  };
+  return factory;
 }
 
 const wrap = <A extends object>(adapter: A, options: OpenOptions): A => (options.wrapAdapter ? options.wrapAdapter(adapter) : adapter);
