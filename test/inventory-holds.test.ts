@@ -1,8 +1,8 @@
-import { PrismaBetterSQLite3 } from "@prisma/adapter-better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PrismaClient } from "../src/generated/prisma/client.js";
+import { openDatabase, type Db } from "../src/db/client.js";
 import { adoptHoldsInTx, consumeOrderHoldsInTx, expireHoldsInTx, holdStockInTx, releaseOrderHoldsInTx } from "../src/inventory/holds.service.js";
-import { buildTestApp, freshDatabase, type TestApp } from "./helpers/app.js";
+import { buildTestApp, freshDatabase, TEST_POOL_SIZE, type TestApp } from "./helpers/app.js";
+import { dropDatabase, onPostgres, TEST_DATABASE_URL, TEST_TRANSACTIONS } from "./helpers/engine.js";
 import { createProduct } from "./helpers/factories.js";
 import { createOrderRow } from "./helpers/orders.js";
 
@@ -13,37 +13,43 @@ import { createOrderRow } from "./helpers/orders.js";
  * reservation, and the hand-over of a claim's hold to an order and back.
  */
 let t: TestApp;
-// buildTestApp opens a database of its own too; the storefront's (t.deps.db) is the one watched here.
+// The storefront runs on `watched`, a client over a fresh database whose driver adapter records every statement.
 const db = () => t.deps.db;
 const statements: { sql: string; args: unknown[] }[] = [];
 let clock = new Date("2026-12-05T18:00:00Z").getTime();
+let watched: Db;
+let fresh: Awaited<ReturnType<typeof freshDatabase>>;
 beforeAll(async () => {
-  const { db: setup, file } = await freshDatabase();
-  await setup.$disconnect();
-  // Sees every statement at the driver adapter, with its arguments.
-  const adapter = new Proxy(new PrismaBetterSQLite3({ url: file!, timeout: 5000 }), {
-    get(obj, prop, receiver) {
-      const value = Reflect.get(obj, prop, receiver) as unknown;
-      if (typeof value !== "function") return value;
-      const wrap = (target: object): object =>
-        new Proxy(target, {
-          get(o, p, r) {
-            const v = Reflect.get(o, p, r) as unknown;
-            if (typeof v !== "function") return v;
-            if (p === "queryRaw" || p === "executeRaw") return (q: { sql: string; args: unknown[] }, ...rest: unknown[]) => (statements.push({ sql: q.sql, args: q.args }), (v as (...a: unknown[]) => unknown).call(o, q, ...rest));
-            if (p === "startTransaction") return async (...a: unknown[]) => wrap((await (v as (...x: unknown[]) => Promise<object>).apply(o, a)) as object);
-            return (v as (...a: unknown[]) => unknown).bind(o);
-          },
-        });
-      if (prop === "connect") return async (...args: unknown[]) => wrap((await (value as (...a: unknown[]) => Promise<object>).apply(obj, args)) as object);
-      return (value as (...a: unknown[]) => unknown).bind(obj);
-    },
-  });
-  t = await buildTestApp({ prisma: new PrismaClient({ adapter }), now: () => new Date(clock) });
+  fresh = await freshDatabase();
+  // Sees every statement at the driver adapter (SQLite's or PostgreSQL's), with its arguments.
+  const watch = <A extends object>(factory: A): A => {
+    const wrap = (target: object): object =>
+      new Proxy(target, {
+        get(o, p, r) {
+          const v = Reflect.get(o, p, r) as unknown;
+          if (typeof v !== "function") return v;
+          if (p === "queryRaw" || p === "executeRaw") return (q: { sql: string; args: unknown[] }, ...rest: unknown[]) => (statements.push({ sql: q.sql, args: q.args }), (v as (...a: unknown[]) => unknown).call(o, q, ...rest));
+          if (p === "startTransaction") return async (...a: unknown[]) => wrap((await (v as (...x: unknown[]) => Promise<object>).apply(o, a)) as object);
+          return (v as (...a: unknown[]) => unknown).bind(o);
+        },
+      });
+    return new Proxy(factory, {
+      get(obj, prop, receiver) {
+        const value = Reflect.get(obj, prop, receiver) as unknown;
+        if (typeof value !== "function") return value;
+        if (prop === "connect") return async (...args: unknown[]) => wrap((await (value as (...a: unknown[]) => Promise<object>).apply(obj, args)) as object);
+        return (value as (...a: unknown[]) => unknown).bind(obj);
+      },
+    });
+  };
+  await fresh.db.$disconnect();
+  watched = await openDatabase(fresh.url, { poolSize: TEST_POOL_SIZE, transactions: TEST_TRANSACTIONS, wrapAdapter: watch });
+  t = await buildTestApp({ prisma: watched, now: () => new Date(clock) });
 });
 afterAll(async () => {
-  await t.deps.db.$disconnect();
-  await t.close();
+  await watched?.$disconnect();
+  await t?.close();
+  if (onPostgres && fresh) await dropDatabase(TEST_DATABASE_URL, new URL(fresh.url).pathname.slice(1));
 });
 
 const reservedOf = async (id: string) => (await db().variant.findUniqueOrThrow({ where: { id } })).reserved;

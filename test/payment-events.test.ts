@@ -4,7 +4,8 @@ import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase } from "../src/db/client.js";
 import { createStorefront } from "../src/storefront.js";
-import { buildTestApp, type TestApp } from "./helpers/app.js";
+import { buildTestApp, TEST_POOL_SIZE, type TestApp } from "./helpers/app.js";
+import { TEST_TRANSACTIONS } from "./helpers/engine.js";
 import { createProduct, createToken } from "./helpers/factories.js";
 import { startFakeStripe, type FakeStripe } from "./helpers/fake-stripe.js";
 import { deliverWebhook, newShopper, sessionIdFrom } from "./helpers/shopper.js";
@@ -172,8 +173,8 @@ describe("concurrency with real parallel requests", () => {
   });
 
   it("two shop instances on one database, given the same event at once, process it once: no 500", async () => {
-    // Production runs several stateless instances; here, a second storefront with its own connection to the same database file.
-    const db = await openDatabase(`file:${t.file}`);
+    // Production runs several stateless instances; here, a second storefront with its own connection (pool) to the same database.
+    const db = await openDatabase(t.url, { poolSize: TEST_POOL_SIZE, transactions: TEST_TRANSACTIONS });
     const other = express().use("/shop", createStorefront({ prisma: db, payments: stripe.gateway, logger: pino({ level: "silent" }), secret: "test-secret-that-is-at-least-32-characters-long", uploadsDir: t.dir }));
     try {
       for (let round = 0; round < 3; round++) {

@@ -57,7 +57,8 @@ describe("npm start with DATABASE_URL=postgres://…", () => {
     created.push(name);
     const url = urlForDatabase(TEST_DATABASE_URL, name);
     const ports = [await freePort(), await freePort()];
-    const servers = ports.map((port) => spawnServer({ PORT: String(port), DATABASE_URL: url, DATABASE_POOL_SIZE: "4", ADMIN_EMAIL: "owner@example.com", SHOP_NAME: "PG Shop" }));
+    // A database other than the embedded default gets the demo shop only when asked (SEED_DEMO, README "Configuration").
+    const servers = ports.map((port) => spawnServer({ PORT: String(port), DATABASE_URL: url, DATABASE_POOL_SIZE: "4", ADMIN_EMAIL: "owner@example.com", SHOP_NAME: "PG Shop", SEED_DEMO: "true" }));
     // First start re-encodes the demo images; generous for a loaded 2-core machine.
     await Promise.all(servers.map((s) => s.started));
     const outputs = servers.map((s) => s.output());

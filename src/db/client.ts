@@ -23,6 +23,8 @@ export interface OpenOptions {
   transactions?: { maxWait: number; timeout: number };
   /** PostgreSQL: called when an idle pooled connection breaks (e.g. the server restarted); the pool replaces it. */
   onConnectionError?: (err: Error) => void;
+  /** Wraps the driver adapter factory before the client uses it (tests watch the statements sent to either engine). */
+  wrapAdapter?: <A extends object>(adapter: A) => A;
 }
 
 /**
@@ -34,7 +36,7 @@ export const TRANSACTION_OPTIONS = { maxWait: 15_000, timeout: 30_000 };
 
 /** Opens the database a URL names: SQLite through better-sqlite3, PostgreSQL through a pg pool. */
 export async function openDatabase(databaseUrl: string, options: OpenOptions = {}): Promise<Db> {
-  return engineOfUrl(databaseUrl) === "postgres" ? openPostgres(databaseUrl, options) : openSqlite(databaseUrl);
+  return engineOfUrl(databaseUrl) === "postgres" ? openPostgres(databaseUrl, options) : openSqlite(databaseUrl, options);
 }
 
 /**
@@ -42,10 +44,10 @@ export async function openDatabase(databaseUrl: string, options: OpenOptions = {
  * needed. WAL lets readers run while a writer commits; busy_timeout makes a
  * second process wait instead of failing with SQLITE_BUSY.
  */
-async function openSqlite(databaseUrl: string): Promise<Db> {
+async function openSqlite(databaseUrl: string, options: OpenOptions): Promise<Db> {
   const file = sqliteFilePath(databaseUrl);
   mkdirSync(path.dirname(file), { recursive: true });
-  const adapter = new PrismaBetterSQLite3({ url: file, timeout: 5000 });
+  const adapter = wrap(new PrismaBetterSQLite3({ url: file, timeout: 5000 }), options);
   const db = new PrismaClient({ adapter });
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
@@ -82,11 +84,16 @@ async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<
   });
   // An idle connection the server dropped (restart, failover) is removed by the pool; nothing else to do.
   pool.on("error", (err) => options.onConnectionError?.(err));
-  const adapter = new PrismaPg(pool, {
-    disposeExternalPool: true,
-    onPoolError: (err) => options.onConnectionError?.(err),
-    onConnectionError: (err) => options.onConnectionError?.(err),
-  });
+  const adapter = wrap(
+    releasingBrokenTransactions(
+        new PrismaPg(pool, {
+        disposeExternalPool: true,
+        onPoolError: (err) => options.onConnectionError?.(err),
+        onConnectionError: (err) => options.onConnectionError?.(err),
+      }),
+    ),
+    options,
+  );
   const db = retryingTransactions(new PostgresClient({ adapter, transactionOptions }) as unknown as Db);
   pools.set(db, pool);
   try {
@@ -100,6 +107,46 @@ async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<
   }
   return db;
 }
+
+type PgFactory = InstanceType<typeof import("@prisma/adapter-pg").PrismaPg>;
+type PgAdapter = Awaited<ReturnType<PgFactory["connect"]>>;
+type PgTransaction = Awaited<ReturnType<PgAdapter["startTransaction"]>>;
+
+/**
+ * Gives a transaction's pooled connection back when its COMMIT or ROLLBACK
+ * fails. Prisma (6.19, client engine) sends the statement and only then calls
+ * the adapter's commit()/rollback(), which releases the connection; when the
+ * statement throws (the server restarted or the connection broke mid-
+ * transaction) the connection is never released. Each such transaction left
+ * the pool one connection smaller for good, and pool.end() (so $disconnect
+ * and shutdown) waited on them forever. Released here, a broken connection
+ * is dropped by the pool (it is no longer queryable) and replaced on demand.
+ */
+function releasingBrokenTransactions(factory: PgFactory): PgFactory {
+  const closing = /^\s*(COMMIT|ROLLBACK)\b/i;
+  const guard = (tx: PgTransaction): PgTransaction => {
+    const executeRaw = tx.executeRaw.bind(tx);
+    tx.executeRaw = async (query) => {
+      try {
+        return await executeRaw(query);
+      } catch (err) {
+        if (closing.test(query.sql)) await tx.rollback().catch(() => undefined);
+        throw err;
+      }
+    };
+    return tx;
+  };
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    const startTransaction = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (isolationLevel) => guard(await startTransaction(isolationLevel));
+    return adapter;
+  };
+  return factory;
+}
+
+const wrap = <A extends object>(adapter: A, options: OpenOptions): A => (options.wrapAdapter ? options.wrapAdapter(adapter) : adapter);
 
 const pools = new WeakMap<Db, import("pg").Pool>();
 

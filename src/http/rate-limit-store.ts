@@ -36,8 +36,11 @@ export function createRateLimitBackend(option: RateLimitStoreOption, deps: { db:
  *     racing here, the second no longer matches and goes round again);
  *  3. else `INSERT` (first hit for this key; a concurrent insert loses on the
  *     primary key and goes round again).
- * Each step is one conditional statement; the row is then read for the
- * count, which may already include later hits (never fewer than ours).
+ * Each step is one conditional statement that returns the row it wrote
+ * (UPDATE … RETURNING on both engines), so the count a request sees is the
+ * one its own hit made. Reading the row afterwards would see later hits too
+ * (on PostgreSQL, racing requests then all read the final count and all but
+ * the first are refused).
  */
 export class DatabaseRateLimitStore implements Store {
   readonly localKeys = false;
@@ -67,12 +70,8 @@ export class DatabaseRateLimitStore implements Store {
     const id = this.key(key);
     for (let attempt = 0; attempt < 5; attempt++) {
       const now = this.deps.now();
-      const counted = await db.rateLimitHit.updateMany({ where: { key: id, resetAt: { gt: now } }, data: { hits: { increment: 1 } } });
-      if (counted.count === 1) {
-        const row = await db.rateLimitHit.findUnique({ where: { key: id } });
-        if (row) return { totalHits: row.hits, resetTime: row.resetAt };
-        continue;
-      }
+      const [counted] = await db.rateLimitHit.updateManyAndReturn({ where: { key: id, resetAt: { gt: now } }, data: { hits: { increment: 1 } }, select: { hits: true, resetAt: true } });
+      if (counted) return { totalHits: counted.hits, resetTime: counted.resetAt };
       const resetTime = new Date(now.getTime() + this.windowMs);
       const restarted = await db.rateLimitHit.updateMany({ where: { key: id, resetAt: { lte: now } }, data: { hits: 1, resetAt: resetTime } });
       if (restarted.count === 1) return { totalHits: 1, resetTime };

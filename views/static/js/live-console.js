@@ -10,9 +10,22 @@
   const numberFmt = new Intl.NumberFormat(intl);
   const pad = (n) => new Intl.NumberFormat(intl, { minimumIntegerDigits: 2, useGrouping: false }).format(n);
 
+  // Once the host sends a form (Start, Next, End…) the page is navigating to
+  // the form's answer: nothing here may reload or swap it any more. The
+  // form's own event reaches this page's stream before the POST's redirect
+  // does, and a reload then cancelled the navigation and stayed put.
+  let leaving = false;
+  document.addEventListener("submit", (e) => {
+    if (!e.defaultPrevented) leaving = true;
+  });
+  window.addEventListener("pageshow", (e) => {
+    if (e.persisted) leaving = false;
+  });
+
   let inFlight = null;
   let again = false;
   async function refresh() {
+    if (leaving) return;
     if (inFlight) {
       again = true;
       return;
@@ -20,6 +33,7 @@
     inFlight = fetch(location.pathname, { headers: { Accept: "text/html" }, credentials: "same-origin", cache: "no-store" })
       .then((r) => (r.ok ? r.text() : Promise.reject(new Error(String(r.status)))))
       .then((html) => {
+        if (leaving) return;
         const next = new DOMParser().parseFromString(html, "text/html");
         const fresh = next.querySelector("[data-console]");
         if (!fresh) return;
