@@ -17,6 +17,7 @@ import { Prisma } from "../generated/prisma/client.js";
 import { dayOf, startOfDay } from "./days.js";
 import { analyticsSettings, readRolledThrough, ROLLED_THROUGH_KEY } from "./rollup.service.js";
 import { CHECKLIST_HIDDEN_KEY } from "./onboarding.service.js";
+import { readAnalyticsState } from "./today.service.js";
 
 /** How many rows the dashboard shows per "top" table (the CSV has them all). */
 export const TOP = 10;
@@ -32,9 +33,10 @@ export interface LabelledRow extends Row {
  */
 export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "analytics">, input: { range: DayRange; locale: Locale; allRows?: boolean }) {
   const prev = previousRange(input.range);
+  const state = await readAnalyticsState(deps);
   const [current, previous, followers, socialProof] = await Promise.all([
-    figuresFor(deps, input.range, { series: true }),
-    figuresFor(deps, prev, { dimensions: ["total"], series: true }),
+    figuresFor(deps, input.range, { series: true }, state),
+    figuresFor(deps, prev, { dimensions: ["total"], series: true }, state),
     getFollowerFigures(deps, input.range),
     getSocialProof(deps, input.range),
   ]);
