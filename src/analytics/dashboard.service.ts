@@ -51,7 +51,7 @@ export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "ana
     product: take("product"),
     coupon: take("coupon"),
   };
-  const labels = await labelsFor(deps, input.locale, Object.values(tables).flat());
+  const labels = await cachedLabels(deps, input.locale, Object.values(tables).flat());
   const withLabels = (rows: Row[]): LabelledRow[] => rows.map((r) => ({ ...r, label: labels.get(`${r.dimension}\u0000${r.key}`) ?? { label: r.key } }));
   const now = totalOf(current);
   const before = totalOf(previous);
@@ -79,6 +79,39 @@ export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "ana
 }
 
 export type Dashboard = Awaited<ReturnType<typeof getDashboard>>;
+
+// ───────────── labels, kept as long as a cached dashboard ─────────────
+
+const LABELLED: ReadonlySet<string> = new Set(["post", "link", "live", "product", "coupon"]);
+const labelCaches = new WeakMap<object, { minute: number; labels: Map<string, Label> }>();
+
+/**
+ * labelsFor with a per-process memory of titles and codes: a cold view of
+ * the same objects needs no look-up. Titles edited show on the next minute,
+ * as with the cached dashboard itself; objects not found are asked again.
+ */
+async function cachedLabels(deps: Pick<Deps, "db" | "now">, locale: Locale, rows: Row[]): Promise<Map<string, Label>> {
+  const minute = Math.floor(deps.now().getTime() / DASHBOARD_MAX_AGE_MS);
+  let cache = labelCaches.get(deps.db);
+  if (!cache || cache.minute !== minute) labelCaches.set(deps.db, (cache = { minute, labels: new Map() }));
+  const id = (r: Row) => `${locale}\u0000${r.dimension}\u0000${r.key}`;
+  const out = new Map<string, Label>();
+  const ask: Row[] = [];
+  for (const r of rows) {
+    const known = LABELLED.has(r.dimension) ? cache.labels.get(id(r)) : undefined;
+    if (known) out.set(`${r.dimension}\u0000${r.key}`, known);
+    else ask.push(r);
+  }
+  if (ask.length === 0) return out;
+  const found = await labelsFor(deps, locale, ask);
+  for (const r of ask) {
+    const label = found.get(`${r.dimension}\u0000${r.key}`);
+    if (!label) continue;
+    out.set(`${r.dimension}\u0000${r.key}`, label);
+    if (LABELLED.has(r.dimension) && !label.missing && cache.labels.size < 10_000) cache.labels.set(id(r), label);
+  }
+  return out;
+}
 
 function dayOfFloor(deps: Pick<Deps, "now" | "analytics">) {
   return dayOf(deps.now()) - analyticsSettings(deps).rollupRetentionDays + 1;
