@@ -105,18 +105,20 @@ export async function figuresFor(
   const liveFrom = Math.max(range.from, closedTo + 1);
   const todayLive = liveFrom <= st.today && st.today <= range.to;
   const todayStored = todayLive && st.fresh;
+  // The scope goes inside each block's term, so every term is a look-up on
+  // the primary key (level, startDay, dimension[, key]) on both engines.
+  const scope = filter.object
+    ? Prisma.sql` AND "dimension" = ${filter.object.dimension} AND "key" = ${filter.object.key}`
+    : filter.dimensions
+      ? Prisma.sql` AND "dimension" IN (${Prisma.join(filter.dimensions)})`
+      : Prisma.empty;
   const blocks = [
-    ...(range.from <= closedTo ? blocksFor(range.from, closedTo).map((b) => Prisma.sql`("level" = ${b.level} AND "startDay" = ${b.startDay})`) : []),
-    ...(todayStored ? [Prisma.sql`("level" = ${TODAY_LEVEL} AND "startDay" = ${st.today})`] : []),
+    ...(range.from <= closedTo ? blocksFor(range.from, closedTo).map((b) => Prisma.sql`("level" = ${b.level} AND "startDay" = ${b.startDay}${scope})`) : []),
+    ...(todayStored ? [Prisma.sql`("level" = ${TODAY_LEVEL} AND "startDay" = ${st.today}${scope})`] : []),
   ];
   if (blocks.length > 0) {
-    const scope = filter.object
-      ? Prisma.sql`"dimension" = ${filter.object.dimension} AND "key" = ${filter.object.key} AND`
-      : filter.dimensions
-        ? Prisma.sql`"dimension" IN (${Prisma.join(filter.dimensions)}) AND`
-        : Prisma.empty;
     const sums = Prisma.sql`SELECT 0 AS "s", 0 AS "day", "dimension", "key", ${SUMS_AS} FROM "AnalyticsRollup"
-      WHERE ${scope} (${Prisma.join(blocks, " OR ")}) GROUP BY "dimension", "key"`;
+      WHERE ${Prisma.join(blocks, " OR ")} GROUP BY "dimension", "key"`;
     const daily = Prisma.sql`SELECT 1 AS "s", "startDay" AS "day", "dimension", "key", ${METRIC_COLUMNS} FROM "AnalyticsRollup"
       WHERE "dimension" = ${seriesKey.dimension} AND "key" = ${seriesKey.key}
         AND (("level" = 0 AND "startDay" >= ${range.from} AND "startDay" <= ${closedTo}) OR ("level" = ${TODAY_LEVEL} AND "startDay" = ${todayStored ? st.today : -1}))`;
