@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyticsJobs } from "../src/analytics/analytics.jobs.js";
 import { flushEvents, recordEvent } from "../src/analytics/events.js";
 import { rollupDay } from "../src/analytics/rollup.service.js";
+import { figuresFor, rowsOf } from "../src/analytics/analytics.service.js";
 import { foldToday, readAnalyticsState, TODAY_KEY, TODAY_LEVEL } from "../src/analytics/today.service.js";
 import { formatMoney } from "../src/i18n/format.js";
 import type { JobContext } from "../src/jobs/job.js";
@@ -522,6 +523,16 @@ describe("today's stored fold (the analytics.today job, and views that find it o
     expect((await readAnalyticsState(t.deps)).fresh).toBe(true);
     await checkSales("range=today", "product", "product", 0, 0);
     await checkSales("range=7d", "channel", "channel", -6, 0);
+    // Ranked in the database: the first row of each dimension and the row counts are those of the full figures.
+    const range = { from: Math.floor(TODAY / DAY) - 6, to: Math.floor(TODAY / DAY) };
+    const [full, top] = await Promise.all([figuresFor(t.deps, range), figuresFor(t.deps, range, { top: 1 })]);
+    expect(top.counts).toBeDefined();
+    for (const d of ["post", "link", "live", "host", "product", "coupon"] as const) {
+      expect(top.counts!.get(d) ?? 0, d).toBe(rowsOf(full, d).length);
+      expect(rowsOf(top, d), d).toEqual(rowsOf(full, d).slice(0, 1));
+    }
+    expect(rowsOf(full, "product").length).toBeGreaterThan(1);
+    for (const d of ["total", "channel", "platform", "coupons"] as const) expect(rowsOf(top, d), d).toEqual(rowsOf(full, d));
   });
 
   it("a view with nothing new reads today's stored rows, not the raw events", async () => {

@@ -35,7 +35,7 @@ export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "ana
   const prev = previousRange(input.range);
   const state = await readAnalyticsState(deps);
   const [current, previous, followers, socialProof] = await Promise.all([
-    figuresFor(deps, input.range, { series: true }, state),
+    figuresFor(deps, input.range, { series: true, ...(input.allRows ? {} : { top: TOP }) }, state),
     figuresFor(deps, prev, { dimensions: ["total"], series: true }, state),
     getFollowerFigures(deps, input.range),
     getSocialProof(deps, input.range),
@@ -69,7 +69,7 @@ export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "ana
     series: [...current.series.entries()].sort((a, b) => a[0] - b[0]).map(([day, metrics]) => ({ day, metrics })),
     previousSeries: [...previous.series.entries()].sort((a, b) => a[0] - b[0]).map(([day, metrics]) => ({ day, metrics })),
     tables: Object.fromEntries(Object.entries(tables).map(([k, rows]) => [k, withLabels(rows)])) as Record<keyof typeof tables, LabelledRow[]>,
-    counts: Object.fromEntries((["post", "link", "live", "host", "product", "coupon"] as const).map((d) => [d, rowsOf(current, d).length])) as Record<"post" | "link" | "live" | "host" | "product" | "coupon", number>,
+    counts: Object.fromEntries((["post", "link", "live", "host", "product", "coupon"] as const).map((d) => [d, current.counts ? (current.counts.get(d) ?? 0) : rowsOf(current, d).length])) as Record<"post" | "link" | "live" | "host" | "product" | "coupon", number>,
     coupons: { any: totalOf(current, "coupons", "any"), followers: totalOf(current, "coupons", "followers") },
     followers,
     socialProof,
