@@ -15,9 +15,9 @@ import {
 } from "./analytics.service.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { dayOf, startOfDay } from "./days.js";
-import { analyticsSettings, readRolledThrough, ROLLED_THROUGH_KEY } from "./rollup.service.js";
+import { analyticsSettings, readRolledThrough } from "./rollup.service.js";
 import { CHECKLIST_HIDDEN_KEY } from "./onboarding.service.js";
-import { readAnalyticsState } from "./today.service.js";
+import { readAnalyticsState, stateColumns, stateOf, type AnalyticsState } from "./today.service.js";
 
 /** How many rows the dashboard shows per "top" table (the CSV has them all). */
 export const TOP = 10;
@@ -31,9 +31,9 @@ export interface LabelledRow extends Row {
  * them): the period and the one before it, the revenue series, every
  * dimension's rows with their labels, followers and social proof.
  */
-export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "analytics">, input: { range: DayRange; locale: Locale; allRows?: boolean }) {
+export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "analytics">, input: { range: DayRange; locale: Locale; allRows?: boolean }, known?: AnalyticsState) {
   const prev = previousRange(input.range);
-  const state = await readAnalyticsState(deps);
+  const state = known ?? (await readAnalyticsState(deps));
   const [current, previous, followers, socialProof] = await Promise.all([
     figuresFor(deps, input.range, { series: true, ...(input.allRows ? {} : { top: TOP }) }, state),
     figuresFor(deps, prev, { dimensions: ["total"], series: true }, state),
@@ -136,25 +136,27 @@ export const DASHBOARD_MAX_AGE_MS = 60_000;
  */
 const lastRolled = new WeakMap<object, number | null>();
 
-async function dataVersion(deps: Pick<Deps, "db" | "now">): Promise<{ version: string; checklistHidden: boolean }> {
+async function dataVersion(deps: Pick<Deps, "db" | "now">): Promise<{ version: string; checklistHidden: boolean; state: AnalyticsState }> {
   // The days folded live start after the last rolled day; the statement says
   // which day that is, so it is read again only when the roll-up moved on.
   let rolled = lastRolled.has(deps.db) ? lastRolled.get(deps.db)! : await readRolledThrough(deps);
   for (let attempt = 0; ; attempt++) {
-    const v = await versionRow(deps, startOfDay(Math.min(dayOf(deps.now()), (rolled ?? -1) + 1)));
+    const today = dayOf(deps.now());
+    const v = await versionRow(deps, startOfDay(Math.min(today, (rolled ?? -1) + 1)), today);
     const now = v.rolled === null || v.rolled === undefined ? null : Number(v.rolled);
     if (now === rolled || attempt > 0) {
       lastRolled.set(deps.db, now);
       const { checklist, ...figures } = v;
-      return { version: JSON.stringify(figures, (_k, value) => (typeof value === "bigint" ? Number(value) : value)), checklistHidden: checklist === "1" };
+      // The same row says whether today's stored fold is current: a recompute needs no second look.
+      return { version: JSON.stringify(figures, (_k, value) => (typeof value === "bigint" ? Number(value) : value)), checklistHidden: checklist === "1", state: stateOf(v, today) };
     }
     rolled = now;
   }
 }
 
-async function versionRow(deps: Pick<Deps, "db">, liveFrom: Date) {
+async function versionRow(deps: Pick<Deps, "db">, liveFrom: Date, today: number) {
   const [v] = await deps.db.$queryRaw<Record<string, unknown>[]>`SELECT
-    (SELECT "value" FROM "Setting" WHERE "key" = ${ROLLED_THROUGH_KEY}) AS "rolled",
+    ${stateColumns(today)},
     (SELECT MAX("rolledAt") FROM "AnalyticsDay") AS "rolledAt",
     (SELECT COUNT(*) FROM "AnalyticsEvent" WHERE "at" >= ${liveFrom}) AS "events",
     (SELECT MAX("createdAt") FROM "Order") AS "ordered",
@@ -184,7 +186,7 @@ export async function getDashboardCached(
   const version = `${Math.floor(deps.now().getTime() / DASHBOARD_MAX_AGE_MS)}:${current.version}`;
   const hit = cache.get(key);
   if (hit && hit.version === version) return { data: hit.data, checklistHidden: current.checklistHidden };
-  const data = await getDashboard(deps, input);
+  const data = await getDashboard(deps, input, current.state);
   cache.delete(key);
   cache.set(key, { version, data });
   for (const old of cache.keys()) {

@@ -45,19 +45,27 @@ export interface AnalyticsState {
   fresh: boolean;
 }
 
-/** The roll-up state and whether today's stored fold is current: one statement, each part an index range count. */
+/** The columns readAnalyticsState needs, for a statement that reads other things too (the dashboard's version check). */
+export function stateColumns(today: number): Prisma.Sql {
+  const { from, to } = dayWindow(today);
+  return Prisma.sql`(SELECT "value" FROM "Setting" WHERE "key" = ${ROLLED_THROUGH_KEY}) AS "rolled",
+    (SELECT "value" FROM "Setting" WHERE "key" = ${TODAY_KEY}) AS "todayStored",
+    (SELECT COUNT(*) FROM "AnalyticsEvent" WHERE "at" >= ${from} AND "at" < ${to}) AS "todayEvents",
+    (SELECT COUNT(*) FROM "Order" WHERE "createdAt" >= ${from} AND "createdAt" < ${to}) AS "todayStarted",
+    (SELECT COUNT(*) FROM "Order" WHERE "paidAt" >= ${from} AND "paidAt" < ${to}) AS "todayPaid"`;
+}
+
+export function stateOf(v: Record<string, unknown>, today: number): AnalyticsState {
+  const current = `${today}:${Number(v.todayEvents)}:${Number(v.todayStarted)}:${Number(v.todayPaid)}`;
+  const stored = typeof v.todayStored === "string" ? v.todayStored : null;
+  return { rolledThrough: v.rolled === null || v.rolled === undefined ? null : Number(v.rolled), today, stored, current, fresh: stored === current };
+}
+
+/** The roll-up state and whether today's stored fold is current: one statement, each part an index look-up or range count. */
 export async function readAnalyticsState(deps: Pick<Deps, "db" | "now">): Promise<AnalyticsState> {
   const today = dayOf(deps.now());
-  const { from, to } = dayWindow(today);
-  const [v] = await deps.db.$queryRaw<{ rolled: string | null; stored: string | null; events: unknown; started: unknown; paid: unknown }[]>`SELECT
-    (SELECT "value" FROM "Setting" WHERE "key" = ${ROLLED_THROUGH_KEY}) AS "rolled",
-    (SELECT "value" FROM "Setting" WHERE "key" = ${TODAY_KEY}) AS "stored",
-    (SELECT COUNT(*) FROM "AnalyticsEvent" WHERE "at" >= ${from} AND "at" < ${to}) AS "events",
-    (SELECT COUNT(*) FROM "Order" WHERE "createdAt" >= ${from} AND "createdAt" < ${to}) AS "started",
-    (SELECT COUNT(*) FROM "Order" WHERE "paidAt" >= ${from} AND "paidAt" < ${to}) AS "paid"`;
-  const current = `${today}:${Number(v!.events)}:${Number(v!.started)}:${Number(v!.paid)}`;
-  const stored = v!.stored ?? null;
-  return { rolledThrough: v!.rolled === null || v!.rolled === undefined ? null : Number(v!.rolled), today, stored, current, fresh: stored === current };
+  const [v] = await deps.db.$queryRaw<Record<string, unknown>[]>`SELECT ${stateColumns(today)}`;
+  return stateOf(v!, today);
 }
 
 /**
