@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyticsJobs } from "../src/analytics/analytics.jobs.js";
 import { flushEvents, recordEvent } from "../src/analytics/events.js";
 import { rollupDay } from "../src/analytics/rollup.service.js";
+import { figuresFor, rowsOf } from "../src/analytics/analytics.service.js";
+import { foldToday, readAnalyticsState, TODAY_KEY, TODAY_LEVEL } from "../src/analytics/today.service.js";
 import { formatMoney } from "../src/i18n/format.js";
 import type { JobContext } from "../src/jobs/job.js";
 import { buildTestApp, type TestApp } from "./helpers/app.js";
@@ -502,5 +504,86 @@ describe("bad input names the parameter", () => {
     const res = await admin.get("/shop/admin?range=forever").expect(400);
     expect(res.text).toContain("range");
     await request(t.app).get("/shop/api/v1/analytics/sales?range=7d&by=channel").expect(401);
+  });
+});
+
+describe("today's stored fold (the analytics.today job, and views that find it out of date)", () => {
+  const stored = () => t.db.setting.findUnique({ where: { key: TODAY_KEY } }).then((s) => s?.value ?? null);
+  const todayRows = (dimension: string, key: string) => t.db.analyticsRollup.findMany({ where: { level: TODAY_LEVEL, dimension, key } });
+
+  it("the job stores today's rows with the fingerprint of today's sources, and the figures stay the tally's", async () => {
+    clock = at(0, 12);
+    const job = analyticsJobs().find((j) => j.name === "analytics.today")!;
+    expect(job.everyMs).toBe(60_000);
+    const r = (await job.run(t.deps, context())) as { day: number; stored: boolean; rows: number; fingerprint: string };
+    expect(r).toMatchObject({ day: Math.floor(TODAY / DAY), stored: true });
+    expect(await stored()).toBe(r.fingerprint);
+    const [total] = await todayRows("total", "all");
+    expect(total).toMatchObject({ startDay: Math.floor(TODAY / DAY), orders: expected(0, 0, "total", "all").orders, revenueMinor: expected(0, 0, "total", "all").revenueMinor });
+    expect((await readAnalyticsState(t.deps)).fresh).toBe(true);
+    await checkSales("range=today", "product", "product", 0, 0);
+    await checkSales("range=7d", "channel", "channel", -6, 0);
+    // Ranked in the database: the first row of each dimension and the row counts are those of the full figures.
+    const range = { from: Math.floor(TODAY / DAY) - 6, to: Math.floor(TODAY / DAY) };
+    const [full, top] = await Promise.all([figuresFor(t.deps, range), figuresFor(t.deps, range, { top: 1 })]);
+    expect(top.counts).toBeDefined();
+    for (const d of ["post", "link", "live", "host", "product", "coupon"] as const) {
+      expect(top.counts!.get(d) ?? 0, d).toBe(rowsOf(full, d).length);
+      expect(rowsOf(top, d), d).toEqual(rowsOf(full, d).slice(0, 1));
+    }
+    expect(rowsOf(full, "product").length).toBeGreaterThan(1);
+    for (const d of ["total", "channel", "platform", "coupons"] as const) expect(rowsOf(top, d), d).toEqual(rowsOf(full, d));
+  });
+
+  it("a view with nothing new reads today's stored rows, not the raw events", async () => {
+    const orig = (await request(t.app).get("/shop/api/v1/analytics/sales?range=today&by=channel").set(auth).expect(200)).body.data;
+    // Proof by a marked row: the stored fold's follows are changed by hand, and the API shows the mark.
+    await t.db.analyticsRollup.updateMany({ where: { level: TODAY_LEVEL, dimension: "total", key: "all" }, data: { follows: 777 } });
+    const marked = (await request(t.app).get("/shop/api/v1/analytics/sales?range=today&by=channel").set(auth).expect(200)).body.data;
+    expect(marked.totals.follows).toBe(777);
+    // The next fold (the job's minute) puts the real figure back.
+    await analyticsJobs().find((j) => j.name === "analytics.today")!.run(t.deps, context());
+    const real = (await request(t.app).get("/shop/api/v1/analytics/sales?range=today&by=channel").set(auth).expect(200)).body.data;
+    expect(real.totals).toEqual(orig.totals);
+  });
+
+  it("a sale after the fold shows on the next view at once, and that view stores the new fold", async () => {
+    const before = await stored();
+    clock = at(0, 12, 30);
+    await shop(await browser(), { name: "jo", link: "l1", product: vase, price: 6000, qty: 1, pay: true });
+    await flushEvents(t.deps);
+    const state = await readAnalyticsState(t.deps);
+    expect(state.fresh).toBe(false);
+    expect(state.stored).toBe(before);
+    await checkSales("range=today", "product", "product", 0, 0);
+    expect(await stored()).toBe(state.current);
+    const [row] = await todayRows("product", vase.id);
+    expect(row).toMatchObject({ orders: expected(0, 0, "product", vase.id).orders, revenueMinor: expected(0, 0, "product", vase.id).revenueMinor });
+    const $ = load((await admin.get("/shop/admin?range=today&lang=en").expect(200)).text);
+    expect($('[data-kpi="revenue"] [data-value]').first().text().trim()).toBe(money(expected(0, 0, "total", "all").revenueMinor));
+  });
+
+  it("a fold from an older state never replaces a newer one; two folds from the same state store once", async () => {
+    const old = await readAnalyticsState(t.deps);
+    recordEvent(t.deps, { type: "product_view", productId: mug.id });
+    await flushEvents(t.deps);
+    count([["total", "all"], ...DIRECT, ["product", mug.id]], { productViews: 1 });
+    const newer = await readAnalyticsState(t.deps);
+    expect(newer.current).not.toBe(old.current);
+    const both = await Promise.all([foldToday(t.deps, newer), foldToday(t.deps, newer)]);
+    expect(both.map((b) => b.stored).sort()).toEqual([false, true]);
+    expect(await stored()).toBe(newer.current);
+    // The slow fold that started before the view: refused, the newer rows stay.
+    expect((await foldToday(t.deps, old)).stored).toBe(false);
+    expect(await stored()).toBe(newer.current);
+    expect(await t.db.analyticsRollup.count({ where: { level: TODAY_LEVEL, dimension: "total", key: "all" } })).toBe(1);
+    await checkSales("range=today", "product", "product", 0, 0);
+  });
+
+  it("once today is rolled up, closed-day roll-ups are unaffected by the stored fold", async () => {
+    clock = at(1, 0, 30);
+    await analyticsJobs()[0]!.run(t.deps, context());
+    expect(await t.db.analyticsRollup.count({ where: { level: 0, startDay: Math.floor(TODAY / DAY) } })).toBeGreaterThan(0);
+    await checkSales("from=2026-11-20&to=2026-11-20", "product", "product", 0, 0);
   });
 });

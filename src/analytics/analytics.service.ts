@@ -7,7 +7,8 @@ import { median } from "../reviews/questions.service.js";
 import { addMetrics, aggregateWindow, emptyMetrics, METRICS, type Dimension, type Metrics, type Row } from "./aggregate.js";
 import type { ObjectKind, RangePreset, RangeQueryT, SalesBy } from "./analytics.schema.js";
 import { blocksFor, dayKey, dayOf, startOfDay } from "./days.js";
-import { analyticsSettings, readRolledThrough } from "./rollup.service.js";
+import { analyticsSettings } from "./rollup.service.js";
+import { foldToday, readAnalyticsState, TODAY_LEVEL, type AnalyticsState } from "./today.service.js";
 
 /**
  * What the dashboard, the per-object panels and /api/v1/analytics read.
@@ -71,18 +72,28 @@ export interface Figures {
   series: Map<number, Metrics>;
   /** Days folded live because the roll-up has not reached them (always today when it is in the range). */
   liveDays: number;
+  /** With `top`: how many rows each dimension has in all (only the top ones are in `rows`). */
+  counts?: Map<string, number>;
 }
+
+/** Dimensions a page shows in full (the rest, with `top`, only their first rows by revenue). */
+const FULL_DIMENSIONS: Dimension[] = ["total", "channel", "platform", "coupons"];
 
 /**
  * Figures over [from, to] for the given dimensions (or one object), summed
- * from roll-up blocks for rolled days and folded live for the rest.
+ * from roll-up blocks for rolled days, today from its stored fold when that
+ * is current (else folded now, and stored), and any other day the roll-up
+ * has not reached folded live. Blocks, today's rows and the daily series are
+ * one statement. `state` may be shared by several calls of one page.
  */
 export async function figuresFor(
   deps: Pick<Deps, "db" | "shop" | "now">,
   range: { from: number; to: number },
-  filter: { dimensions?: Dimension[]; object?: { dimension: Dimension; key: string }; series?: boolean } = {},
+  filter: { dimensions?: Dimension[]; object?: { dimension: Dimension; key: string }; series?: boolean; top?: number } = {},
+  state?: AnalyticsState,
 ): Promise<Figures> {
-  const rolledThrough = (await readRolledThrough(deps)) ?? range.from - 1;
+  const st = state ?? (await readAnalyticsState(deps));
+  const rolledThrough = st.rolledThrough ?? range.from - 1;
   const closedTo = Math.min(range.to, rolledThrough);
   const rows = new Map<string, Row>();
   const series = new Map<number, Metrics>();
@@ -96,33 +107,62 @@ export async function figuresFor(
     else rows.set(k, { dimension, key, metrics: { ...metrics } });
   };
 
-  if (range.from <= closedTo) {
-    const blocks = Prisma.join(
-      blocksFor(range.from, closedTo).map((b) => Prisma.sql`("level" = ${b.level} AND "startDay" = ${b.startDay})`),
-      " OR ",
-    );
-    const scope = filter.object
-      ? Prisma.sql`"dimension" = ${filter.object.dimension} AND "key" = ${filter.object.key} AND`
-      : filter.dimensions
-        ? Prisma.sql`"dimension" IN (${Prisma.join(filter.dimensions)}) AND`
-        : Prisma.empty;
-    const summed = await deps.db.$queryRaw<Record<string, unknown>[]>`SELECT "dimension", "key", ${SUMS_AS} FROM "AnalyticsRollup"
-      WHERE ${scope} (${blocks}) GROUP BY "dimension", "key"`;
-    for (const r of summed) merge(r.dimension as Dimension, r.key as string, toMetrics(r));
-    if (filter.series) {
-      const daily = await deps.db.$queryRaw<Record<string, unknown>[]>`SELECT "startDay", ${METRIC_COLUMNS} FROM "AnalyticsRollup"
-        WHERE "dimension" = ${seriesKey.dimension} AND "key" = ${seriesKey.key} AND "level" = 0 AND "startDay" >= ${range.from} AND "startDay" <= ${closedTo}`;
-      for (const r of daily) series.set(Number(r.startDay), toMetrics(r));
+  const liveFrom = Math.max(range.from, closedTo + 1);
+  const todayLive = liveFrom <= st.today && st.today <= range.to;
+  const todayStored = todayLive && st.fresh;
+  // The scope goes inside each block's term, so every term is a look-up on
+  // the primary key (level, startDay, dimension[, key]) on both engines.
+  const scope = filter.object
+    ? Prisma.sql` AND "dimension" = ${filter.object.dimension} AND "key" = ${filter.object.key}`
+    : filter.dimensions
+      ? Prisma.sql` AND "dimension" IN (${Prisma.join(filter.dimensions)})`
+      : Prisma.empty;
+  const blocks = [
+    ...(range.from <= closedTo ? blocksFor(range.from, closedTo).map((b) => Prisma.sql`("level" = ${b.level} AND "startDay" = ${b.startDay}${scope})`) : []),
+    ...(todayStored ? [Prisma.sql`("level" = ${TODAY_LEVEL} AND "startDay" = ${st.today}${scope})`] : []),
+  ];
+  const liveTo = todayLive ? st.today - 1 : range.to;
+  // Only the first rows of each dimension (byRevenue's order, ranked in the
+  // database) when every figure comes from stored rows: a page of top-10
+  // tables then reads about a hundred rows instead of every product's.
+  const top = filter.top && !filter.object && liveFrom > liveTo && (!todayLive || todayStored) ? filter.top : undefined;
+  let counts: Map<string, number> | undefined;
+  if (blocks.length > 0) {
+    const where = Prisma.sql`WHERE ${Prisma.join(blocks, " OR ")} GROUP BY "dimension", "key"`;
+    const sums = top
+      ? Prisma.sql`SELECT "s", "day", "dimension", "key", ${METRIC_COLUMNS}, "n" FROM (
+          SELECT 0 AS "s", 0 AS "day", "dimension", "key", ${SUMS_AS},
+            ROW_NUMBER() OVER (PARTITION BY "dimension" ORDER BY SUM("revenueMinor") DESC, SUM("orders") DESC, SUM("clicks") + SUM("productViews") DESC, "key") AS "rank",
+            COUNT(*) OVER (PARTITION BY "dimension") AS "n"
+          FROM "AnalyticsRollup" ${where}) AS "ranked"
+        WHERE "rank" <= ${top} OR "dimension" IN (${Prisma.join(FULL_DIMENSIONS)})`
+      : Prisma.sql`SELECT 0 AS "s", 0 AS "day", "dimension", "key", ${SUMS_AS}, 0 AS "n" FROM "AnalyticsRollup" ${where}`;
+    const daily = Prisma.sql`SELECT 1 AS "s", "startDay" AS "day", "dimension", "key", ${METRIC_COLUMNS}, 0 AS "n" FROM "AnalyticsRollup"
+      WHERE "dimension" = ${seriesKey.dimension} AND "key" = ${seriesKey.key}
+        AND (("level" = 0 AND "startDay" >= ${range.from} AND "startDay" <= ${closedTo}) OR ("level" = ${TODAY_LEVEL} AND "startDay" = ${todayStored ? st.today : -1}))`;
+    const found = await deps.db.$queryRaw<Record<string, unknown>[]>(filter.series ? Prisma.sql`${sums} UNION ALL ${daily}` : sums);
+    if (top) counts = new Map();
+    for (const r of found) {
+      if (Number(r.s) === 0) {
+        merge(r.dimension as Dimension, r.key as string, toMetrics(r));
+        counts?.set(r.dimension as string, Number(r.n));
+      } else series.set(Number(r.day), toMetrics(r));
     }
   }
-  const liveFrom = Math.max(range.from, closedTo + 1);
-  if (liveFrom <= range.to) {
-    const live = await aggregateWindow(deps, { from: startOfDay(liveFrom), to: startOfDay(range.to + 1) }, seriesKey);
+  if (liveFrom <= liveTo) {
+    const live = await aggregateWindow(deps, { from: startOfDay(liveFrom), to: startOfDay(liveTo + 1) }, seriesKey);
     for (const r of live.rows.values()) if (wanted(r.dimension, r.key)) merge(r.dimension, r.key, r.metrics);
     for (const [day, m] of live.series) series.set(day, m);
   }
+  if (todayLive && !todayStored) {
+    // A sale (or a click) since the last fold: fold today now, exactly, and keep it for the next view.
+    const today = await foldToday(deps, st);
+    for (const r of today.rows.values()) if (wanted(r.dimension, r.key)) merge(r.dimension, r.key, r.metrics);
+    const own = today.rows.get(`${seriesKey.dimension}\u0000${seriesKey.key}`);
+    if (own) series.set(st.today, { ...own.metrics });
+  }
   if (filter.series) for (let d = range.from; d <= range.to; d++) if (!series.has(d)) series.set(d, emptyMetrics());
-  return { rows, series, liveDays: Math.max(0, range.to - liveFrom + 1) };
+  return { rows, series, liveDays: Math.max(0, range.to - liveFrom + 1), ...(counts ? { counts } : {}) };
 }
 
 export function rowsOf(figures: Figures, dimension: Dimension): Row[] {
@@ -330,9 +370,10 @@ export async function getObjectFigures(deps: Pick<Deps, "db" | "shop" | "now">, 
   const found = await findObject(deps, input.kind, input.id);
   if (!found) throw new AppError("not_found", 404, `id: no ${input.kind} "${input.id}".`, [{ field: "id", message: `no such ${input.kind}` }]);
   const object = { dimension: OBJECT_DIMENSION[input.kind], key: found.id };
+  const state = await readAnalyticsState(deps);
   const [current, previous] = await Promise.all([
-    figuresFor(deps, input.range, { object, series: true }),
-    figuresFor(deps, previousRange(input.range), { object }),
+    figuresFor(deps, input.range, { object, series: true }, state),
+    figuresFor(deps, previousRange(input.range), { object }, state),
   ]);
   const now = totalOf(current, object.dimension, object.key);
   const before = totalOf(previous, object.dimension, object.key);

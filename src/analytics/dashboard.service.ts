@@ -15,8 +15,9 @@ import {
 } from "./analytics.service.js";
 import { Prisma } from "../generated/prisma/client.js";
 import { dayOf, startOfDay } from "./days.js";
-import { analyticsSettings, readRolledThrough, ROLLED_THROUGH_KEY } from "./rollup.service.js";
+import { analyticsSettings, readRolledThrough } from "./rollup.service.js";
 import { CHECKLIST_HIDDEN_KEY } from "./onboarding.service.js";
+import { readAnalyticsState, stateColumns, stateOf, type AnalyticsState } from "./today.service.js";
 
 /** How many rows the dashboard shows per "top" table (the CSV has them all). */
 export const TOP = 10;
@@ -30,11 +31,12 @@ export interface LabelledRow extends Row {
  * them): the period and the one before it, the revenue series, every
  * dimension's rows with their labels, followers and social proof.
  */
-export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "analytics">, input: { range: DayRange; locale: Locale; allRows?: boolean }) {
+export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "analytics">, input: { range: DayRange; locale: Locale; allRows?: boolean }, known?: AnalyticsState) {
   const prev = previousRange(input.range);
+  const state = known ?? (await readAnalyticsState(deps));
   const [current, previous, followers, socialProof] = await Promise.all([
-    figuresFor(deps, input.range, { series: true }),
-    figuresFor(deps, prev, { dimensions: ["total"], series: true }),
+    figuresFor(deps, input.range, { series: true, ...(input.allRows ? {} : { top: TOP }) }, state),
+    figuresFor(deps, prev, { dimensions: ["total"], series: true }, state),
     getFollowerFigures(deps, input.range),
     getSocialProof(deps, input.range),
   ]);
@@ -49,7 +51,7 @@ export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "ana
     product: take("product"),
     coupon: take("coupon"),
   };
-  const labels = await labelsFor(deps, input.locale, Object.values(tables).flat());
+  const labels = await cachedLabels(deps, input.locale, Object.values(tables).flat());
   const withLabels = (rows: Row[]): LabelledRow[] => rows.map((r) => ({ ...r, label: labels.get(`${r.dimension}\u0000${r.key}`) ?? { label: r.key } }));
   const now = totalOf(current);
   const before = totalOf(previous);
@@ -67,7 +69,7 @@ export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "ana
     series: [...current.series.entries()].sort((a, b) => a[0] - b[0]).map(([day, metrics]) => ({ day, metrics })),
     previousSeries: [...previous.series.entries()].sort((a, b) => a[0] - b[0]).map(([day, metrics]) => ({ day, metrics })),
     tables: Object.fromEntries(Object.entries(tables).map(([k, rows]) => [k, withLabels(rows)])) as Record<keyof typeof tables, LabelledRow[]>,
-    counts: Object.fromEntries((["post", "link", "live", "host", "product", "coupon"] as const).map((d) => [d, rowsOf(current, d).length])) as Record<"post" | "link" | "live" | "host" | "product" | "coupon", number>,
+    counts: Object.fromEntries((["post", "link", "live", "host", "product", "coupon"] as const).map((d) => [d, current.counts ? (current.counts.get(d) ?? 0) : rowsOf(current, d).length])) as Record<"post" | "link" | "live" | "host" | "product" | "coupon", number>,
     coupons: { any: totalOf(current, "coupons", "any"), followers: totalOf(current, "coupons", "followers") },
     followers,
     socialProof,
@@ -77,6 +79,39 @@ export async function getDashboard(deps: Pick<Deps, "db" | "shop" | "now" | "ana
 }
 
 export type Dashboard = Awaited<ReturnType<typeof getDashboard>>;
+
+// ───────────── labels, kept as long as a cached dashboard ─────────────
+
+const LABELLED: ReadonlySet<string> = new Set(["post", "link", "live", "product", "coupon"]);
+const labelCaches = new WeakMap<object, { minute: number; labels: Map<string, Label> }>();
+
+/**
+ * labelsFor with a per-process memory of titles and codes: a cold view of
+ * the same objects needs no look-up. Titles edited show on the next minute,
+ * as with the cached dashboard itself; objects not found are asked again.
+ */
+async function cachedLabels(deps: Pick<Deps, "db" | "now">, locale: Locale, rows: Row[]): Promise<Map<string, Label>> {
+  const minute = Math.floor(deps.now().getTime() / DASHBOARD_MAX_AGE_MS);
+  let cache = labelCaches.get(deps.db);
+  if (!cache || cache.minute !== minute) labelCaches.set(deps.db, (cache = { minute, labels: new Map() }));
+  const id = (r: Row) => `${locale}\u0000${r.dimension}\u0000${r.key}`;
+  const out = new Map<string, Label>();
+  const ask: Row[] = [];
+  for (const r of rows) {
+    const known = LABELLED.has(r.dimension) ? cache.labels.get(id(r)) : undefined;
+    if (known) out.set(`${r.dimension}\u0000${r.key}`, known);
+    else ask.push(r);
+  }
+  if (ask.length === 0) return out;
+  const found = await labelsFor(deps, locale, ask);
+  for (const r of ask) {
+    const label = found.get(`${r.dimension}\u0000${r.key}`);
+    if (!label) continue;
+    out.set(`${r.dimension}\u0000${r.key}`, label);
+    if (LABELLED.has(r.dimension) && !label.missing && cache.labels.size < 10_000) cache.labels.set(id(r), label);
+  }
+  return out;
+}
 
 function dayOfFloor(deps: Pick<Deps, "now" | "analytics">) {
   return dayOf(deps.now()) - analyticsSettings(deps).rollupRetentionDays + 1;
@@ -101,25 +136,27 @@ export const DASHBOARD_MAX_AGE_MS = 60_000;
  */
 const lastRolled = new WeakMap<object, number | null>();
 
-async function dataVersion(deps: Pick<Deps, "db" | "now">): Promise<{ version: string; checklistHidden: boolean }> {
+async function dataVersion(deps: Pick<Deps, "db" | "now">): Promise<{ version: string; checklistHidden: boolean; state: AnalyticsState }> {
   // The days folded live start after the last rolled day; the statement says
   // which day that is, so it is read again only when the roll-up moved on.
   let rolled = lastRolled.has(deps.db) ? lastRolled.get(deps.db)! : await readRolledThrough(deps);
   for (let attempt = 0; ; attempt++) {
-    const v = await versionRow(deps, startOfDay(Math.min(dayOf(deps.now()), (rolled ?? -1) + 1)));
+    const today = dayOf(deps.now());
+    const v = await versionRow(deps, startOfDay(Math.min(today, (rolled ?? -1) + 1)), today);
     const now = v.rolled === null || v.rolled === undefined ? null : Number(v.rolled);
     if (now === rolled || attempt > 0) {
       lastRolled.set(deps.db, now);
       const { checklist, ...figures } = v;
-      return { version: JSON.stringify(figures, (_k, value) => (typeof value === "bigint" ? Number(value) : value)), checklistHidden: checklist === "1" };
+      // The same row says whether today's stored fold is current: a recompute needs no second look.
+      return { version: JSON.stringify(figures, (_k, value) => (typeof value === "bigint" ? Number(value) : value)), checklistHidden: checklist === "1", state: stateOf(v, today) };
     }
     rolled = now;
   }
 }
 
-async function versionRow(deps: Pick<Deps, "db">, liveFrom: Date) {
+async function versionRow(deps: Pick<Deps, "db">, liveFrom: Date, today: number) {
   const [v] = await deps.db.$queryRaw<Record<string, unknown>[]>`SELECT
-    (SELECT "value" FROM "Setting" WHERE "key" = ${ROLLED_THROUGH_KEY}) AS "rolled",
+    ${stateColumns(today)},
     (SELECT MAX("rolledAt") FROM "AnalyticsDay") AS "rolledAt",
     (SELECT COUNT(*) FROM "AnalyticsEvent" WHERE "at" >= ${liveFrom}) AS "events",
     (SELECT MAX("createdAt") FROM "Order") AS "ordered",
@@ -149,7 +186,7 @@ export async function getDashboardCached(
   const version = `${Math.floor(deps.now().getTime() / DASHBOARD_MAX_AGE_MS)}:${current.version}`;
   const hit = cache.get(key);
   if (hit && hit.version === version) return { data: hit.data, checklistHidden: current.checklistHidden };
-  const data = await getDashboard(deps, input);
+  const data = await getDashboard(deps, input, current.state);
   cache.delete(key);
   cache.set(key, { version, data });
   for (const old of cache.keys()) {
