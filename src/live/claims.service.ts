@@ -323,8 +323,9 @@ interface ClaimLookup {
   variant: { id: string; priceMinor: number; currency: string; forSale: boolean } | null;
   /** Units free now: stock minus holds that are active and unexpired. */
   free: number;
-  /** Expired holds of any variant of the item not yet released, and people waiting for the item. */
+  /** Expired holds of any variant of the item not yet released. */
   stale: number;
+  /** 1 when someone waits for the item (asked as EXISTS: the crowd after the last unit makes the waitlist long), else 0. */
   waiting: number;
 }
 
@@ -345,7 +346,7 @@ async function lookupClaim(deps: Deps, input: { sessionId?: string; code?: strin
       v."archivedAt" AS "variantArchivedAt", p."status" AS "productStatus",
       (SELECT SUM(h."quantity") FROM "StockHold" h WHERE h."variantId" = v."id" AND h."status" = 'active' AND h."expiresAt" > ${now}) AS "held",
       (SELECT COUNT(*) FROM "StockHold" h JOIN "Variant" v2 ON v2."id" = h."variantId" WHERE v2."productId" = i."productId" AND h."status" = 'active' AND h."expiresAt" <= ${now}) AS "stale",
-      (SELECT COUNT(*) FROM "LiveWaitlist" w WHERE w."itemId" = i."id" AND w."status" = 'waiting') AS "waiting"
+      CASE WHEN EXISTS (SELECT 1 FROM "LiveWaitlist" w WHERE w."itemId" = i."id" AND w."status" = 'waiting') THEN 1 ELSE 0 END AS "waiting"
     FROM "LiveSession" s
     LEFT JOIN "LiveItem" i ON i."liveSessionId" = s."id" AND i."id" = ${input.itemId}
     LEFT JOIN "Variant" v ON v."id" = ${input.variantId} AND v."productId" = i."productId"
