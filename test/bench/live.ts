@@ -23,8 +23,13 @@
  *    Reported: requests per second (500 / time from the first request to the
  *    last answer), p50 / p99 latency. Aim: at least 300 claims/s.
  *
+ *    Also reported: the server's CPU time per request (user + kernel; the
+ *    steadier figure on a shared machine), the ratio against GET /health,
+ *    and how many reads of the event log / frames the stock counts cost.
+ *
  * Environment: BENCH_VIEWERS (1000), BENCH_CLAIMERS (500), BENCH_UNITS (20),
- * BENCH_ROUNDS (5).
+ * BENCH_ROUNDS (5), BENCH_FANOUT_ROUNDS (= BENCH_ROUNDS; 0 runs the claim
+ * burst alone), BENCH_PROFILE=<dir> (a CPU profile of each claim burst).
  */
 import { fork, type ChildProcess } from "node:child_process";
 import http from "node:http";
