@@ -41,7 +41,7 @@ import { linksRoutes } from "./links/links.routes.js";
 import { LocalFileStorage, type FileStorage } from "./media/file-storage.js";
 import { liveAdminRoutes } from "./live/live.admin.routes.js";
 import { liveApiRoutes } from "./live/live.api.routes.js";
-import { liveRoutes, liveStreamRoutes } from "./live/live.routes.js";
+import { liveClaimRoutes, liveRoutes, liveStreamRoutes } from "./live/live.routes.js";
 import { LiveStreams } from "./live/live.stream.js";
 import { mediaPath } from "./media/media.paths.js";
 import { mediaRoutes } from "./media/media.routes.js";
@@ -203,6 +203,13 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   // JSON may spell a lone surrogate as "\ud800": refused here, before any handler.
   app.use(wellFormedBody());
   app.use(localeMiddleware(o.locale));
+  const loadSecret: RequestHandler = async (_req, _res, next) => {
+    await deps.appSecret();
+    next();
+  };
+  const csrf = csrfProtection(() => secret!);
+  // Live claims in JSON (a crowd within a second): before the page locals and every router below, with the same CSRF check.
+  app.use(liveClaimRoutes(deps, { csrf: [loadSecret, csrf] }));
   app.use(shopLocals(deps));
 
   // Bearer-token API: no cookies, so no CSRF check; JSON errors.
@@ -220,11 +227,8 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   // Live-show event streams: GET only and long-lived, so before the CSRF cookie and the cart count.
   app.use(liveStreamRoutes(deps, live));
 
-  app.use(async (_req, _res, next) => {
-    await deps.appSecret();
-    next();
-  });
-  app.use(csrfProtection(() => secret!));
+  app.use(loadSecret);
+  app.use(csrf);
   app.use("/admin", loadAdmin(deps), authRoutes(deps, o.loginRateLimit));
   app.use("/admin", requireAdmin, adminRoutes(deps));
   app.use("/admin", requireAdmin, analyticsAdminRoutes(deps));

@@ -78,6 +78,8 @@ type ItemRow = {
   followerPriceMinor: number | null;
   followerMinDays: number | null;
   followerVerification: string;
+  /** Whether a flash deal ran when the item was locked (read with the lock); undefined: not known, ask. */
+  dealRunning?: boolean;
 };
 
 interface Claimer {
@@ -129,10 +131,11 @@ async function lockItem(tx: Tx, itemId: string) {
  * The lock and the read in one statement, while the show is live: the item
  * as it is now, or null when the show is no longer live (or the item is gone).
  */
-async function lockLiveItem(tx: Tx, itemId: string): Promise<ItemRow | null> {
+async function lockLiveItem(tx: Tx, itemId: string, now: Date): Promise<ItemRow | null> {
   const rows = await tx.$queryRaw<Record<string, unknown>[]>`UPDATE "LiveItem" SET "lockSeq" = "lockSeq" + 1
     WHERE "id" = ${itemId} AND EXISTS (SELECT 1 FROM "LiveSession" s WHERE s."id" = "LiveItem"."liveSessionId" AND s."status" = 'live')
-    RETURNING "id", "liveSessionId", "productId", "claimCode", "livePriceMinor", "perBuyerLimit", "quantityCap", "followerPriceMinor", "followerMinDays", "followerVerification"`;
+    RETURNING "id", "liveSessionId", "productId", "claimCode", "livePriceMinor", "perBuyerLimit", "quantityCap", "followerPriceMinor", "followerMinDays", "followerVerification",
+      CASE WHEN EXISTS (SELECT 1 FROM "LiveFlashDeal" d WHERE d."itemId" = "LiveItem"."id" AND d."startsAt" <= ${now} AND d."endsAt" > ${now}) THEN 1 ELSE 0 END AS "dealRunning"`;
   const r = rows[0];
   if (!r) return null;
   const num = (v: unknown) => (v === null || v === undefined ? null : Number(v));
@@ -147,6 +150,7 @@ async function lockLiveItem(tx: Tx, itemId: string): Promise<ItemRow | null> {
     followerPriceMinor: num(r.followerPriceMinor),
     followerMinDays: num(r.followerMinDays),
     followerVerification: (r.followerVerification as string) ?? "any",
+    dealRunning: Number(r.dealRunning) === 1,
   };
 }
 
@@ -171,7 +175,8 @@ async function claimUnderLock(
   let flash: Parameters<typeof priceFor>[0]["flash"] = null;
   let dealState: { row: Deal; claimed: number } | null | undefined;
   if (who.source !== "waitlist") {
-    const deal = await tx.liveFlashDeal.findFirst({ where: { itemId: item.id, startsAt: { lte: now }, endsAt: { gt: now } }, orderBy: [{ startsAt: "desc" }, { id: "asc" }] });
+    // Most claims are of an item without a running deal, which the lock already said: no query then.
+    const deal = item.dealRunning === false ? null : await tx.liveFlashDeal.findFirst({ where: { itemId: item.id, startsAt: { lte: now }, endsAt: { gt: now } }, orderBy: [{ startsAt: "desc" }, { id: "asc" }] });
     dealState = null;
     if (deal) {
       const dealUnits = await unitsClaimed(tx, now, { flashDealId: deal.id });
@@ -323,8 +328,9 @@ interface ClaimLookup {
   variant: { id: string; priceMinor: number; currency: string; forSale: boolean } | null;
   /** Units free now: stock minus holds that are active and unexpired. */
   free: number;
-  /** Expired holds of any variant of the item not yet released, and people waiting for the item. */
+  /** Expired holds of any variant of the item not yet released. */
   stale: number;
+  /** 1 when someone waits for the item (asked as EXISTS: the crowd after the last unit makes the waitlist long), else 0. */
   waiting: number;
 }
 
@@ -345,7 +351,7 @@ async function lookupClaim(deps: Deps, input: { sessionId?: string; code?: strin
       v."archivedAt" AS "variantArchivedAt", p."status" AS "productStatus",
       (SELECT SUM(h."quantity") FROM "StockHold" h WHERE h."variantId" = v."id" AND h."status" = 'active' AND h."expiresAt" > ${now}) AS "held",
       (SELECT COUNT(*) FROM "StockHold" h JOIN "Variant" v2 ON v2."id" = h."variantId" WHERE v2."productId" = i."productId" AND h."status" = 'active' AND h."expiresAt" <= ${now}) AS "stale",
-      (SELECT COUNT(*) FROM "LiveWaitlist" w WHERE w."itemId" = i."id" AND w."status" = 'waiting') AS "waiting"
+      CASE WHEN EXISTS (SELECT 1 FROM "LiveWaitlist" w WHERE w."itemId" = i."id" AND w."status" = 'waiting') THEN 1 ELSE 0 END AS "waiting"
     FROM "LiveSession" s
     LEFT JOIN "LiveItem" i ON i."liveSessionId" = s."id" AND i."id" = ${input.itemId}
     LEFT JOIN "Variant" v ON v."id" = ${input.variantId} AND v."productId" = i."productId"
@@ -405,7 +411,7 @@ export async function claimLiveItem(
   }
 
   const result = await liveTx(deps, session.id, async (tx): Promise<ClaimOutcome> => {
-    const lockedItem = await lockLiveItem(tx, item.id);
+    const lockedItem = await lockLiveItem(tx, item.id, deps.now());
     if (!lockedItem) throw new AppError("not_live", 409, "The show has ended; claims are closed.");
     // Holds that ran out, and people waiting, come before a new claimant.
     const settled = found.stale > 0 || found.waiting > 0 ? await settleUnderLock(tx, deps, { session, item: lockedItem, linkBase: input.linkBase }) : { expired: 0, offers: 0 };

@@ -35,7 +35,8 @@ export async function appendLiveEventInTx(tx: Tx, deps: Deps, input: { sessionId
   const rows = await tx.$queryRaw<{ eventSeq: number | bigint }[]>`UPDATE "LiveSession" SET "eventSeq" = "eventSeq" + 1 WHERE "id" = ${input.sessionId} RETURNING "eventSeq"`;
   if (rows.length !== 1) throw new Error(`live session ${input.sessionId} vanished while writing an event`);
   const seq = Number(rows[0]!.eventSeq);
-  await tx.liveEvent.create({ data: { liveSessionId: input.sessionId, seq, type: input.type, data: JSON.stringify(input.data), audience: input.audience ?? "all", at: deps.now() } });
+  // Hand-written like the UPDATE above: every held claim appends one, and a generated insert costs a query compile (≈1 ms of CPU) each time.
+  await tx.$executeRaw`INSERT INTO "LiveEvent" ("liveSessionId", "seq", "type", "data", "audience", "at") VALUES (${input.sessionId}, ${seq}, ${input.type}, ${JSON.stringify(input.data)}, ${input.audience ?? "all"}, ${deps.now()})`;
   // Bounded: every 50th event trims what is older than the window.
   if (seq % 50 === 0 && seq > LIVE_EVENT_KEEP) {
     await tx.liveEvent.deleteMany({ where: { liveSessionId: input.sessionId, seq: { lte: seq - LIVE_EVENT_KEEP } } });

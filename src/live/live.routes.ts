@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { Router, type Request, type Response } from "express";
+import { Router, type Request, type RequestHandler, type Response } from "express";
 import type { z } from "zod";
 import type { Attribution } from "../checkout/checkout.service.js";
 import type { Deps } from "../deps.js";
@@ -55,6 +55,76 @@ export function liveStreamRoutes(deps: Deps, streams: LiveStreams) {
   return router;
 }
 
+/**
+ * A claim as the viewer page sends it. No lookup of the show here: the claim
+ * reads show, item and stock in one statement (a crowd claims at once).
+ */
+async function placeClaim(deps: Deps, req: Request, res: Response, input: { code: string; viewer: string; parsed: ReturnType<typeof ClaimInput.safeParse> }) {
+  const { parsed } = input;
+  if (!parsed.success) throw AppError.validation(`Invalid request body: ${zodDetails(parsed.error).map((d) => `${d.field}: ${d.message}`).join("; ")}`, zodDetails(parsed.error));
+  const follower = await currentFollower(deps, req);
+  const followerEmail = follower ? await deps.db.follower.findUnique({ where: { id: follower.id }, select: { email: true, emailConfirmedAt: true } }) : null;
+  const typed = typeof req.body?.email === "string" ? req.body.email.trim() : "";
+  return claimLiveItem(deps, {
+    sessionCode: input.code,
+    itemId: parsed.data.itemId,
+    variantId: parsed.data.variantId,
+    quantity: parsed.data.quantity,
+    linkBase: res.locals.publicBase as string,
+    who: {
+      claimant: webClaimant(input.viewer),
+      source: "web",
+      locale: res.locals.locale,
+      follower,
+      email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(typed) && typed.length <= 254 ? typed : followerEmail?.emailConfirmedAt ? followerEmail.email : null,
+    },
+  });
+}
+
+/** 201 with the claim, or the refusal in the error handler's shape (the crowd after the last unit: no exception unwound). */
+async function answerClaimJson(deps: Deps, res: Response, input: { code: string; viewer: string; outcome: Awaited<ReturnType<typeof claimLiveItem>> }) {
+  const { outcome } = input;
+  if (outcome.outcome !== "claimed") {
+    const refused = refusalOf(outcome, res.locals.locale);
+    res.status(refused.status).json({ error: { code: refused.code, message: refused.message, details: refused.details } });
+    return;
+  }
+  const claim = outcome.claim;
+  res.status(201).json({
+    data: {
+      ...claim,
+      holdSeconds: Math.round((claim.expiresAt.getTime() - deps.now().getTime()) / 1000),
+      checkoutUrl: `${res.locals.publicBase as string}/live/${input.code}/pay/${await payToken(deps, outcome.sessionId, webClaimant(input.viewer))}`,
+    },
+  });
+}
+
+/**
+ * POST /live/:code/claims in JSON — the viewer page's script, when 500
+ * people tap "claim" within a second. The storefront mounts this right after
+ * the body parsers and the language, before the page locals (a settings read
+ * that only a rendered page needs) and the routers a page request walks
+ * through; `csrf` is the storefront's own CSRF check, so nothing is skipped
+ * that protects the request. A form post (no script) goes on to the route in
+ * liveRoutes, which renders the page with the error.
+ */
+export function liveClaimRoutes(deps: Deps, options: { csrf: RequestHandler[] }) {
+  const router = Router();
+  router.post(
+    "/live/:code/claims",
+    (req, _res, next) => next(wantsJson(req) ? undefined : "route"),
+    ...options.csrf,
+    validate({ params: CodeParams }),
+    async (req, res) => {
+      const code = req.valid.params.code as string;
+      const viewer = viewerId(req, res);
+      const outcome = await placeClaim(deps, req, res, { code, viewer, parsed: ClaimInput.safeParse(req.body ?? {}) });
+      await answerClaimJson(deps, res, { code, viewer, outcome });
+    },
+  );
+  return router;
+}
+
 /** The viewer page and what a shopper does on it: claim, pay, remind me, ask. */
 export function liveRoutes(deps: Deps, options: { attribution?: (req: Request) => Promise<Attribution | null> } = {}) {
   const router = Router();
@@ -78,43 +148,16 @@ export function liveRoutes(deps: Deps, options: { attribution?: (req: Request) =
     res.render("live/you", { layout: false, session, you, canPay: you.claims.some((c) => c.held || c.inCheckout), currency: deps.shop.currency });
   });
 
+  // A form post (no script) lands here, and so does JSON when the storefront did not mount liveClaimRoutes before it.
   router.post("/live/:code/claims", validate({ params: CodeParams }), async (req, res) => {
-    // No lookup of the show here: the claim reads show, item and stock in one statement (a crowd claims at once).
     const code = req.valid.params.code as string;
     const viewer = viewerId(req, res);
     const parsed = ClaimInput.safeParse(req.body ?? {});
     try {
-      if (!parsed.success) throw AppError.validation(`Invalid request body: ${zodDetails(parsed.error).map((d) => `${d.field}: ${d.message}`).join("; ")}`, zodDetails(parsed.error));
-      const follower = await currentFollower(deps, req);
-      const followerEmail = follower ? await deps.db.follower.findUnique({ where: { id: follower.id }, select: { email: true, emailConfirmedAt: true } }) : null;
-      const typed = typeof req.body?.email === "string" ? req.body.email.trim() : "";
-      const outcome = await claimLiveItem(deps, {
-        sessionCode: code,
-        itemId: parsed.data.itemId,
-        variantId: parsed.data.variantId,
-        quantity: parsed.data.quantity,
-        linkBase: linkBase(res),
-        who: {
-          claimant: webClaimant(viewer),
-          source: "web",
-          locale: res.locals.locale,
-          follower,
-          email: /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(typed) && typed.length <= 254 ? typed : followerEmail?.emailConfirmedAt ? followerEmail.email : null,
-        },
-      });
-      if (outcome.outcome !== "claimed") {
-        const refused = refusal(outcome, res.locals.locale);
-        // The crowd after the last unit: answered here in the error handler's shape, without unwinding an exception.
-        if (wantsJson(req)) return res.status(refused.status).json({ error: { code: refused.code, message: refused.message, details: refused.details ?? null } });
-        throw refused;
-      }
-      const claim = outcome.claim;
-      if (wantsJson(req)) {
-        return res.status(201).json({
-          data: { ...claim, holdSeconds: Math.round((claim.expiresAt.getTime() - deps.now().getTime()) / 1000), checkoutUrl: `${linkBase(res)}/live/${code}/pay/${await payToken(deps, outcome.sessionId, webClaimant(viewer))}` },
-        });
-      }
-      res.redirect(303, `${urlFor(req, `/live/${code}`)}?item=${encodeURIComponent(claim.itemId)}#you`);
+      const outcome = await placeClaim(deps, req, res, { code, viewer, parsed });
+      if (wantsJson(req)) return await answerClaimJson(deps, res, { code, viewer, outcome });
+      if (outcome.outcome !== "claimed") throw refusal(outcome, res.locals.locale);
+      res.redirect(303, `${urlFor(req, `/live/${code}`)}?item=${encodeURIComponent(outcome.claim.itemId)}#you`);
     } catch (err) {
       if (!(err instanceof AppError) || err.status >= 500 || wantsJson(req) || err.code === "not_found") throw err;
       res.status(err.status);
@@ -303,10 +346,15 @@ function countdownText(seconds: number, t: (key: string, vars?: Record<string, u
   return t("live.startsInMinutes", { m });
 }
 
-/** A claim that did not happen, as the 409 the contract names. */
-function refusal(outcome: Exclude<ClaimOutcome, { outcome: "claimed" }>, locale: Locale): AppError {
+/** A claim that did not happen, as the 409 the contract names (a plain value: the crowd's answer needs no stack trace). */
+function refusalOf(outcome: Exclude<ClaimOutcome, { outcome: "claimed" }>, locale: Locale) {
   if (outcome.outcome === "sold_out") {
-    return new AppError("sold_out", 409, translate(locale, "live.claim.soldOut", { position: outcome.position }), { waitlist: { position: outcome.position, variantId: outcome.variantId } });
+    return { code: "sold_out", status: 409, message: translate(locale, "live.claim.soldOut", { position: outcome.position }), details: { waitlist: { position: outcome.position, variantId: outcome.variantId } } };
   }
-  return new AppError("buyer_limit", 409, translate(locale, "live.claim.limit", { limit: outcome.limit }), { limit: outcome.limit, held: outcome.held });
+  return { code: "buyer_limit", status: 409, message: translate(locale, "live.claim.limit", { limit: outcome.limit }), details: { limit: outcome.limit, held: outcome.held } };
+}
+
+function refusal(outcome: Exclude<ClaimOutcome, { outcome: "claimed" }>, locale: Locale): AppError {
+  const r = refusalOf(outcome, locale);
+  return new AppError(r.code, r.status, r.message, r.details);
 }

@@ -82,6 +82,9 @@ export class LiveStreams {
   private closed = false;
   /** Streams closed for not reading (for tests and the benchmark). */
   dropped = 0;
+  /** Reads of the log that wrote to the streams, and frames written (for the benchmark: what a burst costs the viewers). */
+  fanOuts = 0;
+  framesWritten = 0;
 
   constructor(
     private readonly deps: Deps,
@@ -289,6 +292,7 @@ export class LiveStreams {
   }
 
   private fanOut(hub: Hub, rows: LiveEventRow[]) {
+    this.fanOuts += 1;
     // A stream still holding more than the limit from earlier writes has not
     // read since: it goes. The ones that remain get this whole batch.
     for (const client of [...hub.clients]) this.dropIfBehind(client);
@@ -316,6 +320,7 @@ export class LiveStreams {
   private write(client: Client, bytes: Buffer | string) {
     const res = client.res;
     if (res.destroyed || res.writableEnded) return;
+    this.framesWritten += 1;
     if (!res.write(bytes) && client.stalledSince === null) client.stalledSince = Date.now();
   }
 
