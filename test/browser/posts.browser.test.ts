@@ -71,6 +71,13 @@ async function centre(page: Page, selector: string) {
   return { x: box.x + box.width / 2, y: box.y + box.height / 2, box };
 }
 
+/** Which gallery tile (0-based) holds the focus, or -1. */
+const focusedTile = (page: Page) =>
+  page.evaluate(() => {
+    const tile = document.activeElement?.closest(".bio-tile");
+    return tile ? Array.from(document.querySelectorAll(".bio-tile")).indexOf(tile) : -1;
+  });
+
 describe.each(["en", "fa"] as const)("shoppable posts in %s", (lang) => {
   it("admin places tags by clicking, by keyboard and by dragging; the gallery shows hotspots and product cards", async () => {
     const postId = posts[lang];
@@ -219,7 +226,7 @@ describe.each(["en", "fa"] as const)("shoppable posts in %s", (lang) => {
     await page.locator("[data-more]").focus();
     await page.keyboard.press("Enter");
     await expect.poll(() => tiles.count()).toBe(Math.min(total, 48));
-    await expect.poll(() => page.evaluate(() => document.activeElement?.closest(".bio-tile") ? [...document.querySelectorAll(".bio-tile")].indexOf(document.activeElement.closest(".bio-tile")!) : -1)).toBe(24);
+    await expect.poll(() => focusedTile(page)).toBe(24);
     expect(await page.locator("[data-more-status]").innerText()).toBe(
       lang === "en" ? `${total - 24} more post${total - 24 === 1 ? "" : "s"} below.` : `${(total - 24).toLocaleString("fa-IR")} پست دیگر در پایین.`,
     );
@@ -232,7 +239,7 @@ describe.each(["en", "fa"] as const)("shoppable posts in %s", (lang) => {
     await dialog.locator(".tag-card").first().waitFor();
     expect(await dialog.locator(".hotspot--placed").count()).toBe(1);
     await page.keyboard.press("Escape");
-    await expect.poll(() => page.evaluate(() => document.activeElement?.closest(".bio-tile") ? [...document.querySelectorAll(".bio-tile")].indexOf(document.activeElement.closest(".bio-tile")!) : -1)).toBe(24);
+    await expect.poll(() => focusedTile(page)).toBe(24);
     expect(problems.csp).toEqual([]);
     expect(problems.console).toEqual([]);
   });
