@@ -288,6 +288,8 @@ describe("queries per page", () => {
       };
       const post1 = await createPost(c.deps);
       await createTag(c.deps, { postId: post1.id, productId: products[0]!.id });
+      // The page cache's version reads go through a reader opened once per database (one statement, the first time).
+      await request(c.app).get("/shop/posts/no-such-post").expect(404);
       const oneTag = await statementsFor("/shop/gallery");
       const onePostPage = await statementsFor(`/shop/posts/${post1.id}`);
 

@@ -1,5 +1,5 @@
 import { Router } from "express";
-import { recordEvent } from "../analytics/events.js";
+import { recordPageEvent } from "../pages/page-cache.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { validate } from "../http/validate.js";
@@ -35,7 +35,7 @@ export function postsRoutes(deps: Deps) {
       return;
     }
     // "More posts" pages are the same visit to the gallery.
-    if (page === 1) recordEvent(deps, { type: "gallery_view" }, req);
+    if (page === 1) recordPageEvent(deps, req, res, { type: "gallery_view" });
     res.render("posts/gallery", {
       ...view,
       title: t("gallery.title"),
@@ -54,7 +54,7 @@ export function postsRoutes(deps: Deps) {
     if (!found) throw AppError.notFound("post");
     // Opened from the in-stock gallery: the same cards that gallery promised.
     if ((req.valid.query as { available?: "1" }).available === "1") found.tags = found.tags.filter((tag) => tag.buyable);
-    recordEvent(deps, { type: "post_view", postId: found.id }, req);
+    recordPageEvent(deps, req, res, { type: "post_view", postId: found.id });
     res.render("posts/card", { post: postForPage(found, locale), layout: false });
   });
 
@@ -62,7 +62,7 @@ export function postsRoutes(deps: Deps) {
     const locale = res.locals.locale as Locale;
     const found = await getPublicPost(deps, { id: req.valid.params.id, locale });
     if (!found) throw AppError.notFound("post");
-    recordEvent(deps, { type: "post_view", postId: found.id }, req);
+    recordPageEvent(deps, req, res, { type: "post_view", postId: found.id });
     const post = postForPage(found, locale);
     res.render("posts/post", {
       title: post.excerpt || post.title,

@@ -1,0 +1,80 @@
+/**
+ * What an anonymous page shows, read in one cheap statement: the page cache
+ * (./page-cache.ts) keys rendered HTML by this row, so a write that changes
+ * what a page shows changes its key on the very next request, on every
+ * instance, with nothing to invalidate in process memory.
+ *
+ * Covered: prices and every other Prisma write to a product or variant
+ * (their updatedAt), stock (summed, since checkout changes it in SQL
+ * without touching updatedAt), active stock holds, published ratings
+ * (RatingSummary, updated with every publish/unpublish), review and question
+ * counts, product images, tags on posts (count, newest, placement, products
+ * and variants), posts (updatedAt, what is published by now) and shop
+ * settings. Anything else (a translation edited on its own, a helpful vote,
+ * a reply) shows when the entry's short lifetime ends (PAGE_CACHE ttlMs).
+ */
+import type { Deps } from "../deps.js";
+import { empty, sql, type Sql } from "../db/dialect.js";
+import { readerFor } from "../db/reader.js";
+
+export type PageKind = "product" | "post" | "gallery";
+
+/** Stock, holds, prices and ratings of the variants of the products in `products` (a subquery of product ids). */
+function catalogOf(products: Sql, now: Date): Sql {
+  return sql`(SELECT count(*) FROM "Variant" v WHERE v."productId" IN (${products})) AS "variants",
+    (SELECT max(v."updatedAt") FROM "Variant" v WHERE v."productId" IN (${products})) AS "variantsAt",
+    (SELECT coalesce(sum(v."stock"), 0) FROM "Variant" v WHERE v."productId" IN (${products})) AS "stock",
+    (SELECT coalesce(sum(v."priceMinor"), 0) FROM "Variant" v WHERE v."productId" IN (${products})) AS "prices",
+    (SELECT coalesce(sum(h."quantity"), 0) FROM "StockHold" h JOIN "Variant" v ON v."id" = h."variantId"
+      WHERE v."productId" IN (${products}) AND h."status" = 'active' AND h."expiresAt" > ${now}) AS "held",
+    (SELECT max(p."updatedAt") FROM "Product" p WHERE p."id" IN (${products})) AS "productsAt",
+    (SELECT max(r."updatedAt") FROM "RatingSummary" r WHERE r."productId" IN (${products})) AS "ratingsAt",
+    (SELECT coalesce(sum(r."count" * 7 + r."sum"), 0) FROM "RatingSummary" r WHERE r."productId" IN (${products})) AS "ratings",
+    (SELECT max(s."updatedAt") FROM "Setting" s) AS "settingsAt"`;
+}
+
+/** Tags of the posts in `posts` (a subquery of post ids): where they sit and what they point at. */
+function tagsOf(posts: Sql): Sql {
+  return sql`(SELECT count(*) FROM "PostTag" t WHERE t."postId" IN (${posts})) AS "tags",
+    (SELECT max(t."createdAt") FROM "PostTag" t WHERE t."postId" IN (${posts})) AS "tagsAt",
+    (SELECT coalesce(sum(coalesce(t."x", 0) + 3 * coalesce(t."y", 0) + 5 * coalesce(t."startSec", 0) + 7 * coalesce(t."endSec", 0)), 0) FROM "PostTag" t WHERE t."postId" IN (${posts})) AS "placement",
+    (SELECT count(DISTINCT t."variantId") FROM "PostTag" t WHERE t."postId" IN (${posts})) AS "tagVariants",
+    (SELECT min(t."variantId") || '/' || max(t."variantId") || '/' || min(t."productId") || '/' || max(t."productId") FROM "PostTag" t WHERE t."postId" IN (${posts})) AS "tagTargets"`;
+}
+
+function query(kind: PageKind, id: string, now: Date): Sql {
+  switch (kind) {
+    case "product":
+      return sql`SELECT p."id", p."status", p."updatedAt",
+          (SELECT count(*) FROM "Review" r WHERE r."productId" = p."id") AS "reviews",
+          (SELECT count(*) FROM "Question" q WHERE q."productId" = p."id") AS "questions",
+          (SELECT count(*) FROM "ProductImage" i WHERE i."productId" = p."id") AS "images",
+          ${catalogOf(sql`SELECT p2."id" FROM "Product" p2 WHERE p2."slug" = ${id}`, now)}
+        FROM "Product" p WHERE p."slug" = ${id}`;
+    case "post": {
+      const tagged = sql`SELECT t."productId" FROM "PostTag" t WHERE t."postId" = ${id}`;
+      return sql`SELECT p."id", p."status", p."updatedAt", p."publishedAt", ${tagsOf(sql`${id}`)}, ${catalogOf(tagged, now)}
+        FROM "Post" p WHERE p."id" = ${id}`;
+    }
+    case "gallery": {
+      const visible = sql`SELECT p."id" FROM "Post" p WHERE p."status" = 'published' AND (p."publishedAt" IS NULL OR p."publishedAt" <= ${now})`;
+      const tagged = sql`SELECT t."productId" FROM "PostTag" t`;
+      return sql`SELECT (SELECT count(*) FROM "Post" p WHERE p."status" = 'published' AND (p."publishedAt" IS NULL OR p."publishedAt" <= ${now})) AS "posts",
+          (SELECT max(p."updatedAt") FROM "Post" p) AS "postsAt",
+          (SELECT count(*) FROM "CollectionProduct") AS "collected",
+          ${tagsOf(visible)}, ${catalogOf(tagged, now)} ${empty}`;
+    }
+  }
+}
+
+/**
+ * The version of one page (a product slug, a post id; the gallery ignores
+ * `id`), or null when there is no such product or post (the route answers
+ * 404 itself).
+ */
+export async function readPageVersion(deps: Pick<Deps, "db" | "now">, kind: PageKind, id: string): Promise<string | null> {
+  const reader = await readerFor(deps.db);
+  const [row] = await reader.all<Record<string, unknown>>(query(kind, id, deps.now()));
+  if (!row) return null;
+  return JSON.stringify(Object.values(row), (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));
+}
