@@ -206,6 +206,9 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   // Escapes in the path and query string must decode to UTF-8 (400 naming the field), before any route reads them.
   app.use(wellFormedUrl());
   app.use(baseLocals(deps));
+  // Anonymous product, post and gallery pages from memory, before cookies, body parsers, CSRF and the cart count.
+  const pageCache = createPageCache(deps, o.pageCache, o.locale);
+  app.use(pageCache.middleware);
   app.use("/assets", assetRoutes());
   app.use("/media", crossOriginMedia, mediaRoutes(deps.files));
   app.use(healthRoutes(deps, { draining: () => draining }));
@@ -223,9 +226,6 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(wellFormedBody());
   app.use(localeMiddleware(o.locale));
   app.use(shopLocals(deps));
-  // Before the CSRF cookie and the cart count: anonymous pages served from memory skip both.
-  const pageCache = createPageCache(deps, o.pageCache);
-  app.use(pageCache.middleware);
 
   // Bearer-token API: no cookies, so no CSRF check; JSON errors.
   // Platform feeds: GET-only, token in the query string, no cookies set.

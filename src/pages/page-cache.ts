@@ -24,6 +24,7 @@ import Handlebars from "handlebars";
 import { recordEvent } from "../analytics/events.js";
 import type { AnalyticsEventInput } from "../analytics/events.js";
 import type { Deps } from "../deps.js";
+import { isLocale, type Locale } from "../i18n/translate.js";
 import { readPageVersion, type PageKind } from "./page-versions.js";
 
 export interface PageCacheOptions {
@@ -74,7 +75,20 @@ export interface PageCache {
   stats: { renders: number; hits: number };
 }
 
-export function createPageCache(deps: Deps, options: PageCacheOptions | false): PageCache {
+/** One cookie's value from the raw header (the cookie parser runs later). */
+function cookieValue(req: Request, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (!header) return undefined;
+  const match = new RegExp(`(?:^|;\\s*)${name}=([^;]*)`).exec(header);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1]!.trim());
+  } catch {
+    return undefined;
+  }
+}
+
+export function createPageCache(deps: Deps, options: PageCacheOptions | false, defaultLocale: Locale): PageCache {
   const stats = { renders: 0, hits: 0 };
   const entries = new Map<string, Entry>();
   const pending = new Map<string, Promise<Entry | null>>();
@@ -89,7 +103,11 @@ export function createPageCache(deps: Deps, options: PageCacheOptions | false): 
 
   const serve = (req: Request, res: Response, entry: Entry) => {
     stats.hits++;
-    if (entry.event) recordEvent(deps, entry.event, req);
+    if (entry.event) {
+      // The cookie parser has not run yet: the event writer reads only the attribution cookie.
+      const attribution = cookieValue(req, "bz_attr");
+      recordEvent(deps, entry.event, { method: req.method, get: req.get.bind(req) as Request["get"], ip: req.ip, query: req.query, cookies: attribution ? { bz_attr: attribution } : {} });
+    }
     res.set("ETag", entry.etag);
     res.type(entry.contentType);
     if (req.fresh) {
@@ -99,6 +117,8 @@ export function createPageCache(deps: Deps, options: PageCacheOptions | false): 
     res.send(withNonce(entry.parts, res.locals.cspNonce as string));
   };
 
+  // Mounted early (before the cookie parser, body parsers, language and shop
+  // settings middleware): an answer from memory needs none of them.
   const middleware: RequestHandler = async (req, res, next) => {
     if (req.method !== "GET" && req.method !== "HEAD") return next();
     const route = ROUTES.find((r) => r.pattern.test(req.path));
@@ -110,17 +130,18 @@ export function createPageCache(deps: Deps, options: PageCacheOptions | false): 
     }
     // No CSRF cookie and token, no cart count: see csrfProtection and shop.js.
     res.locals.publicPage = true;
-    // A language chosen by ?lang= sets a cookie: that answer is for this browser only.
-    const shared = () => (res.getHeader("Set-Cookie") ? "private, no-cache" : publicControl);
-    if (!options) {
-      res.set("Cache-Control", shared());
-      return next();
-    }
+    // The language as localeMiddleware will pick it; a ?lang= it will remember
+    // in a cookie makes this answer one browser's own.
+    const remembered = cookieValue(req, "bz_lang");
+    const asked = req.query.lang;
+    const locale = isLocale(asked) ? asked : isLocale(remembered) ? remembered : defaultLocale;
+    const setsCookie = isLocale(asked) && asked !== remembered;
+    res.set("Cache-Control", setsCookie ? "private, no-cache" : publicControl);
+    if (!options) return next();
     const id = decodeURIComponent(route.pattern.exec(req.path)![1] ?? "");
     const version = await readPageVersion(deps, route.kind, id);
     if (version === null) return next();
-    res.set("Cache-Control", shared());
-    const key = [req.baseUrl, req.url, res.locals.locale, res.locals.publicBase, version].join("\n");
+    const key = [req.baseUrl, req.url, locale, res.locals.publicBase, version].join("\n");
     const now = Date.now();
     const cached = entries.get(key);
     if (cached && now - cached.at < settings.ttlMs) return serve(req, res, cached);
