@@ -18,7 +18,7 @@
  * and gallery ≥ 0.5 of the baseline's requests/second.
  *
  * Environment: BENCH_ROUNDS (default 5), BENCH_SECONDS per round (default 4),
- * BENCH_CONNECTIONS (default 8).
+ * BENCH_CONNECTIONS (default 8), BENCH_PAGE_CACHE=off (render every request).
  */
 import { fork } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -108,7 +108,9 @@ function seed(file: string) {
 /** Child process: the storefront plus the in-memory baseline route, on one port. */
 async function serve(file: string, uploadsDir: string) {
   const prisma = await openDatabase(`file:${file}`);
-  const shop = createStorefront({ prisma, shopName: "Bench Studio", publicUrl: "https://bench.example/shop", logger: pino({ level: "silent" }), uploadsDir });
+  // BENCH_PAGE_CACHE=off: the gallery rendered on every request (the page cache, src/pages, is on by default).
+  const cache = process.env.BENCH_PAGE_CACHE === "off" ? { pageCache: false as const } : {};
+  const shop = createStorefront({ prisma, shopName: "Bench Studio", publicUrl: "https://bench.example/shop", logger: pino({ level: "silent" }), uploadsDir, ...cache });
   let captured: Record<string, unknown> | null = null;
   const host = express();
   // Keeps the first gallery render's data (with res.locals, as the template sees them).
@@ -211,6 +213,7 @@ async function main() {
     const ratio = g.rps / b.rps;
     const cpuRatio = b.cpuMs / g.cpuMs;
     const kib = ready.galleryBytes / 1024;
+    console.log(`\nPage cache: ${process.env.BENCH_PAGE_CACHE === "off" ? "off (BENCH_PAGE_CACHE=off)" : "on (default)"}.`);
     console.log(`\nFirst page: ${kib.toFixed(1)} KiB of HTML (target < 60 KiB: ${kib < 60 ? "met" : "missed"}).`);
     console.log(`Gallery / baseline: ${ratio.toFixed(2)} by req/s, ${cpuRatio.toFixed(2)} by server CPU per request (target ≥ 0.5 by req/s: ${ratio >= 0.5 ? "met" : "missed"}).`);
   } finally {
