@@ -7,8 +7,9 @@
  * Covered: prices and every other Prisma write to a product or variant
  * (their updatedAt), stock (summed, since checkout changes it in SQL
  * without touching updatedAt), active stock holds, published ratings
- * (RatingSummary, updated with every publish/unpublish), review and question
- * counts, product images, tags on posts (count, newest, placement, products
+ * (RatingSummary, updated in the same transaction as every publish and
+ * unpublish, so reviews are not counted here: 5,000 of them made the read
+ * cost more than the page), question counts, product images, tags on posts (count, newest, placement, products
  * and variants), posts (updatedAt, what is published by now) and shop
  * settings. Anything else (a translation edited on its own, a helpful vote,
  * a reply) shows when the entry's short lifetime ends (PAGE_CACHE ttlMs).
@@ -47,7 +48,6 @@ function query(kind: PageKind, id: string, now: Date): Sql {
   switch (kind) {
     case "product":
       return sql`SELECT p."id", p."status", p."updatedAt",
-          (SELECT count(*) FROM "Review" r WHERE r."productId" = p."id") AS "reviews",
           (SELECT count(*) FROM "Question" q WHERE q."productId" = p."id") AS "questions",
           (SELECT count(*) FROM "ProductImage" i WHERE i."productId" = p."id") AS "images",
           ${catalogOf(sql`SELECT p2."id" FROM "Product" p2 WHERE p2."slug" = ${id}`, now)}
