@@ -75,11 +75,15 @@ export interface PageCache {
   stats: { renders: number; hits: number };
 }
 
+const COOKIE_PATTERNS = new Map<string, RegExp>();
+
 /** One cookie's value from the raw header (the cookie parser runs later). */
 function cookieValue(req: Request, name: string): string | undefined {
   const header = req.headers.cookie;
   if (!header) return undefined;
-  const match = new RegExp(`(?:^|;\\s*)${name}=([^;]*)`).exec(header);
+  let pattern = COOKIE_PATTERNS.get(name);
+  if (!pattern) COOKIE_PATTERNS.set(name, (pattern = new RegExp(`(?:^|;\\s*)${name}=([^;]*)`)));
+  const match = pattern.exec(header);
   if (!match) return undefined;
   try {
     return decodeURIComponent(match[1]!.trim());

@@ -50,7 +50,7 @@ function query(kind: PageKind, id: string, now: Date): Sql {
       return sql`SELECT p."id", p."status", p."updatedAt",
           (SELECT count(*) FROM "Question" q WHERE q."productId" = p."id") AS "questions",
           (SELECT count(*) FROM "ProductImage" i WHERE i."productId" = p."id") AS "images",
-          ${catalogOf(sql`SELECT p2."id" FROM "Product" p2 WHERE p2."slug" = ${id}`, now)}
+          ${catalogOf(sql`p."id"`, now)}
         FROM "Product" p WHERE p."slug" = ${id}`;
     case "post": {
       const tagged = sql`SELECT t."productId" FROM "PostTag" t WHERE t."postId" = ${id}`;
