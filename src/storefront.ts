@@ -1,3 +1,5 @@
+import { createPageCache, PAGE_CACHE_DEFAULTS, type PageCache } from "./pages/page-cache.js";
+import { sessionRoutes } from "./pages/pages.routes.js";
 import path from "node:path";
 import cookieParser from "cookie-parser";
 import express, { type Express, type RequestHandler } from "express";
@@ -105,6 +107,21 @@ const OptionsSchema = z.object({
       leaseMs: z.number().int().min(1000).default(DELIVERY_DEFAULTS.leaseMs),
     })
     .optional(),
+  /**
+   * Anonymous product, post and gallery pages: reused from memory for ttlMs while what they show is unchanged,
+   * and marked cacheable by a CDN for maxAgeSeconds (+ staleSeconds). false: rendered every time, still CDN-cacheable.
+   */
+  pageCache: z
+    .union([
+      z.literal(false),
+      z.object({
+        ttlMs: z.number().int().min(0).max(60_000).default(PAGE_CACHE_DEFAULTS.ttlMs),
+        maxAgeSeconds: z.number().int().min(0).max(3600).default(PAGE_CACHE_DEFAULTS.maxAgeSeconds),
+        staleSeconds: z.number().int().min(0).max(86_400).default(PAGE_CACHE_DEFAULTS.staleSeconds),
+        maxEntries: z.number().int().min(1).max(100_000).default(PAGE_CACHE_DEFAULTS.maxEntries),
+      }),
+    ])
+    .default(PAGE_CACHE_DEFAULTS),
   /** Live-show streams: heartbeat interval, the unsent bytes after which a non-reading viewer is dropped, streams per instance. */
   liveStreams: z.object({ heartbeatMs: z.number().int().min(50).optional(), maxBufferedBytes: z.number().int().min(1024).optional(), maxStreams: z.number().int().min(1).optional(), coalesceMs: z.number().int().min(0).max(1000).optional() }).default({}),
   broadcaster: z.custom<Broadcaster>((v) => typeof v === "object" && v !== null && "publish" in v && "subscribe" in v, { message: "a Broadcaster (publish, subscribe)" }).optional(),
@@ -135,6 +152,8 @@ export type Storefront = Express & {
     deps: Deps;
     /** Open live-show streams of this instance (viewer counts, shutdown). */
     live: LiveStreams;
+    /** Renders and memory hits of the page cache. */
+    pageCache: PageCache["stats"];
     /** Marks the storefront as draining: /ready answers 503 from now on. */
     beginShutdown(): void;
   };
@@ -187,6 +206,9 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   // Escapes in the path and query string must decode to UTF-8 (400 naming the field), before any route reads them.
   app.use(wellFormedUrl());
   app.use(baseLocals(deps));
+  // Anonymous product, post and gallery pages from memory, before cookies, body parsers, CSRF and the cart count.
+  const pageCache = createPageCache(deps, o.pageCache, o.locale);
+  app.use(pageCache.middleware);
   app.use("/assets", assetRoutes());
   app.use("/media", crossOriginMedia, mediaRoutes(deps.files));
   app.use(healthRoutes(deps, { draining: () => draining }));
@@ -229,6 +251,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
 
   app.use(loadSecret);
   app.use(csrf);
+  app.use(sessionRoutes());
   app.use("/admin", loadAdmin(deps), authRoutes(deps, o.loginRateLimit));
   app.use("/admin", requireAdmin, adminRoutes(deps));
   app.use("/admin", requireAdmin, analyticsAdminRoutes(deps));
@@ -268,6 +291,7 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     bazaarche: {
       deps,
       live,
+      pageCache: pageCache.stats,
       beginShutdown() {
         draining = true;
         // Streams never finish on their own; browsers reconnect to another instance.

@@ -42,8 +42,13 @@ describe("gallery and post pages", () => {
     for (const p of [draft, hidden, scheduled]) expect(ids).not.toContain(p.id);
     expect($(`.bio-tile__link[data-post="${newer.id}"]`).attr("href")).toBe(`/shop/posts/${newer.id}`);
 
-    // The tile's dialog content is server-rendered in a <template>: hotspot and card.
-    const tpl = load($(`template#post-${newer.id}`).html() ?? "");
+    // The gallery carries tiles only; the dialog fetches the post's card fragment when it opens.
+    expect($(".tag-card").length).toBe(0);
+    expect($(`.bio-tile__link[data-post="${newer.id}"]`).attr("data-card")).toBe(`/shop/posts/${newer.id}/card`);
+    expect($(`.bio-tile__link[data-post="${newer.id}"] .bio-tile__badge`).text()).toBe("1 product");
+    const fragment = await request(t.app).get(`/shop/posts/${newer.id}/card`).expect(200);
+    expect(fragment.text).not.toContain("<html");
+    const tpl = load(fragment.text);
     expect(tpl(".hotspot").attr("data-x")).toBe("0.25");
     expect(tpl(".hotspot").attr("data-y")).toBe("0.75");
     expect(tpl(`#tag-${tag.id}`).text()).toContain("Gallery Mug");
@@ -67,8 +72,7 @@ describe("gallery and post pages", () => {
     expect(after.text).toContain("$19.50");
     expect(after.card.find(".tag-card__was").text()).toBe("$24.00");
     expect(after.text).not.toMatch(/\$24\.00 In stock/);
-    const gallery = await request(t.app).get("/shop/gallery").expect(200);
-    expect(load(load(gallery.text)(`template#post-${post.id}`).html() ?? "")(`#tag-${tag.id}`).text()).toContain("$19.50");
+    expect((await cardOn(`/shop/posts/${post.id}/card`, tag.id)).text).toContain("$19.50");
   });
 
   it("shows a sold-out variant as sold out and offers an in-stock sibling, then drops the offer when the sibling sells out", async () => {
@@ -117,8 +121,7 @@ describe("gallery and post pages", () => {
     expect(hidden.exists).toBe(false);
     expect(hidden.$(".hotspot").length).toBe(0);
     expect(hidden.$(".shoppable").text()).toContain("Nothing from this post is on sale right now.");
-    const gallery = await request(t.app).get("/shop/gallery").expect(200);
-    expect(load(gallery.text)(`template#post-${post.id}`).html()).not.toContain("Archivable Vase");
+    expect((await request(t.app).get(`/shop/posts/${post.id}/card`).expect(200)).text).not.toContain("Archivable Vase");
 
     await request(t.app).patch(`/shop/api/v1/products/${product.id}/status`).set(api()).send({ status: "active" }).expect(200);
     expect((await cardOn(`/shop/posts/${post.id}`, tag.id)).exists).toBe(true);
@@ -149,9 +152,49 @@ describe("gallery and post pages", () => {
     expect($('.chip[aria-current="page"]').text()).toBe("In stock only");
     expect($(`[data-post="${mixed.id}"]`).length).toBe(1);
     expect($(`[data-post="${empty.id}"]`).length).toBe(0);
-    const tpl = load($(`template#post-${mixed.id}`).html() ?? "");
-    expect(tpl("#tag-" + outTag.id).length).toBe(0);
-    expect(tpl(".tag-card").text()).toContain("Filter In");
+    // The tile counts only what is in stock; the post itself still shows every tag, sold out ones marked.
+    expect($(`[data-post="${mixed.id}"] .bio-tile__badge`).text()).toBe("1 product");
+    // Opened from this gallery, the post shows what is in stock; opened on its own, every tag.
+    expect($(`[data-post="${mixed.id}"]`).attr("data-card")).toBe(`/shop/posts/${mixed.id}/card?available=1`);
+    const card = load((await request(t.app).get(`/shop/posts/${mixed.id}/card?available=1`).expect(200)).text);
+    expect(card(".tag-card").text()).toContain("Filter In");
+    expect(card("#tag-" + outTag.id).length).toBe(0);
+    const whole = load((await request(t.app).get(`/shop/posts/${mixed.id}/card`).expect(200)).text);
+    expect(whole("#tag-" + outTag.id).text()).toContain("Sold out");
+  });
+
+  it("shows 24 tiles a page with a plain link to the next page, and serves the next page's tiles as a fragment for the button", async () => {
+    const collection = await t.db.collection.create({ data: { slug: "gallery-paging", title: "Paging" } });
+    const product = await createProduct(t.deps, { title: "Paging Cup" });
+    await t.db.collectionProduct.create({ data: { collectionId: collection.id, productId: product.id } });
+    const made = [];
+    for (let i = 0; i < 30; i++) {
+      const post = await createPost(t.deps, { caption: `Paging ${i}`, publishedAt: new Date(Date.now() - 400 * 86400_000 - i * 1000) });
+      await createTag(t.deps, { postId: post.id, productId: product.id });
+      made.push(post.id);
+    }
+    const first = load((await request(t.app).get("/shop/gallery?collection=gallery-paging").expect(200)).text);
+    expect(first(".bio-tile__link").map((_, el) => first(el).attr("data-post")).get()).toEqual(made.slice(0, 24));
+    expect(first(".bio-tile img").first().attr("fetchpriority")).toBe("high");
+    const more = first("[data-more]");
+    expect(more.attr("href")).toBe("/shop/gallery?collection=gallery-paging&page=2");
+    expect(more.attr("data-more")).toBe("/shop/gallery?part=tiles&collection=gallery-paging&page=2");
+
+    // Without JavaScript: page 2 is a whole page with the last six posts and no further link.
+    const second = load((await request(t.app).get("/shop/gallery?page=2&collection=gallery-paging").expect(200)).text);
+    expect(second(".bio-tile__link").map((_, el) => second(el).attr("data-post")).get()).toEqual(made.slice(24));
+    expect(second("[data-more]").length).toBe(0);
+    expect(second(".bio-tile img").first().attr("fetchpriority")).toBeUndefined();
+
+    // With it: only the tiles and the status line, no layout.
+    const part = await request(t.app).get("/shop/gallery?page=2&collection=gallery-paging&part=tiles").expect(200);
+    expect(part.text).not.toContain("<html");
+    const $ = load(part.text);
+    expect($("li .bio-tile__link").map((_, el) => $(el).attr("data-post")).get()).toEqual(made.slice(24));
+    expect($("[data-loaded]").text()).toBe("6 more posts below.");
+    expect($("[data-more]").length).toBe(0);
+    const fa = load((await request(t.app).get("/shop/gallery?page=2&collection=gallery-paging&part=tiles&lang=fa").expect(200)).text);
+    expect(fa("[data-loaded]").text()).toBe("۶ پست دیگر در پایین.");
   });
 
   it("filters by collection (where collection links lead) and answers 404 for an unknown one", async () => {
@@ -245,6 +288,8 @@ describe("queries per page", () => {
       };
       const post1 = await createPost(c.deps);
       await createTag(c.deps, { postId: post1.id, productId: products[0]!.id });
+      // The page cache's version reads go through a reader opened once per database (one statement, the first time).
+      await request(c.app).get("/shop/posts/no-such-post").expect(404);
       const oneTag = await statementsFor("/shop/gallery");
       const onePostPage = await statementsFor(`/shop/posts/${post1.id}`);
 

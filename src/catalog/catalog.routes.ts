@@ -1,5 +1,5 @@
 import { Router } from "express";
-import { recordEvent } from "../analytics/events.js";
+import { recordPageEvent } from "../pages/page-cache.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { formatFeedPrice, formatMoney } from "../i18n/format.js";
@@ -54,7 +54,7 @@ export function catalogRoutes(deps: Deps) {
   router.get("/p/:slug", validate({ params: ProductPageParams, query: ProductPageQuery }), async (req, res) => {
     const product = await getProductPage(deps, { slug: req.valid.params.slug, locale: res.locals.locale, variantId: req.valid.query.variant, reviewsQuery: req.query });
     if (!product) throw AppError.notFound("product");
-    recordEvent(deps, { type: "product_view", productId: product.id }, req);
+    recordPageEvent(deps, req, res, { type: "product_view", productId: product.id });
     const absolute = (p: string) => `${res.locals.publicBase}${p}`;
     const locale = res.locals.locale as Locale;
     const profile = res.locals.shopProfile as ShopProfile;

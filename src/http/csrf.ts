@@ -23,6 +23,12 @@ function tokenFor(secret: string, cookieValue: string) {
  */
 export function csrfProtection(getSecret: () => string): RequestHandler {
   return (req, res, next) => {
+    // A page anyone may be served from a shared cache carries no token and
+    // sets no cookie; its forms fetch the token from GET /session.json.
+    if (res.locals.publicPage === true && !UNSAFE.has(req.method)) {
+      res.locals.csrfToken = "";
+      return next();
+    }
     let value = req.cookies?.[COOKIE] as string | undefined;
     if (!value || !/^[A-Za-z0-9_-]{20,64}$/.test(value)) {
       value = randomBytes(24).toString("base64url");

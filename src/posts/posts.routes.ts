@@ -1,5 +1,5 @@
 import { Router } from "express";
-import { recordEvent } from "../analytics/events.js";
+import { recordPageEvent } from "../pages/page-cache.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { validate } from "../http/validate.js";
@@ -7,9 +7,9 @@ import { formatFeedPrice, formatMoney } from "../i18n/format.js";
 import type { Locale } from "../i18n/translate.js";
 import { summarize } from "../catalog/product-meta.js";
 import { mediaPath } from "../media/media.paths.js";
-import { GalleryQuery, PostIdParams } from "./posts.schema.js";
-import { getPublicPost, listGalleryPosts } from "./posts.service.js";
-import { postForPage, type PostForPage } from "./posts.view.js";
+import { GalleryQuery, PostCardQuery, PostIdParams } from "./posts.schema.js";
+import { getPublicPost, listGalleryPosts, type PostView } from "./posts.service.js";
+import { postForPage, tileForPage, type PostForPage } from "./posts.view.js";
 
 type T = (key: string, vars?: Record<string, unknown>) => string;
 
@@ -18,31 +18,51 @@ export function postsRoutes(deps: Deps) {
   const router = Router();
 
   router.get("/gallery", validate({ query: GalleryQuery }), async (req, res) => {
-    const { available, collection, page } = req.valid.query as { available?: "1"; collection?: string; page: number };
+    const { available, collection, page, part } = req.valid.query as { available?: "1"; collection?: string; page: number; part?: "tiles" };
     const locale = res.locals.locale as Locale;
     const t = res.locals.t as T;
     const list = await listGalleryPosts(deps, { locale, available: available === "1", collectionSlug: collection, page });
-    const posts = list.posts.map((p) => postForPage(p, locale));
+    const tiles = list.posts.map((p, i) => tileForPage(p, locale, page === 1 && i === 0));
+    const view = {
+      posts: tiles,
+      availableParam: available,
+      collectionSlug: list.collection?.slug,
+      nextPage: list.hasMore ? page + 1 : null,
+    };
+    if (part === "tiles") {
+      // The "More posts" button appends these tiles to the page it is on.
+      res.render("posts/gallery-tiles", { ...view, layout: false });
+      return;
+    }
     // "More posts" pages are the same visit to the gallery.
-    if (page === 1) recordEvent(deps, { type: "gallery_view" }, req);
+    if (page === 1) recordPageEvent(deps, req, res, { type: "gallery_view" });
     res.render("posts/gallery", {
+      ...view,
       title: t("gallery.title"),
       nav: "gallery",
-      posts,
       available: available === "1",
-      availableParam: available,
       collection: list.collection,
       page,
-      nextPage: list.hasMore ? page + 1 : null,
-      meta: galleryMeta(posts, t, locale, deps.shop.name),
+      meta: galleryMeta(list.posts, tiles, t, locale, deps.shop.name),
     });
+  });
+
+  /** One post's image, hotspots and product cards, without the page around them: what the gallery's dialog shows. */
+  router.get("/posts/:id/card", validate({ params: PostIdParams, query: PostCardQuery }), async (req, res) => {
+    const locale = res.locals.locale as Locale;
+    const found = await getPublicPost(deps, { id: req.valid.params.id, locale });
+    if (!found) throw AppError.notFound("post");
+    // Opened from the in-stock gallery: the same cards that gallery promised.
+    if ((req.valid.query as { available?: "1" }).available === "1") found.tags = found.tags.filter((tag) => tag.buyable);
+    recordPageEvent(deps, req, res, { type: "post_view", postId: found.id });
+    res.render("posts/card", { post: postForPage(found, locale), layout: false });
   });
 
   router.get("/posts/:id", validate({ params: PostIdParams }), async (req, res) => {
     const locale = res.locals.locale as Locale;
     const found = await getPublicPost(deps, { id: req.valid.params.id, locale });
     if (!found) throw AppError.notFound("post");
-    recordEvent(deps, { type: "post_view", postId: found.id }, req);
+    recordPageEvent(deps, req, res, { type: "post_view", postId: found.id });
     const post = postForPage(found, locale);
     res.render("posts/post", {
       title: post.excerpt || post.title,
@@ -59,8 +79,8 @@ export function postsRoutes(deps: Deps) {
  * Link previews (WhatsApp, Telegram, Instagram DMs) of the gallery: the newest
  * post's picture, how many products are in stock, and the lowest price.
  */
-function galleryMeta(posts: PostForPage[], t: T, locale: Locale, shopName: string) {
-  const cover = posts.find((p) => p.image)?.image;
+function galleryMeta(posts: PostView[], tiles: { image: PostView["image"] }[], t: T, locale: Locale, shopName: string) {
+  const cover = tiles.find((p) => p.image)?.image;
   const buyable = posts.flatMap((p) => p.tags).filter((tag) => tag.state === "in_stock" && tag.offer);
   const products = new Set(buyable.map((tag) => tag.productId)).size;
   const cheapest = buyable.reduce<(typeof buyable)[number] | null>((a, b) => (!a || b.offer!.priceMinor < a.offer!.priceMinor ? b : a), null);

@@ -93,6 +93,12 @@ export const GalleryQuery = z.object({
   available: z.enum(["1"]).optional().catch(undefined),
   collection: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/).max(120).optional().catch(undefined),
   page: z.coerce.number().int().min(1).max(1000).default(1).catch(1),
+  /** "tiles": only the page's tiles and its "more" link, for the gallery's "More posts" button. */
+  part: z.enum(["tiles"]).optional().catch(undefined),
+});
+
+export const PostCardQuery = z.object({
+  available: z.enum(["1"]).optional().catch(undefined),
 });
 
 export const EmbedQuery = z.object({

@@ -22,7 +22,8 @@ export interface PostView {
   tags: ResolvedTag[];
 }
 
-export const GALLERY_PAGE_SIZE = 60;
+/** Eight rows of three on a phone; the next page loads on demand. */
+export const GALLERY_PAGE_SIZE = 24;
 /** The in-stock filter reads posts in chunks of this many until a page is full. */
 const FILTER_CHUNK = 120;
 /** …and gives up after this many posts, so one request stays cheap. */

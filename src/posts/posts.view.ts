@@ -70,3 +70,21 @@ export function postForPage(post: PostView, locale: Locale) {
 }
 
 export type PostForPage = ReturnType<typeof postForPage>;
+
+/**
+ * A gallery tile: the picture, the label and how many products the post
+ * shows. The cards themselves load when the shopper opens the post (its page
+ * or its card fragment), so a page of tiles does not carry every card.
+ */
+export function tileForPage(post: PostView, locale: Locale, first: boolean) {
+  const platformLabel = translateForPage(locale, `platform.${post.platform}`);
+  const excerpt = captionExcerpt(post.caption);
+  return {
+    id: post.id,
+    image: post.image,
+    mediaType: post.mediaType,
+    tagCount: post.tags.length,
+    first,
+    openLabel: excerpt ? translateForPage(locale, "gallery.open", { platform: platformLabel, caption: excerpt }) : translateForPage(locale, "post.title", { platform: platformLabel }),
+  };
+}

@@ -45,6 +45,13 @@ const shop = useBrowserShop({
       const post = await t.db.post.create({ data: { platform, mediaId: media.id, caption, permalink: `https://www.instagram.com/p/demo-${i}/`, publishedAt: new Date(now - (10 + i) * 86400_000) } });
       for (const [k, slug] of slugs.entries()) await createTag(t.deps, { postId: post.id, productId: (await product(slug)).id, x: 0.3 + 0.25 * k, y: 0.35 + 0.2 * (k % 2) });
     }
+    // Older posts, enough to fill more than one page of the grid (24 tiles) so "More posts" has something to load.
+    const older = await storeImage(t.deps, { bytes: readFileSync(path.join(SEED_IMAGES, "turquoise-ceramic-mug-2.jpg")), alt: "Mugs on a shelf" });
+    const mug = await product("turquoise-ceramic-mug");
+    for (let i = 0; i < 24; i++) {
+      const post = await t.db.post.create({ data: { platform: "instagram", mediaId: older.id, caption: `From the archive, week ${i + 1}.`, publishedAt: new Date(now - (60 + i) * 86400_000) } });
+      await createTag(t.deps, { postId: post.id, productId: mug.id, x: 0.5, y: 0.5 });
+    }
     // The post each language's admin tags, newest of all so it leads the grid.
     for (const [i, lang] of (["en", "fa"] as const).entries()) {
       const media = await storeImage(t.deps, { bytes: readFileSync(path.join(SEED_IMAGES, i === 0 ? "kilim-cushion-cover-2.jpg" : "kilim-cushion-cover-1.jpg")), alt: "Kilim cushions on a bench" });
@@ -63,6 +70,13 @@ async function centre(page: Page, selector: string) {
   const box = (await page.locator(selector).first().boundingBox())!;
   return { x: box.x + box.width / 2, y: box.y + box.height / 2, box };
 }
+
+/** Which gallery tile (0-based) holds the focus, or -1. */
+const focusedTile = (page: Page) =>
+  page.evaluate(() => {
+    const tile = document.activeElement?.closest(".bio-tile");
+    return tile ? Array.from(document.querySelectorAll(".bio-tile")).indexOf(tile) : -1;
+  });
 
 describe.each(["en", "fa"] as const)("shoppable posts in %s", (lang) => {
   it("admin places tags by clicking, by keyboard and by dragging; the gallery shows hotspots and product cards", async () => {
@@ -196,6 +210,36 @@ describe.each(["en", "fa"] as const)("shoppable posts in %s", (lang) => {
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
     await screenshot(page, `posts-gallery-dialog-${lang}-mobile`);
     expect(await accessibilityViolations(page)).toEqual([]);
+    expect(problems.csp).toEqual([]);
+    expect(problems.console).toEqual([]);
+  });
+
+  it("loads more posts into the grid with the button, moving focus to the first new one; the new tiles open like the others", async () => {
+    const { page, problems } = await shop.open({ viewport: { width: 1100, height: 900 } });
+    await page.goto(`${shop.origin}/shop/gallery?lang=${lang}`, { waitUntil: "networkidle" });
+    const total = await shop.t.db.post.count({ where: { status: "published", OR: [{ publishedAt: null }, { publishedAt: { lte: new Date() } }] } });
+    expect(total).toBeGreaterThan(24);
+    const tiles = page.locator(".bio-tile__link");
+    expect(await tiles.count()).toBe(24);
+    // No product card is in the page until a post is opened.
+    expect(await page.locator(".tag-card").count()).toBe(0);
+    await page.locator("[data-more]").focus();
+    await page.keyboard.press("Enter");
+    await expect.poll(() => tiles.count()).toBe(Math.min(total, 48));
+    await expect.poll(() => focusedTile(page)).toBe(24);
+    expect(await page.locator("[data-more-status]").innerText()).toBe(
+      lang === "en" ? `${total - 24} more post${total - 24 === 1 ? "" : "s"} below.` : `${(total - 24).toLocaleString("fa-IR")} پست دیگر در پایین.`,
+    );
+    if (total <= 48) expect(await page.locator("[data-more]").count()).toBe(0);
+    await screenshot(page, `posts-gallery-more-${lang}`);
+    expect(await accessibilityViolations(page)).toEqual([]);
+    // A tile that arrived with the button opens its post in the dialog, fetched on demand.
+    await tiles.nth(24).click();
+    const dialog = page.locator(".post-dialog[open]");
+    await dialog.locator(".tag-card").first().waitFor();
+    expect(await dialog.locator(".hotspot--placed").count()).toBe(1);
+    await page.keyboard.press("Escape");
+    await expect.poll(() => focusedTile(page)).toBe(24);
     expect(problems.csp).toEqual([]);
     expect(problems.console).toEqual([]);
   });

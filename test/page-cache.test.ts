@@ -1,0 +1,160 @@
+import request from "supertest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestApp, type TestApp } from "./helpers/app.js";
+import { createProduct, createToken } from "./helpers/factories.js";
+import { load } from "./helpers/html.js";
+import { createPost, createTag } from "./helpers/post-factories.js";
+
+/**
+ * Anonymous product, post and gallery pages: cacheable by a CDN (headers,
+ * ETag, nothing per-visitor inside) and reused from memory while what they
+ * show is unchanged. Every write that changes what they show is visible on
+ * the very next request: the cache key is read from the database.
+ */
+
+let t: TestApp;
+let token: string;
+beforeAll(async () => {
+  // A fixed public address: supertest starts a server per request, and the address is part of what a page shows.
+  t = await buildTestApp({ publicUrl: "https://shop.example/shop" });
+  ({ token } = await createToken(t.deps));
+});
+afterAll(() => t.close());
+
+const api = () => ({ Authorization: `Bearer ${token}` });
+const stats = () => ({ ...t.shop.bazaarche.pageCache });
+const text = (html: string, selector: string) => load(html)(selector).text().replace(/\s+/g, " ").trim();
+
+describe("anonymous pages for shared caches", () => {
+  it("marks the product page public with a short max-age, an ETag and Vary, sets no cookie and carries no CSRF token", async () => {
+    const product = await createProduct(t.deps, { title: "Cached Mug", variants: [{ priceMinor: 2000, stock: 5 }] });
+    const res = await request(t.app).get(`/shop/p/${product.slug}`).expect(200);
+    expect(res.headers["cache-control"]).toBe("public, max-age=10, stale-while-revalidate=30");
+    expect(res.headers.vary).toMatch(/Accept-Encoding/);
+    expect(res.headers.vary).toMatch(/Cookie/);
+    expect(res.headers.etag).toMatch(/^W\/"/);
+    expect(res.headers["set-cookie"]).toBeUndefined();
+    const $ = load(res.text);
+    expect($('meta[name="csrf-token"]').attr("content")).toBe("");
+    expect($('meta[name="csrf-token"]').attr("data-session")).toBe("/shop/session.json");
+    expect($('form.add-to-cart input[name="_csrf"]').val()).toBe("");
+
+    // Revalidation: the same page answers 304 without a body.
+    const again = await request(t.app).get(`/shop/p/${product.slug}`).set("If-None-Match", res.headers.etag!).expect(304);
+    expect(again.text).toBe("");
+  });
+
+  it("gives the visitor the CSRF token through session.json, and a form posted with it adds to the cart", async () => {
+    const product = await createProduct(t.deps, { title: "Token Bowl", variants: [{ priceMinor: 1500, stock: 3 }] });
+    const agent = request.agent(t.app);
+    const page = await agent.get(`/shop/p/${product.slug}`).expect(200);
+    expect(page.headers["set-cookie"]).toBeUndefined();
+    const session = await agent.get("/shop/session.json").expect(200);
+    expect(session.headers["cache-control"]).toBe("no-store");
+    expect(String(session.headers["set-cookie"])).toMatch(/bz_csrf=/);
+    const csrf = session.body.csrfToken as string;
+    expect(csrf).toMatch(/^[A-Za-z0-9_-]{20,}$/);
+    await agent.post("/shop/cart/items").type("form").send({ _csrf: csrf, variantId: product.variants[0]!.id, quantity: "1" }).expect(303);
+    // Now the visitor has a cart: their pages are private, rendered for them, with their count and token.
+    const mine = await agent.get(`/shop/p/${product.slug}`).expect(200);
+    expect(mine.headers["cache-control"]).toBe("private, no-cache");
+    expect(load(mine.text)('meta[name="csrf-token"]').attr("content")).toBe(csrf);
+    expect(text(mine.text, ".cart-link")).toContain("1");
+  });
+
+  it("keeps a page chosen by ?lang= (which sets the language cookie) out of shared caches", async () => {
+    const product = await createProduct(t.deps, { title: "Lang Cup", titleFa: "فنجان", variants: [{ priceMinor: 1000, stock: 2 }] });
+    const res = await request(t.app).get(`/shop/p/${product.slug}?lang=fa`).expect(200);
+    expect(res.headers["cache-control"]).toBe("private, no-cache");
+    expect(load(res.text)("html").attr("dir")).toBe("rtl");
+    // The cookie alone picks the language; Vary: Cookie keeps the two apart in a CDN.
+    const fa = await request(t.app).get(`/shop/p/${product.slug}`).set("Cookie", "bz_lang=fa").expect(200);
+    expect(fa.headers["cache-control"]).toBe("public, max-age=10, stale-while-revalidate=30");
+    expect(load(fa.text)("h1").text()).toBe("فنجان");
+    const en = await request(t.app).get(`/shop/p/${product.slug}`).expect(200);
+    expect(load(en.text)("h1").text()).toBe("Lang Cup");
+  });
+});
+
+describe("the in-process page cache", () => {
+  it("renders a burst of requests for one page once", async () => {
+    const product = await createProduct(t.deps, { title: "Burst Vase", variants: [{ priceMinor: 3000, stock: 9 }] });
+    const before = stats();
+    const answers = await Promise.all(Array.from({ length: 12 }, () => request(t.app).get(`/shop/p/${product.slug}`)));
+    for (const res of answers) expect(res.status).toBe(200);
+    const after = stats();
+    expect(after.renders - before.renders).toBe(1);
+    expect(after.hits - before.hits).toBe(11);
+    // Each copy carries its own CSP nonce, the one its header allows.
+    for (const res of answers) {
+      const nonce = /'nonce-([^']+)'/.exec(res.headers["content-security-policy"]!)![1]!;
+      expect(load(res.text)('script[type="application/ld+json"]').attr("nonce")).toBe(nonce);
+    }
+  });
+
+  it("shows a price change, a stock change, a hold and a new rating on the next request", async () => {
+    const product = await createProduct(t.deps, { title: "Live Price Lamp", variants: [{ sku: "LPL-1", priceMinor: 4000, stock: 2 }] });
+    const path = `/shop/p/${product.slug}`;
+    const page = async () => (await request(t.app).get(path).expect(200)).text;
+    expect(text(await page(), ".price")).toContain("$40.00");
+
+    await request(t.app).patch(`/shop/api/v1/variants/${product.variants[0]!.id}`).set(api()).send({ priceMinor: 3500 }).expect(200);
+    expect(text(await page(), ".price")).toContain("$35.00");
+
+    // Stock changed in SQL without touching updatedAt, as checkout does.
+    await t.db.$executeRaw`UPDATE "Variant" SET "stock" = 0 WHERE "id" = ${product.variants[0]!.id}`;
+    expect(await page()).toContain("Sold out");
+    await t.db.$executeRaw`UPDATE "Variant" SET "stock" = 1 WHERE "id" = ${product.variants[0]!.id}`;
+    expect(await page()).not.toContain("Sold out");
+    // A hold on the last one (someone is paying for it) makes it unavailable to others.
+    const hold = await t.db.stockHold.create({ data: { variantId: product.variants[0]!.id, quantity: 1, status: "active", expiresAt: new Date(Date.now() + 600_000) } });
+    expect(await page()).toContain("Sold out");
+    await t.db.stockHold.update({ where: { id: hold.id }, data: { status: "released" } });
+    expect(await page()).not.toContain("Sold out");
+
+    const review = await t.db.review.create({ data: { productId: product.id, rating: 4, displayName: "Sara", body: "Lovely light." } });
+    expect(load(await page())(".product__rating").length).toBe(0);
+    await request(t.app).post(`/shop/api/v1/reviews/${review.id}/publish`).set(api()).send({}).expect(200);
+    const rated = await page();
+    expect(text(rated, ".product__rating")).toMatch(/4(\.0)?/);
+    expect(rated).toContain("Lovely light.");
+  });
+
+  it("shows a new or moved tag and a tagged product's price change at once on the post page, its card and the gallery", async () => {
+    const product = await createProduct(t.deps, { title: "Tagged Throw", variants: [{ priceMinor: 5000, stock: 4 }] });
+    const other = await createProduct(t.deps, { title: "Second Throw", variants: [{ priceMinor: 2500, stock: 4 }] });
+    const post = await createPost(t.deps, { caption: "Cached post" });
+    const tag = await createTag(t.deps, { postId: post.id, productId: product.id, x: 0.2, y: 0.2 });
+    const postPage = async () => load((await request(t.app).get(`/shop/posts/${post.id}`).expect(200)).text);
+    const card = async () => load((await request(t.app).get(`/shop/posts/${post.id}/card`).expect(200)).text);
+    const galleryBadge = async () => text((await request(t.app).get("/shop/gallery").expect(200)).text, `[data-post="${post.id}"] .bio-tile__badge`);
+    expect((await postPage())(".tag-card").length).toBe(1);
+    expect(await galleryBadge()).toBe("1 product");
+
+    await request(t.app).post(`/shop/api/v1/posts/${post.id}/tags`).set(api()).send({ productId: other.id, x: 0.6, y: 0.6 }).expect(201);
+    expect((await postPage())(".tag-card").length).toBe(2);
+    expect((await card())(".tag-card").length).toBe(2);
+    expect(await galleryBadge()).toBe("2 products");
+
+    await request(t.app).patch(`/shop/api/v1/posts/${post.id}/tags/${tag.id}`).set(api()).send({ x: 0.5 }).expect(200);
+    expect((await postPage())(`.hotspot[href="#tag-${tag.id}"]`).attr("data-x")).toBe("0.5");
+    expect((await card())(`.hotspot[href="#tag-${tag.id}"]`).attr("data-x")).toBe("0.5");
+
+    await request(t.app).patch(`/shop/api/v1/variants/${product.variants[0]!.id}`).set(api()).send({ priceMinor: 4200 }).expect(200);
+    expect((await card())(`#tag-${tag.id}`).text()).toContain("$42.00");
+  });
+
+  it("renders every time with pageCache: false, with the same public headers", async () => {
+    const off = await buildTestApp({ pageCache: false });
+    try {
+      const product = await createProduct(off.deps, { title: "Uncached Jug" });
+      for (let i = 0; i < 3; i++) {
+        const res = await request(off.app).get(`/shop/p/${product.slug}`).expect(200);
+        expect(res.headers["cache-control"]).toBe("public, max-age=10, stale-while-revalidate=30");
+      }
+      expect(off.shop.bazaarche.pageCache).toEqual({ renders: 0, hits: 0 });
+    } finally {
+      await off.close();
+    }
+  });
+});
