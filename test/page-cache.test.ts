@@ -62,6 +62,27 @@ describe("anonymous pages for shared caches", () => {
     expect(text(mine.text, ".cart-link")).toContain("1");
   });
 
+  it("without JavaScript, the first form from a cached page is accepted when the browser says it came from this site, and only then", async () => {
+    const product = await createProduct(t.deps, { title: "No-JS Jug", variants: [{ priceMinor: 1200, stock: 9 }] });
+    const variantId = product.variants[0]!.id;
+    const page = await request(t.app).get(`/shop/p/${product.slug}`).expect(200);
+    expect(page.headers["set-cookie"]).toBeUndefined();
+    const form = { _csrf: "", variantId, quantity: "1" };
+    // What a browser sends for a form of this site: Sec-Fetch-Site, or (older browsers) an Origin of the same site.
+    const sameSite = await request(t.app).post("/shop/cart/items").set("Sec-Fetch-Site", "same-origin").type("form").send(form).expect(303);
+    expect(String(sameSite.headers["set-cookie"])).toMatch(/bz_csrf=/);
+    expect(String(sameSite.headers["set-cookie"])).toMatch(/bz_cart=/);
+    // A cross-site form, one from a sandboxed frame (Origin: null), a foreign Origin, or no word at all: refused.
+    for (const headers of [{ "Sec-Fetch-Site": "cross-site" }, { "Sec-Fetch-Site": "same-site" }, { Origin: "null" }, { Origin: "https://evil.example" }, {}]) {
+      const res = await request(t.app).post("/shop/cart/items").set(headers).type("form").send(form);
+      expect(res.status, JSON.stringify(headers)).toBe(403);
+    }
+    // A visitor who already has the cookie needs its token: the browser's word does not replace it.
+    const agent = request.agent(t.app);
+    await agent.get("/shop/session.json").expect(200);
+    await agent.post("/shop/cart/items").set("Sec-Fetch-Site", "same-origin").type("form").send(form).expect(403);
+  });
+
   it("keeps a page chosen by ?lang= (which sets the language cookie) out of shared caches", async () => {
     const product = await createProduct(t.deps, { title: "Lang Cup", titleFa: "فنجان", variants: [{ priceMinor: 1000, stock: 2 }] });
     const res = await request(t.app).get(`/shop/p/${product.slug}?lang=fa`).expect(200);

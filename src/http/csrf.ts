@@ -30,15 +30,21 @@ export function csrfProtection(getSecret: () => string): RequestHandler {
       return next();
     }
     let value = req.cookies?.[COOKIE] as string | undefined;
-    if (!value || !/^[A-Za-z0-9_-]{20,64}$/.test(value)) {
+    const hadCookie = !!value && /^[A-Za-z0-9_-]{20,64}$/.test(value);
+    if (!hadCookie) {
       value = randomBytes(24).toString("base64url");
-      // A request without the cookie cannot carry a matching token, so an
-      // unsafe one fails the check below; a GET simply gets its cookie.
       res.cookie(COOKIE, value, cookieOptions(req));
     }
-    const expected = tokenFor(getSecret(), value);
+    const expected = tokenFor(getSecret(), value!);
     res.locals.csrfToken = expected;
     if (!UNSAFE.has(req.method) || authenticatedByApiToken(res)) return next();
+    // The first form a visitor sends from a cached public page (no JavaScript
+    // to fetch /session.json) has no cookie and so no token. The browser's own
+    // word that the form came from this site stands in for it then:
+    // `Sec-Fetch-Site` and `Origin` are set by the browser, never by a page,
+    // and a cross-site form carries the other site's. Without either, the
+    // request fails the token check below as before.
+    if (!hadCookie && sentFromThisSite(req)) return next();
     assertCsrf(req, expected);
     next();
   };
@@ -58,6 +64,13 @@ function assertCsrf(req: Request, expected: string) {
   if (typeof sent !== "string" || !safeEqual(sent, expected)) {
     throw AppError.forbidden("The form has expired or did not come from this shop. Reload the page and try again.", "csrf_invalid");
   }
+}
+
+function sentFromThisSite(req: Request) {
+  const site = req.get("sec-fetch-site");
+  if (site) return site === "same-origin";
+  const origin = req.get("origin");
+  return !!origin && origin !== "null" && origin === `${req.protocol}://${req.get("host")}`;
 }
 
 function authenticatedByApiToken(res: Response) {
