@@ -131,6 +131,8 @@ export interface PaymentOrder {
   postId: string | null;
   liveSessionId: string | null;
   channel: string | null;
+  /** Coupon uses reserved for the order (they are written only by the checkout that created it). */
+  reservedRedemptions: number;
   lines: { variantId: string | null; title: string; variantTitle: string; quantity: number; totalMinor: number }[];
 }
 
@@ -152,6 +154,7 @@ interface PaymentRow {
   postId: string | null;
   liveSessionId: string | null;
   channel: string | null;
+  reservedRedemptions: unknown;
   lineId: string | null;
   lineVariantId: string | null;
   lineTitle: string;
@@ -165,6 +168,7 @@ export async function readOrderForPayment(db: Db, orderId: string): Promise<Paym
   const rows = await (await readerFor(db)).all<PaymentRow>(
     sql`SELECT o."id", o."number", o."status", o."cancelReason", o."currency", o."subtotalMinor", o."discountMinor", o."taxMinor", o."email", o."customerName",
             o."locale", o."cartId", o."couponId", o."linkId", o."postId", o."liveSessionId", o."channel",
+            (SELECT count(*) FROM "Redemption" r WHERE r."orderId" = o."id" AND r."status" = 'reserved') AS "reservedRedemptions",
             l."id" AS "lineId", l."variantId" AS "lineVariantId", l."title" AS "lineTitle", l."variantTitle" AS "lineVariantTitle",
             l."quantity" AS "lineQuantity", l."totalMinor" AS "lineTotalMinor"
        FROM "Order" o LEFT JOIN "OrderLine" l ON l."orderId" = o."id"
@@ -191,6 +195,7 @@ export async function readOrderForPayment(db: Db, orderId: string): Promise<Paym
     postId: o.postId,
     liveSessionId: o.liveSessionId,
     channel: o.channel,
+    reservedRedemptions: num(o.reservedRedemptions),
     lines: rows
       .filter((r) => r.lineId !== null)
       .map((r) => ({ variantId: r.lineVariantId, title: r.lineTitle, variantTitle: r.lineVariantTitle, quantity: num(r.lineQuantity), totalMinor: num(r.lineTotalMinor) })),

@@ -323,7 +323,7 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
     }
     // Sold: the held units leave stock and the reservation together.
     await consumeOrderHoldsInTx(tx, deps, { orderId: order.id });
-    await commitRedemptionsInTx(tx, deps, { orderId: order.id });
+    if (order.reservedRedemptions > 0) await commitRedemptionsInTx(tx, deps, { orderId: order.id });
     // The cart that was bought is emptied with the payment, not before: a
     // shopper who abandons Stripe comes back to a full cart.
     if (order.cartId) {
