@@ -1,4 +1,6 @@
-import { stringify } from "csv-stringify/sync";
+import type { stringify as stringifySync } from "csv-stringify/sync";
+import { lazyModule } from "../lazy.js";
+
 import { guardFormula } from "../catalog/csv/csv-cells.js";
 import type { Deps } from "../deps.js";
 import { formatFeedPrice } from "../i18n/format.js";
@@ -9,6 +11,9 @@ import type { TableName } from "./analytics.schema.js";
 import { getDashboard, type LabelledRow } from "./dashboard.service.js";
 import { dayKey } from "./days.js";
 import { platformLabel } from "./analytics.service.js";
+
+// Loaded on the first export, not at start-up.
+const csvStringify = lazyModule<{ stringify: typeof stringifySync }>("csv-stringify/sync");
 
 /**
  * Every dashboard table as CSV: every row (not just the top ten), plain
@@ -22,7 +27,7 @@ const decimal = (minor: number, currency: string) => formatFeedPrice(minor, curr
 const ratio = (r: number | null) => (r === null ? "" : r.toFixed(6));
 
 function write(header: string[], rows: (string | number)[][]) {
-  return BOM + stringify([header, ...rows.map((r) => r.map((c) => (typeof c === "string" ? guardFormula(c) : c)))], { record_delimiter: "\r\n" });
+  return BOM + csvStringify().stringify([header, ...rows.map((r) => r.map((c) => (typeof c === "string" ? guardFormula(c) : c)))], { record_delimiter: "\r\n" });
 }
 
 const ROW_HEADER = ["key", "name", "currency", "revenue", "revenue_minor", "orders", "average_order", "units", "visits", "conversion_rate", "clicks", "product_views", "carts", "checkouts", "paid", "discount", "refunds", "refunded", "coupon_applications"];

@@ -11,11 +11,11 @@ import { queueEmail } from "../mail/outbox.service.js";
 import { recordEvent as recordAnalyticsEvent } from "../analytics/events.js";
 import { mediaPath } from "../media/media.paths.js";
 import type { CheckoutOutcome } from "../payments/gateway.js";
-import { findCartByToken } from "./cart.service.js";
+import { readCheckoutCart, readOrderForPayment } from "./checkout.queries.js";
 import type { FollowerFacts } from "../coupons/coupon-rules.js";
 import { cartFacts, commitRedemptionsInTx, releaseRedemptionsInTx, reserveCouponsInTx } from "../coupons/coupons.service.js";
 import { scheduleReviewRequestInTx } from "../reviews/requests.service.js";
-import { adoptHoldsInTx, consumeOrderHoldsInTx, expireHoldsInTx, holdStockInTx, releaseOrderHoldsInTx } from "../inventory/holds.service.js";
+import { adoptHoldsInTx, consumeOrderHoldsInTx, expireHoldsInTx, recordHoldsInTx, releaseOrderHoldsInTx, reserveStockInTx } from "../inventory/holds.service.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -47,11 +47,15 @@ export interface PreHeldLine {
 }
 
 /**
- * Starts a checkout for the visitor's cart. In ONE transaction: prices every
- * line from the catalog (never from the request), reserves stock with a
- * conditional update per variant, and creates the pending order with a
- * snapshot of each line. Then hands over to the payment gateway; if that
- * fails, the order is cancelled and its holds released (compensation).
+ * Starts a checkout for the visitor's cart. The cart and the catalog rows it
+ * names are read first, in one statement (prices come from the catalog, never
+ * from the request). Then ONE short transaction: stock is reserved with a
+ * conditional update per variant (the only check of stock that counts), and
+ * the pending order is created with a snapshot of each line. Expired holds
+ * are released in it only when stock falls short, since only then can they
+ * matter (the sweep releases the rest). Then the payment gateway is called,
+ * outside the transaction; if that fails, the order is cancelled and its
+ * holds released (compensation).
  */
 export async function startCheckout(
   deps: CheckoutDeps,
@@ -69,40 +73,58 @@ export async function startCheckout(
     backPath?: string;
   },
 ) {
-  const cart = input.cartToken ? await findCartByToken(deps, input.cartToken) : null;
+  const cart = input.cartToken ? await readCheckoutCart(deps.db, hashKey(input.cartToken)) : null;
   if (!cart || cart.items.length === 0) throw new AppError("cart_empty", 409, "Your cart is empty.");
-  await supersedePendingCheckouts(deps, cart.id);
+  if (cart.pendingOrders > 0) await supersedePendingCheckouts(deps, cart.id);
 
   const now = deps.now();
   const expiresAt = new Date(now.getTime() + deps.checkout.holdMinutes * 60_000);
   const accessKey = randomBytes(24).toString("base64url");
 
-  const order = await deps.db.$transaction(async (tx) => {
-    const variantIds = cart.items.map((i) => i.variantId);
-    await releaseExpiredHoldsInTx(tx, deps, { variantIds });
-    const variants = await tx.variant.findMany({
-      where: { id: { in: variantIds } },
-      include: { product: { include: { images: { orderBy: [{ position: "asc" }, { id: "asc" }], take: 1, include: { media: true } } } } },
-    });
-    const lines = cart.items.flatMap((item, index) => {
-      const v = variants.find((x) => x.id === item.variantId);
-      if (!v || v.archivedAt || v.product.status !== "active") {
-        throw new AppError("item_unavailable", 409, `"${v?.product.title ?? "An item"}" is no longer sold. Remove it from your cart.`, [{ field: `items.${index}`, message: "no longer sold", title: v?.product.title ?? "" }]);
-      }
-      if (v.currency !== deps.shop.currency) {
-        throw new AppError("currency_mismatch", 409, `"${v.product.title}" is priced in ${v.currency}, but this shop sells in ${deps.shop.currency}.`, [{ field: `items.${index}`, message: "other currency", title: v.product.title }]);
-      }
-      const offer = offerFor(v, 0);
-      const held = (input.preHeld ?? []).filter((p) => p.variantId === item.variantId);
-      const rest = item.quantity - held.reduce((n, p) => n + p.quantity, 0);
-      return [
-        ...held.map((p) => ({ item: { variantId: p.variantId, quantity: p.quantity }, variant: v, unitPriceMinor: p.unitPriceMinor, totalMinor: p.unitPriceMinor * p.quantity, holdId: p.holdId as string | null })),
-        ...(rest > 0 ? [{ item: { variantId: item.variantId, quantity: rest }, variant: v, unitPriceMinor: offer.priceMinor, totalMinor: offer.priceMinor * rest, holdId: null as string | null }] : []),
-      ];
-    });
+  // Priced and checked before the transaction: a price edited in between is
+  // the same as the shopper clicking a moment earlier; stock is checked by
+  // the conditional update inside.
+  const lines = cart.items.flatMap((item, index) => {
+    const v = item.variant;
+    if (!v || v.archived || v.product.status !== "active") {
+      throw new AppError("item_unavailable", 409, `"${v?.product.title ?? "An item"}" is no longer sold. Remove it from your cart.`, [{ field: `items.${index}`, message: "no longer sold", title: v?.product.title ?? "" }]);
+    }
+    if (v.currency !== deps.shop.currency) {
+      throw new AppError("currency_mismatch", 409, `"${v.product.title}" is priced in ${v.currency}, but this shop sells in ${deps.shop.currency}.`, [{ field: `items.${index}`, message: "other currency", title: v.product.title }]);
+    }
+    const offer = offerFor(v, 0);
+    const held = (input.preHeld ?? []).filter((p) => p.variantId === item.variantId);
+    const rest = item.quantity - held.reduce((n, p) => n + p.quantity, 0);
+    return [
+      ...held.map((p) => ({ item: { variantId: p.variantId, quantity: p.quantity }, variant: v, unitPriceMinor: p.unitPriceMinor, totalMinor: p.unitPriceMinor * p.quantity, holdId: p.holdId as string | null })),
+      ...(rest > 0 ? [{ item: { variantId: item.variantId, quantity: rest }, variant: v, unitPriceMinor: offer.priceMinor, totalMinor: offer.priceMinor * rest, holdId: null as string | null }] : []),
+    ];
+  });
+  const subtotal = lines.reduce((n, l) => n + l.totalMinor, 0);
+  const toHold = lines.filter((l) => !l.holdId);
+  const adopt = lines.flatMap((l) => (l.holdId ? [l.holdId] : []));
+  const codes = JSON.parse(cart.couponCodes) as string[];
 
-    const subtotal = lines.reduce((n, l) => n + l.totalMinor, 0);
-    const counter = await tx.counter.upsert({ where: { name: "order" }, create: { name: "order", value: 1001 }, update: { value: { increment: 1 } } });
+  const order = await deps.db.$transaction(async (tx) => {
+    // Stock first: a sold-out burst fails here, before any insert, and the order counter is locked only by checkouts that go ahead.
+    let shortfall = await reserveStockInTx(tx, toHold.map((l) => l.item));
+    if (shortfall) {
+      // Units in holds that ran out still count as reserved until released: release them (and cancel their orders), then try once more.
+      const expired = await expireHoldsInTx(tx, deps, { variantIds: cart.items.map((i) => i.variantId) });
+      for (const orderId of expired.orderIds) await cancelOrderInTx(tx, deps, { orderId, reason: "expired", actor: { type: "system" } });
+      if (expired.orderIds.length > 0 || expired.releasedHoldIds.length > 0) shortfall = await reserveStockInTx(tx, toHold.map((l) => l.item));
+    }
+    if (shortfall) {
+      const line = toHold.find((l) => l.variant.id === shortfall!.variantId)!;
+      const left = shortfall.available;
+      throw new AppError(
+        "out_of_stock",
+        409,
+        left === 0 ? `"${line.variant.product.title}" just sold out.` : `Only ${left} of "${line.variant.product.title}" left; lower the quantity in your cart.`,
+        [{ field: `items.${line.item.variantId}`, message: left === 0 ? "sold out" : `only ${left} left`, available: left, title: line.variant.product.title }],
+      );
+    }
+    const counter = await tx.counter.upsert({ where: { name: "order" }, create: { name: "order", value: 1001 }, update: { value: { increment: 1 } }, select: { value: true } });
     const created = await tx.order.create({
       data: {
         number: counter.value,
@@ -125,34 +147,24 @@ export async function startCheckout(
         liveSessionId: input.attribution?.liveSessionId ?? null,
         channel: input.attribution?.channel ?? null,
         visitorId: input.attribution?.visitorId ?? null,
-        lines: {
-          create: lines.map((l) => ({
-            variantId: l.variant.id,
-            productId: l.variant.productId,
-            title: l.variant.product.title,
-            variantTitle: variantLabel(l.variant),
-            sku: l.variant.sku,
-            unitPriceMinor: l.unitPriceMinor,
-            quantity: l.item.quantity,
-            totalMinor: l.totalMinor,
-          })),
-        },
       },
+      select: { id: true, number: true, currency: true, email: true, totalMinor: true, discountMinor: true, couponId: true, linkId: true, postId: true, liveSessionId: true, channel: true },
     });
-    // The hold itself (see src/inventory): reserved goes up only while stock − reserved covers it.
-    const toHold = lines.filter((l) => !l.holdId);
-    const taken = await holdStockInTx(tx, deps, { lines: toHold.map((l) => l.item), expiresAt, orderId: created.id });
-    if (!taken.ok) {
-      const line = toHold.find((l) => l.variant.id === taken.shortfall.variantId)!;
-      const left = taken.shortfall.available;
-      throw new AppError(
-        "out_of_stock",
-        409,
-        left === 0 ? `"${line.variant.product.title}" just sold out.` : `Only ${left} of "${line.variant.product.title}" left; lower the quantity in your cart.`,
-        [{ field: `items.${line.item.variantId}`, message: left === 0 ? "sold out" : `only ${left} left`, available: left, title: line.variant.product.title }],
-      );
-    }
-    const adopt = lines.flatMap((l) => (l.holdId ? [l.holdId] : []));
+    await tx.orderLine.createMany({
+      data: lines.map((l) => ({
+        orderId: created.id,
+        variantId: l.variant.id,
+        productId: l.variant.productId,
+        title: l.variant.product.title,
+        variantTitle: variantLabel(l.variant),
+        sku: l.variant.sku,
+        unitPriceMinor: l.unitPriceMinor,
+        quantity: l.item.quantity,
+        totalMinor: l.totalMinor,
+      })),
+    });
+    // The hold rows for the units just reserved (see src/inventory): reserved and holds change together.
+    if (toHold.length > 0) await recordHoldsInTx(tx, deps, { lines: toHold.map((l) => l.item), expiresAt, orderId: created.id });
     if (!(await adoptHoldsInTx(tx, deps, { holdIds: adopt, orderId: created.id, expiresAt }))) {
       throw new AppError("hold_expired", 409, "Your hold has run out, so the item is no longer set aside for you.", [{ field: "holds", message: "expired or already in another checkout" }]);
     }
@@ -160,7 +172,6 @@ export async function startCheckout(
     // code (limit reached since it was applied) rolls back the holds too.
     let freeShipping = false;
     let order = created;
-    const codes = JSON.parse(cart.couponCodes) as string[];
     if (codes.length > 0) {
       const facts = await cartFacts(tx, { currency: deps.shop.currency, lines: lines.map((l) => ({ productId: l.variant.productId, totalMinor: l.totalMinor })) });
       const coupons = await reserveCouponsInTx(tx, deps, { orderId: created.id, codes, cart: facts, follower: input.follower ?? null });
@@ -168,12 +179,13 @@ export async function startCheckout(
       order = await tx.order.update({
         where: { id: created.id },
         data: { discountMinor: coupons.discountMinor, totalMinor: subtotal - coupons.discountMinor, couponId: coupons.couponId },
+        select: { id: true, number: true, currency: true, email: true, totalMinor: true, discountMinor: true, couponId: true, linkId: true, postId: true, liveSessionId: true, channel: true },
       });
     }
-    // Buffered, off the transaction: analytics counts checkouts from Order rows, so this event is the log, not the figure.
-    recordAnalyticsEvent(deps, { type: "checkout_start", orderId: created.id, valueMinor: order.totalMinor, couponId: order.couponId, linkId: created.linkId, postId: created.postId, liveSessionId: created.liveSessionId, channel: created.channel });
-    return { ...order, lines, freeShipping };
+    return { ...order, freeShipping };
   });
+  // Buffered, after the commit: analytics counts checkouts from Order rows, so this event is the log, not the figure.
+  recordAnalyticsEvent(deps, { type: "checkout_start", orderId: order.id, valueMinor: order.totalMinor, couponId: order.couponId, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel });
 
   const successUrl = `${input.returnBase}/orders/${order.id}?key=${accessKey}`;
   const cancelUrl = `${input.returnBase}/checkout/cancel/${order.id}?key=${accessKey}${input.backPath ? `&back=${encodeURIComponent(input.backPath)}` : ""}`;
@@ -186,13 +198,13 @@ export async function startCheckout(
         currency: order.currency,
         email: order.email,
         locale: input.locale,
-        lines: order.lines.map((l) => {
-          const image = l.variant.product.images[0];
+        lines: lines.map((l) => {
+          const imageKey = l.variant.product.imageKey;
           return {
             title: [l.variant.product.title, variantLabel(l.variant)].filter(Boolean).join(" – "),
             unitAmountMinor: l.unitPriceMinor,
             quantity: l.item.quantity,
-            imageUrl: image ? `${input.returnBase}${mediaPath(image.media.storageKey, "square")}` : null,
+            imageUrl: imageKey ? `${input.returnBase}${mediaPath(imageKey, "square")}` : null,
           };
         }),
         discountMinor: order.discountMinor,
@@ -210,7 +222,7 @@ export async function startCheckout(
     await cancelOrder(deps, { orderId: order.id, reason: "payment_provider_error", actor: { type: "system" } });
     throw new AppError("payment_unavailable", 502, "The payment provider did not answer. Nothing was charged; please try again in a minute.");
   }
-  await deps.db.order.update({ where: { id: order.id }, data: { paymentRef: hosted.ref } });
+  await deps.db.order.updateMany({ where: { id: order.id }, data: { paymentRef: hosted.ref } });
   return { orderId: order.id, orderNumber: order.number, url: hosted.url, accessKey };
 }
 
@@ -256,11 +268,14 @@ export async function markOrderPaid(deps: CheckoutDeps, input: { orderId: string
 }
 
 async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: CheckoutOutcome; eventId?: string; eventType?: string }, mode: { revive: boolean }) {
+  // Read before the transaction, in one statement: every change below is
+  // conditional on the status read here, so an order that changed since
+  // (paid by a racing delivery, cancelled) is left alone.
+  const order = await readOrderForPayment(deps.db, input.orderId);
   return deps.db.$transaction(async (tx) => {
     if (input.eventId && !(await recordEvent(tx, deps, { id: input.eventId, type: input.eventType ?? "payment", orderId: input.orderId }))) {
       return { changed: false, reason: "duplicate_event" as const };
     }
-    const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { lines: true } });
     if (!order) return { changed: false, reason: "unknown_order" as const };
     const reviving = order.status === "cancelled" && input.outcome.paid;
     if (reviving && !(mode.revive && UNDECIDED_CANCELS.has(order.cancelReason ?? "") && (await tx.redemption.count({ where: { orderId: order.id } })) === 0)) {
@@ -308,12 +323,12 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
     }
     // Sold: the held units leave stock and the reservation together.
     await consumeOrderHoldsInTx(tx, deps, { orderId: order.id });
-    await commitRedemptionsInTx(tx, deps, { orderId: order.id });
+    if (order.reservedRedemptions > 0) await commitRedemptionsInTx(tx, deps, { orderId: order.id });
     // The cart that was bought is emptied with the payment, not before: a
     // shopper who abandons Stripe comes back to a full cart.
     if (order.cartId) {
       await tx.cartItem.deleteMany({ where: { cartId: order.cartId } });
-      await tx.cart.update({ where: { id: order.cartId }, data: { couponCodes: "[]" } });
+      await tx.cart.updateMany({ where: { id: order.cartId }, data: { couponCodes: "[]" } });
     }
     if (mismatch) {
       await recordAudit(tx, { actor: { type: "system" }, action: "order.amount_mismatch", entityType: "order", entityId: order.id, details: { charged: input.outcome.amountTotalMinor, computed: totalMinor } });

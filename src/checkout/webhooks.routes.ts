@@ -4,6 +4,7 @@ import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { assertWellFormed } from "../http/well-formed.js";
 import { outcomeOf, StripeGateway } from "../payments/stripe-gateway.js";
+import { readOrderRef } from "./checkout.queries.js";
 import { cancelOrder, markOrderPaid, recordIgnoredEvent } from "./checkout.service.js";
 import { recordProviderRefund } from "./orders.service.js";
 
@@ -51,7 +52,7 @@ export function stripeWebhookRoutes(deps: Deps) {
 async function ourOrder(deps: Deps, session: Stripe.Checkout.Session): Promise<{ id: string } | "not_yet" | null> {
   const orderId = session.metadata?.orderId ?? session.client_reference_id;
   if (!orderId) return null;
-  const order = await deps.db.order.findUnique({ where: { id: orderId }, select: { id: true, paymentRef: true, paymentProvider: true, status: true } });
+  const order = await readOrderRef(deps.db, orderId);
   if (order && order.paymentRef === null && order.paymentProvider === "stripe" && order.status === "pending") return "not_yet";
   // A session id that is not the one we created for the order is not ours either.
   return order && order.paymentRef === session.id ? order : null;

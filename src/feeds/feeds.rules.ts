@@ -241,9 +241,17 @@ export function checkItem(platform: Platform, item: RuleInput): Problem[] {
   if (mpn && mpn.length > 70) add("mpn_too_long", "mpn", { length: mpn.length, max: 70 });
 
   const category = item.googleCategory.trim();
-  if (category && category.split(">").filter((s) => s.trim()).length < 2) add("category_shallow", "googleCategory", { category });
+  if (category && isShallowCategory(category)) add("category_shallow", "googleCategory", { category });
 
   return found;
+}
+
+let lastCategory = { text: "", shallow: false };
+
+/** Fewer than two levels ("Home & Garden" alone). Remembered: every variant of a product has the same category. */
+function isShallowCategory(category: string): boolean {
+  if (lastCategory.text !== category) lastCategory = { text: category, shallow: category.split(">").filter((s) => s.trim()).length < 2 };
+  return lastCategory.shallow;
 }
 
 export function hasErrors(problems: Problem[]): boolean {

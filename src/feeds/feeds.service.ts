@@ -7,7 +7,7 @@ import { formatFeedPrice } from "../i18n/format.js";
 import { getShopProfile } from "../shop/shop.service.js";
 import { translate, type Locale } from "../i18n/translate.js";
 import { mediaPath } from "../media/media.paths.js";
-import { FIRST_CURSOR, openCatalogReader, readCatalogFingerprint, readImages, readProducts, readProductTypes, readVariantBatch, type CatalogReader, type VariantCursor } from "./feeds.queries.js";
+import { FIRST_CURSOR, openCatalogReader, type ImageRow, readCatalogFingerprint, readImages, readProducts, readProductTypes, readVariantBatch, type CatalogReader, type VariantCursor } from "./feeds.queries.js";
 import { AGE_GROUPS, GENDERS } from "../catalog/catalog.schema.js";
 import { checkFields, checkItem, cleanTitle, describeText, hasErrors, LIMITS, NO_CONTEXT, PLATFORMS, truncateText, type FeedContext, type Platform, type Problem, type Severity } from "./feeds.rules.js";
 import { googleFeed } from "./formats/google.js";
@@ -72,6 +72,23 @@ const ATTRIBUTE_NAMES: [keyof FeedCandidate["attributes"], RegExp][] = [
   ["pattern", /^(pattern|طرح)$/i],
 ];
 
+/** What the variants of one product share (readBatches). */
+interface ProductShare {
+  slots: (keyof FeedCandidate["attributes"] | null)[];
+  images: ImageRow[];
+  /** The first product-wide photo: every variant's main image unless some variant has its own. */
+  main: FeedCandidate["image"];
+  rest: string[];
+  ownImages: boolean;
+  color: string | null;
+  size: string | null;
+  identifierExists: boolean;
+  gender: string | null;
+  ageGroup: string | null;
+  reviews: { count: number; sum: number };
+  productType: string;
+}
+
 /**
  * The whole sellable catalog, one batch of variants at a time, each with its
  * offer from offerFor(), the function the product page uses, so feed and page
@@ -106,8 +123,9 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
       if (list) list.push(image);
       else imagesByProduct.set(image.productId, [image]);
     }
-    // What every variant of a product shares, worked out once per product.
-    const shared = new Map<string, { slots: (keyof FeedCandidate["attributes"] | null)[]; images: typeof images; rest: string[]; ownImages: boolean }>();
+    // What every variant of a product shares, worked out once per product:
+    // the hot loop below then allocates little more than the candidate itself.
+    const shared = new Map<string, ProductShare>();
 
     const batch: FeedCandidate[] = [];
     for (const row of rows) {
@@ -118,30 +136,42 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
       if (!common) {
         const all = imagesByProduct.get(row.productId) ?? [];
         const productWide = all.filter((i) => i.variantId === null);
+        const main = productWide[0] ?? null;
         common = {
           slots: parseOptionNames(product.optionNames).map((name) => ATTRIBUTE_NAMES.find(([, pattern]) => pattern.test(name.trim()))?.[0] ?? null),
           images: all,
+          main: main ? { storageKey: main.storageKey, width: Number(main.width), height: Number(main.height) } : null,
           rest: productWide.slice(1).map((i) => i.storageKey),
           ownImages: productWide.length !== all.length,
+          color: product.color?.trim() || null,
+          size: product.size?.trim() || null,
+          identifierExists: Boolean(Number(product.identifierExists)),
+          gender: (GENDERS as readonly string[]).includes(product.gender) ? product.gender : null,
+          ageGroup: (AGE_GROUPS as readonly string[]).includes(product.ageGroup) ? product.ageGroup : null,
+          reviews: { count: Number(product.reviewCount ?? 0), sum: Number(product.reviewSum ?? 0) },
+          productType: productTypes.get(row.productId) ?? "",
         };
         shared.set(row.productId, common);
       }
       const attributes: FeedCandidate["attributes"] = { color: null, size: null, material: null, pattern: null };
-      const values = [row.option1, row.option2, row.option3];
-      common.slots.forEach((slot, i) => {
-        if (slot && values[i]) attributes[slot] = values[i]!;
-      });
+      const { slots } = common;
+      for (let i = 0; i < slots.length; i++) {
+        const slot = slots[i];
+        const value = i === 0 ? row.option1 : i === 1 ? row.option2 : i === 2 ? row.option3 : null;
+        if (slot && value) attributes[slot] = value;
+      }
       // Variants without a Colour / Size option take the product's own.
-      attributes.color ??= product.color?.trim() || null;
-      attributes.size ??= product.size?.trim() || null;
+      attributes.color ??= common.color;
+      attributes.size ??= common.size;
 
       // As on the product page: the variant's own photo first, else the product's first.
       // Photos of the other variants are left out so a feed item never shows the wrong colour.
-      let main = common.images.find((i) => i.variantId === null) ?? null;
+      let image = common.main;
       let additionalImages = common.rest;
       if (common.ownImages) {
         const mine = common.images.filter((i) => i.variantId === null || i.variantId === row.id);
-        main = mine.find((i) => i.variantId === row.id) ?? mine[0] ?? null;
+        const main = mine.find((i) => i.variantId === row.id) ?? mine[0] ?? null;
+        image = main ? { storageKey: main.storageKey, width: Number(main.width), height: Number(main.height) } : null;
         additionalImages = mine.filter((i) => i !== main).map((i) => i.storageKey);
       }
       const label = variantLabel(row);
@@ -153,7 +183,7 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
         productTitle: product.title,
         title: label ? `${product.title} - ${label}` : product.title,
         description: product.description,
-        image: main ? { storageKey: main.storageKey, width: Number(main.width), height: Number(main.height) } : null,
+        image,
         additionalImages,
         offer: offerFor(
           { id: row.id, priceMinor: Number(row.priceMinor), compareAtMinor: row.compareAtMinor === null ? null : Number(row.compareAtMinor), currency: row.currency, stock: Number(row.stock) },
@@ -163,13 +193,13 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
         brand: product.brand,
         gtin: row.gtin?.trim() || null,
         mpn: row.mpn?.trim() || null,
-        identifierExists: Boolean(Number(product.identifierExists)),
+        identifierExists: common.identifierExists,
         googleCategory: product.googleCategory,
-        productType: productTypes.get(row.productId) ?? "",
+        productType: common.productType,
         attributes,
-        gender: (GENDERS as readonly string[]).includes(product.gender) ? product.gender : null,
-        ageGroup: (AGE_GROUPS as readonly string[]).includes(product.ageGroup) ? product.ageGroup : null,
-        reviews: { count: Number(product.reviewCount ?? 0), sum: Number(product.reviewSum ?? 0) },
+        gender: common.gender,
+        ageGroup: common.ageGroup,
+        reviews: common.reviews,
       });
     }
     yield batch;
@@ -203,6 +233,8 @@ export function feedLink(publicBase: string, platform: Platform, candidate: Pick
   return `${publicBase}/p/${encodeURIComponent(candidate.slug)}?variant=${encodeURIComponent(candidate.variantId)}${UTM[platform]}`;
 }
 
+let lastExtraImages: { keys: string[] | null; base: string; links: string[] } = { keys: null, base: "", links: [] };
+
 /**
  * The one judgement of an item for a platform, used by the feed writer and by
  * Feed health alike: builds the item exactly as the platform's file will carry
@@ -231,6 +263,12 @@ export function buildFeedItem(platform: Platform, candidate: FeedCandidate, publ
     googleCategory: candidate.googleCategory,
   });
   const image = (key: string) => `${publicBase}${mediaPath(key, "square")}`;
+  // The variants of a product share one list of extra photos (readBatches): map it to URLs once.
+  let additionalImageLinks = lastExtraImages.links;
+  if (lastExtraImages.keys !== candidate.additionalImages || lastExtraImages.base !== publicBase) {
+    additionalImageLinks = candidate.additionalImages.map(image);
+    lastExtraImages = { keys: candidate.additionalImages, base: publicBase, links: additionalImageLinks };
+  }
   const onSale = offer.compareAtMinor !== null;
   const item: FeedItem = {
     id: candidate.variantId,
@@ -240,7 +278,7 @@ export function buildFeedItem(platform: Platform, candidate: FeedCandidate, publ
     description: truncateText(describeText(candidate.description).clean, LIMITS[platform].description),
     link,
     imageLink: candidate.image ? image(candidate.image.storageKey) : "",
-    additionalImageLinks: candidate.additionalImages.map(image),
+    additionalImageLinks,
     availability: offer.availability,
     available: offer.available,
     // Platforms read "price" as the regular price and "sale_price" as what is paid now.

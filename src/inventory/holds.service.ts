@@ -57,18 +57,15 @@ export async function reserveStockInTx(tx: Tx, lines: HoldLine[]): Promise<Short
   return null;
 }
 
-/** Writes the hold rows for units `reserveStockInTx` just reserved. */
+/** Writes the hold rows for units `reserveStockInTx` just reserved: one INSERT for all of them. */
 export async function recordHoldsInTx(tx: Tx, deps: Deps, input: { lines: HoldLine[]; expiresAt: Date; orderId?: string; liveClaimId?: string }) {
+  if (input.lines.length === 0) return [];
   const now = deps.now();
-  const ids: string[] = [];
-  for (const line of input.lines) {
-    const hold = await tx.stockHold.create({
-      data: { variantId: line.variantId, quantity: line.quantity, orderId: input.orderId ?? null, liveClaimId: input.liveClaimId ?? null, createdAt: now, expiresAt: input.expiresAt },
-      select: { id: true },
-    });
-    ids.push(hold.id);
-  }
-  return ids;
+  const holds = await tx.stockHold.createManyAndReturn({
+    data: input.lines.map((line) => ({ variantId: line.variantId, quantity: line.quantity, orderId: input.orderId ?? null, liveClaimId: input.liveClaimId ?? null, createdAt: now, expiresAt: input.expiresAt })),
+    select: { id: true },
+  });
+  return holds.map((h) => h.id);
 }
 
 /** Reserves and records in one step: `{ ok: false, shortfall }` leaves nothing reserved. */
@@ -141,12 +138,15 @@ export async function releaseOrderHoldsInTx(tx: Tx, deps: Deps, input: { orderId
  * which rolls the payment back rather than selling stock that is not there.
  */
 export async function consumeOrderHoldsInTx(tx: Tx, deps: Deps, input: { orderId: string }) {
-  const holds = await tx.stockHold.findMany({ where: { orderId: input.orderId, status: "active" }, select: { id: true, variantId: true, quantity: true } });
-  for (const hold of inLockOrder(holds)) {
-    const sold = await tx.$executeRaw`UPDATE "Variant" SET "stock" = "stock" - ${hold.quantity}, "reserved" = "reserved" - ${hold.quantity} WHERE "id" = ${hold.variantId} AND "stock" >= ${hold.quantity} AND "reserved" >= ${hold.quantity}`;
-    if (sold !== 1) throw new Error(`Stock invariant broken for variant ${hold.variantId} while paying order ${input.orderId}`);
-    const consumed = await tx.stockHold.updateMany({ where: { id: hold.id, status: "active" }, data: { status: "consumed", releasedAt: deps.now() } });
-    if (consumed.count !== 1) throw new Error(`Hold ${hold.id} changed while paying order ${input.orderId}`);
+  // One statement turns every active hold of the order into `consumed` and
+  // says which they were; the variants are then updated in the fixed lock order.
+  const holds = await tx.$queryRaw<{ id: string; variantId: string; quantity: number | bigint }[]>`
+    UPDATE "StockHold" SET "status" = 'consumed', "releasedAt" = ${deps.now()}
+     WHERE "orderId" = ${input.orderId} AND "status" = 'active'
+    RETURNING "id", "variantId", "quantity"`;
+  for (const line of byVariant(holds.map((h) => ({ variantId: h.variantId, quantity: Number(h.quantity) })))) {
+    const sold = await tx.$executeRaw`UPDATE "Variant" SET "stock" = "stock" - ${line.quantity}, "reserved" = "reserved" - ${line.quantity} WHERE "id" = ${line.variantId} AND "stock" >= ${line.quantity} AND "reserved" >= ${line.quantity}`;
+    if (sold !== 1) throw new Error(`Stock invariant broken for variant ${line.variantId} while paying order ${input.orderId}`);
   }
   return holds.length;
 }

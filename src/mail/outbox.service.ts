@@ -133,7 +133,10 @@ export async function queueEmail(tx: Prisma.TransactionClient, input: QueueEmail
       lastError: refused,
       notes: notes.length ? notes.join("\n") : null,
     },
-    update: {},
+    // A no-op update (the key it already has) rather than none: Prisma then
+    // runs one INSERT … ON CONFLICT DO UPDATE instead of SELECT, INSERT, SELECT.
+    // A second email with the same key still leaves the first one as it was.
+    update: { dedupeKey: input.dedupeKey },
   });
 }
 

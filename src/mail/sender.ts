@@ -1,4 +1,8 @@
-import nodemailer from "nodemailer";
+import type nodemailerModule from "nodemailer";
+import { lazyModule } from "../lazy.js";
+
+// Loaded when the first SMTP transport is made, not at start-up (about 10 MB the web process of a shop without SMTP never needs).
+const nodemailer = lazyModule<typeof nodemailerModule>("nodemailer");
 
 /** One email as it leaves the shop: both parts, and the headers we set. */
 export interface OutgoingEmail {
@@ -77,7 +81,7 @@ export interface SmtpSenderOptions {
  */
 export function createSmtpSender(url: string, options: SmtpSenderOptions = {}): MailSender {
   const parsed = new URL(url);
-  const transport = nodemailer.createTransport({
+  const transport = nodemailer().createTransport({
     url,
     pool: true,
     maxConnections: options.maxConnections ?? 4,

@@ -223,7 +223,9 @@ async function main() {
   console.log(`| google.xml, 304 revalidation | ${median(notModified).toFixed(3)} | ${(median(notModified) / baseline).toFixed(2)} | | | | If-None-Match |`);
   const slow = FEEDS.filter((f) => median(times.get(f)!) > 2 * baseline);
   const heavy = FEEDS.filter((f) => peaks.get(f)! >= 150);
-  console.log(`\nTargets: each feed ≤ 2× baseline: ${slow.length === 0 ? "met" : `missed by ${slow.join(", ")}`}; peak RSS < 150 MB: ${heavy.length === 0 ? "met" : `missed by ${heavy.join(", ")}`}.`);
+  // Wall time on a machine busier than its cores also counts the baseline's wait for a CPU; the CPU ratio does not.
+  const slowCpu = FEEDS.filter((f) => median(cpus.get(f)!) > 2 * baselineCpu);
+  console.log(`\nTargets: each feed ≤ 2× baseline: ${slow.length === 0 ? "met" : `missed by ${slow.join(", ")}`} in wall time, ${slowCpu.length === 0 ? "met" : `missed by ${slowCpu.join(", ")}`} in CPU time; peak RSS < 150 MB: ${heavy.length === 0 ? "met" : `missed by ${heavy.join(", ")}`}.`);
 
   server.close();
   await prisma.$disconnect();
