@@ -119,8 +119,8 @@ type PgTransaction = Awaited<ReturnType<PgAdapter["startTransaction"]>>;
  * statement throws (the server restarted or the connection broke mid-
  * transaction) the connection is never released. Each such transaction left
  * the pool one connection smaller for good, and pool.end() (so $disconnect
- * and shutdown) waited on them forever. Released here, a broken connection
- * is dropped by the pool (it is no longer queryable) and replaced on demand.
+ * and shutdown) waited on them forever. Released here with the error, the
+ * connection is closed and dropped by the pool, which opens a new one on demand.
  */
 function releasingBrokenTransactions(factory: PgFactory): PgFactory {
   const closing = /^\s*(COMMIT|ROLLBACK)\b/i;
@@ -130,7 +130,19 @@ function releasingBrokenTransactions(factory: PgFactory): PgFactory {
       try {
         return await executeRaw(query);
       } catch (err) {
-        if (closing.test(query.sql)) await tx.rollback().catch(() => undefined);
+        if (closing.test(query.sql)) {
+          // Released with the error, the pool destroys the connection: its state (still in a transaction?) is unknown.
+          const conn = (tx as unknown as { client?: { release?: (e?: Error) => void } }).client;
+          if (typeof conn?.release === "function") {
+            try {
+              conn.release(err instanceof Error ? err : new Error(String(err)));
+            } catch {
+              // Already released: nothing leaked.
+            }
+          } else {
+            await tx.rollback().catch(() => undefined);
+          }
+        }
         throw err;
       }
     };
