@@ -11,6 +11,7 @@ import { prettyDestination } from "./http/pretty-log.js";
 import { createSmtpSender } from "./mail/sender.js";
 import { LocalFileStorage, S3FileStorage } from "./media/file-storage.js";
 import { createPaymentGateway } from "./payments/from-config.js";
+import { PostgresBroadcaster } from "./realtime/postgres-broadcaster.js";
 import { createStorefront } from "./storefront.js";
 
 /** Reads the environment; a wrong value prints one line per variable and exits 1. */
@@ -69,6 +70,14 @@ export async function bootShop(config: Config) {
     : new LocalFileStorage(uploadsDir);
   // config.ts refuses SMTP_URL without MAIL_FROM and PUBLIC_URL.
   const mail = config.SMTP_URL ? { sender: createSmtpSender(config.SMTP_URL), from: config.MAIL_FROM! } : undefined;
+  // Live shows across instances: on PostgreSQL, every instance hears every other through LISTEN/NOTIFY.
+  const broadcaster =
+    engine === "postgres"
+      ? new PostgresBroadcaster(config.BROADCAST_DATABASE_URL ?? config.DATABASE_URL, {
+          onConnectionChange: (state, err) => (state === "lost" ? logger.warn({ err: err?.message }, "live broadcast connection lost; reconnecting") : logger.info("live broadcast connection restored")),
+        })
+      : undefined;
+  await broadcaster?.start();
 
   const shop = createStorefront({
     prisma,
@@ -84,6 +93,7 @@ export async function bootShop(config: Config) {
     rateLimitStore: rateLimitStoreOf(config),
     payments,
     mail,
+    broadcaster,
     analytics: { retentionDays: config.ANALYTICS_RETENTION_DAYS, rollupRetentionDays: config.ANALYTICS_ROLLUP_RETENTION_DAYS },
   });
   const deps = shop.bazaarche.deps;
@@ -92,7 +102,7 @@ export async function bootShop(config: Config) {
     // Buffered analytics events are written before the database closes.
     await flushEvents(deps);
     await mail?.sender.close();
-    await Promise.all([prisma.$disconnect(), deps.rateLimits.close()]);
+    await Promise.all([prisma.$disconnect(), deps.rateLimits.close(), broadcaster?.close()]);
   };
   return { shop, deps, prisma, logger, logDestination, dbFile, uploadsDir, files, payments, mail, close };
 }

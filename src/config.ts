@@ -41,6 +41,17 @@ export const EnvSchema = z.object({
       .refine((u) => !/^postgres/.test(u) || URL.canParse(u), "a PostgreSQL URL that parses, e.g. postgres://user:pass@host:5432/bazaarche (percent-encode special characters in the password)")
       .default(EMBEDDED_DATABASE_URL),
   ),
+  // The connection live shows LISTEN on, when DATABASE_URL goes through
+  // pgbouncer in transaction mode (which forbids LISTEN): a direct or
+  // session-mode URL to the same database. Unset: DATABASE_URL.
+  BROADCAST_DATABASE_URL: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\/.+/, 'a PostgreSQL URL such as "postgres://user:pass@db-host:5432/bazaarche" (the server itself, not pgbouncer in transaction mode)')
+      .refine((u) => URL.canParse(u), "a PostgreSQL URL that parses (percent-encode special characters in the password)")
+      .optional(),
+  ),
   // Whether an empty database is filled with the demo shop. Unset: only for the
   // embedded default database, so a production database never gets demo products.
   SEED_DEMO: z.preprocess(
@@ -164,6 +175,9 @@ export const EnvSchema = z.object({
   if (env.S3_SECRET_ACCESS_KEY && !env.S3_ACCESS_KEY_ID) {
     ctx.addIssue({ code: "custom", path: ["S3_ACCESS_KEY_ID"], message: "required when S3_SECRET_ACCESS_KEY is set" });
   }
+  if (env.BROADCAST_DATABASE_URL && !/^postgres/.test(env.DATABASE_URL)) {
+    ctx.addIssue({ code: "custom", path: ["BROADCAST_DATABASE_URL"], message: "only with a PostgreSQL DATABASE_URL (on SQLite, one process broadcasts in memory)" });
+  }
   if (env.RATE_LIMIT_STORE === "redis" && !env.REDIS_URL) {
     ctx.addIssue({ code: "custom", path: ["REDIS_URL"], message: "required when RATE_LIMIT_STORE=redis" });
   }
@@ -228,7 +242,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const lines = issues.map((issue) => {
     const name = String(issue.path[0] ?? "environment");
     const got = env[name];
-    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" || name === "REDIS_URL" ? "…" : name === "DATABASE_URL" ? withoutPassword(got) : got}")`;
+    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" || name === "REDIS_URL" ? "…" : name === "DATABASE_URL" || name === "BROADCAST_DATABASE_URL" ? withoutPassword(got) : got}")`;
     return `Invalid ${name}${shown}: expected ${issue.message}`;
   });
   throw new ConfigError(lines);

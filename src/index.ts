@@ -19,6 +19,7 @@ export type { JobDefinition, JobContext } from "./jobs/job.js";
 export { createSmtpSender, type MailSender, type OutgoingEmail, type SendResult, SendError } from "./mail/sender.js";
 export { reconcilePendingOrders } from "./checkout/checkout.service.js";
 export { InProcessBroadcaster, type Broadcaster, type BroadcastMessage } from "./realtime/broadcaster.js";
+export { PostgresBroadcaster, type PostgresBroadcasterOptions } from "./realtime/postgres-broadcaster.js";
 export { liveJobs } from "./live/live.jobs.js";
 // Analytics: the event writer (flush it before closing the database) and the roll-up jobs.
 export { recordEvent, flushEvents, EVENT_TYPES, type EventType, type AnalyticsEventInput } from "./analytics/events.js";

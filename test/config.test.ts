@@ -49,6 +49,8 @@ describe("configuration from the environment", () => {
     [{ DATABASE_URL: "mysql://x" }, 'Invalid DATABASE_URL (got "mysql://x"): expected a SQLite URL such as "file:./data/bazaarche.db" or a PostgreSQL URL such as "postgres://user:pass@host:5432/bazaarche"'],
     [{ DATABASE_URL: "postgres://app:secret@db:port/x" }, 'Invalid DATABASE_URL (got "postgres://app:***@db:port/x"): expected a PostgreSQL URL that parses, e.g. postgres://user:pass@host:5432/bazaarche (percent-encode special characters in the password)'],
     [{ DATABASE_POOL_SIZE: "0" }, 'Invalid DATABASE_POOL_SIZE (got "0"): expected a whole number from 1 to 200'],
+    [{ DATABASE_URL: "postgres://app@db/x", BROADCAST_DATABASE_URL: "redis://db" }, 'Invalid BROADCAST_DATABASE_URL (got "redis://db"): expected a PostgreSQL URL such as "postgres://user:pass@db-host:5432/bazaarche" (the server itself, not pgbouncer in transaction mode)'],
+    [{ BROADCAST_DATABASE_URL: "postgres://app:secret@db:5432/x" }, 'Invalid BROADCAST_DATABASE_URL (got "postgres://app:***@db:5432/x"): expected only with a PostgreSQL DATABASE_URL (on SQLite, one process broadcasts in memory)'],
     [{ PUBLIC_URL: "shop.example.com" }, 'Invalid PUBLIC_URL (got "shop.example.com"): expected an absolute http(s) URL such as https://shop.example.com'],
     [{ PUBLIC_URL: "ftp://shop.example.com" }, 'Invalid PUBLIC_URL (got "ftp://shop.example.com"): expected an absolute http(s) URL such as https://shop.example.com'],
     [{ CURRENCY: "usd" }, 'Invalid CURRENCY (got "usd"): expected a 3-letter ISO 4217 code in capitals, e.g. USD'],

@@ -59,4 +59,9 @@ export class InProcessBroadcaster implements Broadcaster {
   channelCount(): number {
     return this.channels.size;
   }
+
+  /** The names of those channels. */
+  channelNames(): string[] {
+    return [...this.channels.keys()];
+  }
 }

@@ -17,6 +17,7 @@ import { pino } from "pino";
 import { openDatabase } from "../../src/db/client.js";
 import { LocalGateway } from "../../src/payments/local-gateway.js";
 import { StripeGateway } from "../../src/payments/stripe-gateway.js";
+import { PostgresBroadcaster } from "../../src/realtime/postgres-broadcaster.js";
 import { createStorefront } from "../../src/storefront.js";
 import { TEST_TRANSACTIONS } from "./engine.js";
 import { WEBHOOK_SECRET } from "./fake-stripe.js";
@@ -24,6 +25,9 @@ import { WEBHOOK_SECRET } from "./fake-stripe.js";
 const url = process.env.DATABASE_URL;
 if (!url) throw new Error("DATABASE_URL is required");
 const db = await openDatabase(url, { poolSize: Number(process.env.POOL_SIZE ?? 5), transactions: TEST_TRANSACTIONS });
+// As production (src/boot.ts): on PostgreSQL, live shows reach every instance through LISTEN/NOTIFY.
+const broadcaster = /^postgres(ql)?:/.test(url) ? new PostgresBroadcaster(url) : undefined;
+await broadcaster?.start();
 const stripePort = process.env.STRIPE_PORT ? Number(process.env.STRIPE_PORT) : null;
 const shop = createStorefront({
   prisma: db,
@@ -35,6 +39,7 @@ const shop = createStorefront({
   loginRateLimit: { windowMs: 60_000, limit: 10_000 },
   couponAttemptsPer15Min: 10_000,
   followSubmitsPer15Min: 10_000,
+  broadcaster,
   payments: stripePort ? new StripeGateway({ secretKey: "sk_test_fake123", webhookSecret: WEBHOOK_SECRET, host: "127.0.0.1", port: stripePort, protocol: "http" }) : new LocalGateway(),
 });
 const app = express();
@@ -46,7 +51,7 @@ const server = app.listen(0, "127.0.0.1", () => {
 
 const stop = () => {
   server.closeAllConnections();
-  server.close(() => void db.$disconnect().finally(() => process.exit(0)));
+  server.close(() => void Promise.all([db.$disconnect(), broadcaster?.close()]).finally(() => process.exit(0)));
 };
 process.stdin.on("end", stop);
 process.stdin.on("close", stop);
