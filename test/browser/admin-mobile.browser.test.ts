@@ -7,42 +7,28 @@
  * scrolling box of its own holds it. The menu collapses behind a button that
  * works without JavaScript. Screenshots: test-results/screenshots/admin-390-*.png.
  */
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { seedDemoShop } from "../../src/seed/demo.js";
-import { buildTestApp, type TestApp } from "../helpers/app.js";
-import { launchBrowser, screenshot, serve, signInInBrowser, watchProblems } from "../helpers/browser.js";
+import type { Page } from "playwright-core";
+import { describe, expect, it } from "vitest";
+import { screenshot, useBrowserShop } from "../helpers/browser.js";
 import { crawlAdmin, pathPattern, withLang } from "../helpers/crawl.js";
 import { seedUserContent } from "../helpers/user-content.js";
 
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-let stop: () => Promise<void>;
 let pages: string[] = [];
-let login: { email: string; password: string };
-
-beforeAll(async () => {
-  t = await buildTestApp({ shopName: "Bazaarche Demo" });
-  await seedDemoShop(t.deps);
-  // Long, unbroken user text: the usual cause of pages wider than a phone.
-  const seeded = await seedUserContent(t);
-  await t.db.product.update({ where: { id: seeded.product.id }, data: { title: `Qz ${"Extraordinarily".repeat(6)} linen napkins` } });
-  login = seeded.adminLogin;
-  pages = await crawlAdmin({
-    mount: "/shop",
-    get: async (path) => {
-      const res = await seeded.admin.get(path);
-      return { status: res.status, type: String(res.headers["content-type"] ?? ""), body: res.text };
-    },
-  });
-  ({ origin, shutdown: stop } = await serve(t));
-  browser = await launchBrowser();
-}, 300_000);
-afterAll(async () => {
-  await browser?.close();
-  await stop?.();
-  await t?.close();
+const shop = useBrowserShop({
+  app: { shopName: "Bazaarche Demo" },
+  demo: true,
+  seed: async (t) => {
+    // Long, unbroken user text: the usual cause of pages wider than a phone.
+    const seeded = await seedUserContent(t);
+    await t.db.product.update({ where: { id: seeded.product.id }, data: { title: `Qz ${"Extraordinarily".repeat(6)} linen napkins` } });
+    pages = await crawlAdmin({
+      mount: "/shop",
+      get: async (path) => {
+        const res = await seeded.admin.get(path);
+        return { status: res.status, type: String(res.headers["content-type"] ?? ""), body: res.text };
+      },
+    });
+  },
 });
 
 /** What sticks out of the screen: the page's own sideways scroll, and each element past an edge that no scrolling box clips. */
@@ -89,32 +75,26 @@ describe("the admin on a 390 px phone", () => {
   });
 
   it.each(["en", "fa"] as const)("every page fits, in %s", async (lang) => {
-    const context: BrowserContext = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true });
-    const page = await context.newPage();
-    const problems = await watchProblems(page);
-    await signInInBrowser(page, origin, login.email, login.password, lang);
+    const { page, problems } = await shop.openAdmin(lang, { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, hasTouch: true });
     const wide: string[] = [];
     for (const path of pages) {
-      const res = await page.goto(`${origin}${withLang(path, lang)}`, { waitUntil: "load" });
+      const res = await page.goto(`${shop.origin}${withLang(path, lang)}`, { waitUntil: "load" });
       expect(res?.status(), path).toBe(200);
       const { scroll, width, out } = await overflowOf(page);
       if (scroll > width + 1 || out.length > 0) wide.push(`${path}: page ${scroll} px wide on a ${width} px screen; sticking out: ${out.join(", ") || "—"}`);
     }
     for (const [path, name] of [["/shop/admin", "dashboard"], ["/shop/admin/orders", "orders"], ["/shop/admin/products", "products"], ["/shop/admin/feeds", "feeds"]] as const) {
-      await page.goto(`${origin}${withLang(path, lang)}`);
+      await page.goto(`${shop.origin}${withLang(path, lang)}`);
       await screenshot(page, `admin-390-${name}-${lang}`);
     }
     expect(wide).toEqual([]);
     expect(problems.console).toEqual([]);
-    await context.close();
   });
 
   it.each(["en", "fa"] as const)("the menu collapses behind a button that opens it, with JavaScript and without (%s)", async (lang) => {
     for (const javaScriptEnabled of [true, false]) {
-      const context = await browser.newContext({ viewport: { width: 390, height: 844 }, javaScriptEnabled });
-      const page = await context.newPage();
-      await signInInBrowser(page, origin, login.email, login.password, lang);
-      await page.goto(`${origin}/shop/admin/orders?lang=${lang}`);
+      const { page, context } = await shop.openAdmin(lang, { viewport: { width: 390, height: 844 }, javaScriptEnabled });
+      await page.goto(`${shop.origin}/shop/admin/orders?lang=${lang}`);
       const toggle = page.locator("[data-menu-toggle]");
       const link = page.locator(".admin-nav a[href='/shop/admin/products']");
       await expect.poll(() => link.isVisible()).toBe(false);
@@ -128,12 +108,9 @@ describe("the admin on a 390 px phone", () => {
       await context.close();
     }
     // On a wide screen the menu is simply there.
-    const wide = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    const page = await wide.newPage();
-    await signInInBrowser(page, origin, login.email, login.password, lang);
-    await page.goto(`${origin}/shop/admin/orders?lang=${lang}`);
+    const { page } = await shop.openAdmin(lang, { viewport: { width: 1280, height: 900 } });
+    await page.goto(`${shop.origin}/shop/admin/orders?lang=${lang}`);
     expect(await page.locator(".admin-nav a[href='/shop/admin/products']").isVisible()).toBe(true);
     expect(await page.locator("[data-menu-toggle]").isVisible()).toBe(false);
-    await wide.close();
   });
 });

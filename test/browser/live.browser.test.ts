@@ -1,10 +1,8 @@
-import type { Browser, BrowserContext, Page } from "playwright-core";
+import type { BrowserContextOptions, Page } from "playwright-core";
 import sharp from "sharp";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { storeImage } from "../../src/media/media.service.js";
-import { buildTestApp, type TestApp } from "../helpers/app.js";
-import { accessibilityViolations, launchBrowser, screenshot as takeScreenshot, serve, signInInBrowser, watchProblems, type PageProblems } from "../helpers/browser.js";
-import { createAdmin } from "../helpers/factories.js";
+import { accessibilityViolations, screenshot as takeScreenshot, useBrowserShop, type PageProblems } from "../helpers/browser.js";
 import { liveApi, type LiveApi } from "../helpers/live.js";
 
 /**
@@ -14,12 +12,13 @@ import { liveApi, type LiveApi } from "../helpers/live.js";
  * pays on the local payment page, and the host console's counters move
  * without reloading. Screenshots at 390 px before, during and after the show.
  */
-let t: TestApp;
-let browser: Browser;
-let origin: string;
-let stop: () => Promise<void>;
-let admin: { email: string; password: string };
 let api: LiveApi;
+const shop = useBrowserShop({
+  app: { shopName: "Bazaarche Demo" },
+  seed: async (t) => {
+    api = await liveApi(t.app, t.deps);
+  },
+});
 
 function photo(body: string, accent: string) {
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="1200" height="900" viewBox="0 0 1200 900">
@@ -33,8 +32,8 @@ function photo(body: string, accent: string) {
 }
 
 async function product(slug: string, title: string, titleFa: string, colour: [string, string], variants: { sku: string; option1: string | null; priceMinor: number; stock: number }[], optionNames: string[]) {
-  const media = await storeImage(t.deps, { bytes: await photo(...colour), alt: title });
-  return t.db.product.create({
+  const media = await storeImage(shop.t.deps, { bytes: await photo(...colour), alt: title });
+  return shop.t.db.product.create({
     data: {
       slug, title, status: "active", optionNames: JSON.stringify(optionNames), description: "Stoneware, glazed by hand.",
       translations: { create: [{ locale: "fa", title: titleFa, description: "" }] },
@@ -45,18 +44,6 @@ async function product(slug: string, title: string, titleFa: string, colour: [st
   });
 }
 
-beforeAll(async () => {
-  t = await buildTestApp({ shopName: "Bazaarche Demo" });
-  admin = await createAdmin(t.deps);
-  api = await liveApi(t.app, t.deps);
-  ({ origin, shutdown: stop } = await serve(t));
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await stop?.();
-  await t?.close();
-});
 
 async function screenshot(page: Page, name: string) {
   await page.evaluate(() => window.scrollTo(0, 0));
@@ -70,17 +57,9 @@ async function expectClean(page: Page, problems: PageProblems) {
   expect(await page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth + 1)).toBe(true);
 }
 
-const phone = () => browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
+const phone: BrowserContextOptions = { viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true };
 
 describe.each(["en", "fa"] as const)("a live show on two phones in %s", (lang) => {
-  let viewerContext: BrowserContext;
-  let hostContext: BrowserContext;
-
-  afterAll(async () => {
-    await viewerContext?.close();
-    await hostContext?.close();
-  });
-
   it("the viewer follows the host, claims, pays, and the host's counters move", async () => {
     const mug = await product(`cloud-mug-${lang}`, "Cloud mug", "ماگ ابری", ["#3c7d8c", "#e7f1f0"], [
       { sku: `CLOUD-S-${lang}`, option1: "S", priceMinor: 2400, stock: 3 },
@@ -95,21 +74,16 @@ describe.each(["en", "fa"] as const)("a live show on two phones in %s", (lang) =
     await api.addItem(id, { productId: mug.id, claimCode: "12", livePriceMinor: 1900, perBuyerLimit: 2 }).expect(201);
 
     // Before the show, on the viewer's phone.
-    viewerContext = await phone();
-    const viewer = await viewerContext.newPage();
-    const viewerProblems = await watchProblems(viewer);
-    await viewer.goto(`${origin}/shop/live/${code}?lang=${lang}`, { waitUntil: "networkidle" });
+    const { page: viewer, problems: viewerProblems } = await shop.open(phone);
+    await viewer.goto(`${shop.origin}/shop/live/${code}?lang=${lang}`, { waitUntil: "networkidle" });
     expect(await viewer.getAttribute("html", "dir")).toBe(lang === "fa" ? "rtl" : "ltr");
     await expect.poll(() => viewer.locator(".live-soon__countdown").innerText()).toMatch(lang === "fa" ? /تا شروع/ : /^Starts in/);
     await screenshot(viewer, `live-1-before-${lang}`);
     await expectClean(viewer, viewerProblems);
 
     // The host signs in on their phone and goes live.
-    hostContext = await phone();
-    const host = await hostContext.newPage();
-    const hostProblems = await watchProblems(host);
-    await signInInBrowser(host, origin, admin.email, admin.password, lang);
-    await host.goto(`${origin}/shop/admin/live/${id}?lang=${lang}`);
+    const { page: host, problems: hostProblems } = await shop.openAdmin(lang, phone);
+    await host.goto(`${shop.origin}/shop/admin/live/${id}?lang=${lang}`);
     await Promise.all([host.waitForURL(new RegExp(`/shop/admin/live/${id}$`)), host.locator(".console__start").click()]);
     await expect.poll(() => host.locator(".console__status .live-badge").innerText()).toBe(lang === "fa" ? "پخش زنده" : "Live now");
 
@@ -162,7 +136,7 @@ describe.each(["en", "fa"] as const)("a live show on two phones in %s", (lang) =
 
     // The host ends the show; the viewer's page becomes the replay with chapters.
     await api.patch(`/${id}`, { replayUrl: "https://cdn.example/replays/glaze.mp4" }).expect(200);
-    await viewer.goto(`${origin}/shop/live/${code}?lang=${lang}`);
+    await viewer.goto(`${shop.origin}/shop/live/${code}?lang=${lang}`);
     await host.locator(".console__end summary").click();
     await Promise.all([host.waitForURL(new RegExp(`/shop/admin/live/${id}$`)), host.locator(".console__end button").click()]);
     await viewer.locator(".live-replay").waitFor();
