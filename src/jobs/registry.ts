@@ -1,3 +1,4 @@
+import { catalogJobs } from "../catalog/catalog.jobs.js";
 import { checkoutJobs } from "../checkout/checkout.jobs.js";
 import type { Deps } from "../deps.js";
 import { rateLimitJobs } from "../http/rate-limit.jobs.js";
@@ -12,7 +13,7 @@ import { createScheduler, type JobScheduler } from "./scheduler.js";
  * and is added here; names must be unique (the scheduler refuses duplicates).
  */
 export function allJobs(): JobDefinition[] {
-  return [...checkoutJobs(), ...mailJobs(), ...notificationsJobs(), ...rateLimitJobs()];
+  return [...catalogJobs(), ...checkoutJobs(), ...mailJobs(), ...notificationsJobs(), ...rateLimitJobs()];
 }
 
 /**
