@@ -84,3 +84,24 @@ export function catalogCsv(rows: number, options: { from?: number; price?: (prod
   }
   return Buffer.from(parts.join(""), "utf8");
 }
+
+/**
+ * Every row of every table an import can write (products, variants, images,
+ * translations, collections, memberships), every column (timestamps, stock,
+ * archived dates, positions), in a total order: two snapshots are equal only
+ * if the catalog is exactly the same. `except` leaves out products by slug.
+ */
+export async function catalogSnapshot(deps: Deps, options: { except?: string[] } = {}) {
+  const products = await deps.db.product.findMany({
+    where: options.except ? { slug: { notIn: options.except } } : {},
+    orderBy: { id: "asc" },
+    include: {
+      variants: { orderBy: { id: "asc" } },
+      images: { orderBy: { id: "asc" } },
+      translations: { orderBy: { locale: "asc" } },
+      collections: { orderBy: { collectionId: "asc" } },
+    },
+  });
+  const collections = await deps.db.collection.findMany({ orderBy: { id: "asc" } });
+  return JSON.stringify({ products, collections });
+}

@@ -209,6 +209,8 @@ export interface ImportProgress {
   productsTotal: number;
   productsChecked: number;
   productsToWrite: number;
+  /** Products the apply went through (written, or confirmed still unchanged). */
+  productsPassed: number;
   productsWritten: number;
   productsUndone: number;
   productsKept: number;
@@ -232,7 +234,7 @@ export function progressOf(row: ImportRow): ImportProgress {
       : phase === "checking"
         ? [row.productsChecked, row.productsTotal]
         : phase === "applying" || phase === "publishing" || phase === "applied"
-          ? [row.productsWritten, toWrite]
+          ? [row.productsPassed, row.productsChecked]
           : phase === "rolling_back" || phase === "rolled_back"
             ? [row.productsUndone + row.productsKept, row.productsWritten]
             : [row.productsChecked, row.productsTotal];
@@ -242,6 +244,7 @@ export function progressOf(row: ImportRow): ImportProgress {
     productsTotal: row.productsTotal,
     productsChecked: row.productsChecked,
     productsToWrite: toWrite,
+    productsPassed: row.productsPassed,
     productsWritten: row.productsWritten,
     productsUndone: row.productsUndone,
     productsKept: row.productsKept,

@@ -318,10 +318,14 @@ class ImportRun {
   /** An unexpected error (or an injected one): a check fails, an apply is rolled back, a roll-back is retried next run. */
   private async failed(row: ImportRow, err: unknown) {
     const message = err instanceof AppError ? err.message : err instanceof Error ? err.message : String(err);
-    this.deps.logger.error({ err, importId: this.id, status: row.status }, "catalog import step failed");
     const error = `The import stopped on an error: ${message.slice(0, 500)}`;
-    if (row.status === "applying" || row.status === "publishing") await this.setStatus({ status: "rolling_back", errorCode: "error", error });
-    else if (row.status === "rolling_back") await this.setStatus({ error: `${row.error ?? ""} Undoing it failed once (${message.slice(0, 200)}); it is tried again.`.trim() });
+    // The write path refusing a product (a SKU or handle taken in the instant
+    // between planning and writing) is a change of the shop, not a fault.
+    const refused = err instanceof AppError && err.status < 500;
+    if (!refused) this.deps.logger.error({ err, importId: this.id, status: row.status }, "catalog import step failed");
+    if (row.status === "applying" || row.status === "publishing") {
+      await this.setStatus(refused ? { status: "rolling_back", errorCode: "changed", error: `The shop changed since the dry run: ${message.slice(0, 500)}` } : { status: "rolling_back", errorCode: "error", error });
+    } else if (row.status === "rolling_back") await this.setStatus({ error: `${row.error ?? ""} Undoing it failed once (${message.slice(0, 200)}); it is tried again.`.trim() });
     else if (!FINAL.includes(row.status)) await this.setStatus({ status: "failed", errorCode: "error", error, finishedAt: this.deps.now() });
     else throw err;
   }
@@ -623,73 +627,93 @@ class ImportRun {
       if (conflicted) return;
     }
 
-    let { cursor, productsWritten } = row;
-    const toWrite = row.createProducts + row.updateProducts;
+    let { cursor, productsPassed } = row;
     for (;;) {
       if (this.stopping()) return;
       if (await this.cancelRequested()) return;
-      const items = await this.db.catalogImportItem.findMany({
-        where: { importId: this.id, seq: { gt: cursor }, action: { in: ["create", "update"] } },
-        orderBy: { seq: "asc" },
-        take: this.pacer.txSize("apply"),
-      });
-      if (items.length === 0) {
+      const next = await this.db.catalogImportItem.findMany({ where: { importId: this.id, seq: { gt: cursor } }, orderBy: { seq: "asc" }, take: PLAN_BATCH });
+      if (next.length === 0) {
         await this.setStatus({ status: "publishing" });
         return;
       }
       await this.pacer.yield();
-      const rows = await this.rowsOfProducts(items.map((i) => i.seq));
+      const firstWrite = next.findIndex((i) => i.action !== "unchanged");
+      // Products the dry run left unchanged are checked again, outside any
+      // transaction (nothing is written for them): one edited since would
+      // make the result differ from the file, so it stops the import.
+      const items = firstWrite === 0 ? next.slice(0, this.pacer.txSize("apply")) : firstWrite === -1 ? next : next.slice(0, firstWrite);
+      const mapped = reader.map(await this.rowsOfProducts(items.map((i) => i.seq)));
       await this.pacer.yield();
-      const mapped = reader.map(rows);
-      const started = performance.now();
-      const outcome = await this.db.$transaction(async (tx) => {
-        // No lease check first: this transaction never yields, so the check at
-        // its end (with the cursor) decides; a lost lease rolls it all back.
-        // The same products, planned again against the catalog as it is now:
-        // only what the dry run showed is written (the admin applies what it previewed).
-        const planned = await planProducts(tx, reader.columns, mapped.products);
-        for (const item of items) {
-          const now = planned.items.find((p) => p.plan.handle === item.handle);
-          const parsed = mapped.products.find((p) => p.handle === item.handle);
-          if (!now) {
-            const lines = parsed ? linesOf(parsed) : new Set([item.line]);
-            const problem = [...planned.problems, ...mapped.problems].find((p) => lines.has(p.line));
-            await this.conflict(tx, problem ? { ...problem, message: `The shop changed since the dry run: ${problem.message}` } : { line: item.line, column: reader.columns.handle, message: `The shop changed since the dry run: "${item.handle}" cannot be written any more.` });
+      const last = items[items.length - 1]!.seq;
+      if (firstWrite !== 0) {
+        const planned = await planProducts(this.db, reader.columns, mapped.products, this.pacer.breathe);
+        const changed = this.changedSinceCheck(items, planned, mapped);
+        await this.db.$transaction(async (tx) => {
+          if (changed) await this.conflict(tx, changed);
+          else await this.guard(tx, { cursor: last, productsPassed: { increment: items.length } });
+        }, TX);
+        if (changed) return;
+      } else {
+        const started = performance.now();
+        const outcome = await this.db.$transaction(async (tx) => {
+          // No lease check first: this transaction never yields, so the check
+          // at its end (with the cursor) decides; a lost lease rolls it all back.
+          // The same products, planned again against the catalog as it is now:
+          // only what the dry run showed is written (the admin applies what it previewed).
+          const planned = await planProducts(tx, reader.columns, mapped.products);
+          const changed = this.changedSinceCheck(items, planned, mapped);
+          if (changed) {
+            await this.conflict(tx, changed);
             return "changed";
           }
-          if (planKey(now.plan) !== planKey(planOf(item))) {
-            await this.conflict(tx, {
-              line: item.line,
-              column: reader.columns.handle,
-              message: `The shop changed since the dry run: "${item.handle}" would now be ${describePlan(now.plan)}, not ${describePlan(planOf(item))}.`,
-            });
-            return "changed";
+          const now = this.deps.now();
+          const journal: Prisma.CatalogImportItemCreateManyInput[] = [];
+          for (const item of items) {
+            if (item.action === "unchanged") continue;
+            const p = planned.items.find((x) => x.plan.handle === item.handle)!;
+            // A new product is written hidden (a draft) and shown with all the others in one statement at the end.
+            const publishAs = !p.existing && p.input.status === "active" ? "active" : null;
+            const product = await saveProductInTx(tx, this.deps, publishAs ? { ...p.input, status: "draft" } : p.input, p.existing?.id);
+            journal.push({ ...item, productId: product.id, writtenAt: now, before: p.existing ? encodeRows(rowsOf(p.existing)) : null, after: null, publishAs });
           }
-        }
-        const now = this.deps.now();
-        const journal: Prisma.CatalogImportItemCreateManyInput[] = [];
-        for (const item of items) {
-          const p = planned.items.find((x) => x.plan.handle === item.handle)!;
-          // A new product is written hidden (a draft) and shown with all the others in one statement at the end.
-          const publishAs = !p.existing && p.input.status === "active" ? "active" : null;
-          const product = await saveProductInTx(tx, this.deps, publishAs ? { ...p.input, status: "draft" } : p.input, p.existing?.id);
-          journal.push({ ...item, productId: product.id, writtenAt: now, before: p.existing ? encodeRows(rowsOf(p.existing)) : null, after: null, publishAs });
-        }
-        // How the updated products look now, for the roll-back to tell a later edit from its own write.
-        const after = await loadProductsRows(tx, journal.filter((j) => j.before).map((j) => j.productId!));
-        for (const j of journal) if (j.before) j.after = encodeRows(after.get(j.productId!)!);
-        // The chunk's journal in two statements rather than one per product.
-        await tx.catalogImportItem.deleteMany({ where: { importId: this.id, seq: { in: items.map((i) => i.seq) } } });
-        await tx.catalogImportItem.createMany({ data: journal });
-        await this.guard(tx, { cursor: items[items.length - 1]!.seq, productsWritten: { increment: items.length } });
-        return "written";
-      }, TX);
-      this.pacer.txTook("apply", items.length, performance.now() - started);
-      if (outcome === "changed") return;
-      cursor = items[items.length - 1]!.seq;
-      productsWritten += items.length;
-      await this.chunkDone("apply", productsWritten, toWrite);
+          // How the updated products look now, for the roll-back to tell a later edit from its own write.
+          const after = await loadProductsRows(tx, journal.filter((j) => j.before).map((j) => j.productId!));
+          for (const j of journal) if (j.before) j.after = encodeRows(after.get(j.productId!)!);
+          // The chunk's journal in two statements rather than one per product.
+          await tx.catalogImportItem.deleteMany({ where: { importId: this.id, seq: { in: journal.map((j) => j.seq) } } });
+          await tx.catalogImportItem.createMany({ data: journal });
+          await this.guard(tx, { cursor: last, productsPassed: { increment: items.length }, productsWritten: { increment: journal.length } });
+          return "written";
+        }, TX);
+        this.pacer.txTook("apply", items.length, performance.now() - started);
+        if (outcome === "changed") return;
+      }
+      cursor = last;
+      productsPassed += items.length;
+      await this.chunkDone("apply", productsPassed, row.productsChecked);
     }
+  }
+
+  /** The first product whose plan now differs from the dry run's (as a problem to report), or null. */
+  private changedSinceCheck(
+    items: { seq: number; handle: string; title: string; line: number; action: string; vCreate: number; vUpdate: number; vArchive: number }[],
+    planned: Awaited<ReturnType<typeof planProducts>>,
+    mapped: ReturnType<CsvFormatReader["map"]>,
+  ): CsvProblem | null {
+    const columns = this.reader!.columns;
+    for (const item of items) {
+      const now = planned.items.find((p) => p.plan.handle === item.handle);
+      const parsed = mapped.products.find((p) => p.handle === item.handle);
+      // The file had no problems when it was checked: one now (a SKU someone took meanwhile) is a change of the shop.
+      const lines = parsed ? linesOf(parsed) : new Set([item.line]);
+      const problem = [...mapped.problems, ...planned.problems].find((p) => lines.has(p.line));
+      if (problem) return { ...problem, message: `The shop changed since the dry run: ${problem.message}` };
+      if (!now) return { line: item.line, column: columns.handle, message: `The shop changed since the dry run: "${item.handle}" cannot be written any more.` };
+      if (planKey(now.plan) !== planKey(planOf(item))) {
+        return { line: item.line, column: columns.handle, message: `The shop changed since the dry run: "${item.handle}" would now be ${describePlan(now.plan)}, not ${describePlan(planOf(item))}.` };
+      }
+    }
+    return null;
   }
 
   /**

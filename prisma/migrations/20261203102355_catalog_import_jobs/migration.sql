@@ -33,6 +33,7 @@ CREATE TABLE "CatalogImport" (
     "checkedAt" DATETIME,
     "collectionsDone" BOOLEAN NOT NULL DEFAULT false,
     "createdCollections" TEXT NOT NULL DEFAULT '[]',
+    "productsPassed" INTEGER NOT NULL DEFAULT 0,
     "productsWritten" INTEGER NOT NULL DEFAULT 0,
     "productsUndone" INTEGER NOT NULL DEFAULT 0,
     "productsKept" INTEGER NOT NULL DEFAULT 0,
