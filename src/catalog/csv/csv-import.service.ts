@@ -173,6 +173,11 @@ export async function confirmCatalogImport(deps: Deps, input: { id: string; admi
   return { owner, small: row.rowsRead <= SYNC_MAX_LINES };
 }
 
+/** Removes a small import that no run holds any more (its rows go with it). */
+export async function forgetCatalogImport(deps: Deps, input: { id: string }) {
+  await deps.db.catalogImport.deleteMany({ where: { id: input.id, leaseOwner: null } });
+}
+
 /** Stops an import at its next chunk: a check ends, an apply is rolled back. A queued one no run holds ends at once. */
 export async function cancelCatalogImport(deps: Deps, input: { id: string }) {
   const now = deps.now();

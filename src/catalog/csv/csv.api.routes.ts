@@ -3,7 +3,7 @@ import type { Deps } from "../../deps.js";
 import { AppError } from "../../http/errors.js";
 import { validate } from "../../http/validate.js";
 import { publicBaseFor } from "../../http/urls.js";
-import { cancelCatalogImport, createCatalogImport, describeCatalogImport, isSmallCsv, runImportNow, type CatalogImportView } from "./csv-import.service.js";
+import { cancelCatalogImport, createCatalogImport, describeCatalogImport, forgetCatalogImport, isSmallCsv, runImportNow, type CatalogImportView } from "./csv-import.service.js";
 import { sendCatalogCsv } from "./csv.routes.js";
 import { ImportApiQuery, ImportIdParams, ImportStatusQuery, MAX_CSV_BYTES, type ImportReport } from "./csv.schema.js";
 
@@ -60,12 +60,17 @@ export function csvApiRoutes(deps: Deps) {
     }
     await runImportNow(deps, created);
     const view = await describeCatalogImport(deps, { id: created.id });
+    // A refused file is refused whole: not even the import's record is kept (the answer says it all).
+    const refuse = async (err: AppError) => {
+      await forgetCatalogImport(deps, { id: created.id });
+      return err;
+    };
     if (view.error?.code === "changed" && view.report) {
       // Only a change made between checking and writing gets here: nothing was kept.
-      throw invalidFile({ ...view.report, valid: false, applied: false, problems: [{ line: view.error.line ?? 1, column: view.error.column, message: view.error.message }] });
+      throw await refuse(invalidFile({ ...view.report, valid: false, applied: false, problems: [{ line: view.error.line ?? 1, column: view.error.column, message: view.error.message }] }));
     }
     if (view.status === "failed" || view.status === "rolled_back" || !view.report) throw new AppError("import_failed", 500, "The import could not be completed; nothing was written.");
-    if (!view.report.valid) throw invalidFile(view.report);
+    if (!view.report.valid) throw await refuse(invalidFile(view.report));
     const { productsCursor: _cursor, ...report } = view.report;
     res.json({ data: { ...report, importId: created.id } });
   });

@@ -124,6 +124,8 @@ export function csvAdminRoutes(deps: Deps) {
       changed: view.error?.code === "changed",
       ttlMinutes: CONFIRM_TTL_MS / 60_000,
       productsListed: MAX_PRODUCTS_LISTED,
+      // A long product list starts folded, so progress and problems come first.
+      manyProducts: !!view.report && view.report.products.length > 50,
     });
   });
 

@@ -29,6 +29,7 @@
       const p = data.progress;
       show("rows", p.rowsRead);
       show("checked", p.productsChecked);
+      show("total", p.productsTotal);
       show("written", p.productsWritten);
       show("undone", p.productsUndone);
       show("problems", p.problems);
