@@ -107,6 +107,8 @@ describe("a large import runs as a background job", () => {
     const { id, path } = await startImport(t, token, catalogCsv(ROWS), false);
     expect(await statusOf(t, auth, path)).toMatchObject({ id, status: "queued", dryRun: false, report: null, progress: { phase: "queued", rowsRead: 0 } });
     expect(await t.db.product.count()).toBe(0);
+    // Queued, no run holds it yet: the page says what to do if no process runs the jobs.
+    expect(load((await admin.get(`/shop/admin/products/import/${id}`).expect(200)).text)("#worker-hint").text()).toContain("npm run worker");
 
     const seen: { checking?: unknown; applying?: unknown; page?: string; progressJson?: unknown } = {};
     await runImports(t, {
@@ -144,6 +146,8 @@ describe("a large import runs as a background job", () => {
     expect($("#progress").attr("data-progress-url")).toBe(`/shop/admin/products/import/${id}/progress`);
     expect($('script[src*="import-progress"]').length).toBe(1);
     expect($("form.cancel-form").length).toBe(1);
+    // A run holds it: no hint about a missing worker.
+    expect($("#worker-hint").length).toBe(0);
 
     const done = await statusOf(t, auth, path);
     expect(done).toMatchObject({ status: "applied", error: null, progress: { phase: "applied", productsWritten: PRODUCTS } });
@@ -366,6 +370,11 @@ describe("a process that dies mid-import", () => {
     const crash = await crashMidApply(t);
     const written = (await statusOf(t, auth, path)).progress.productsWritten;
     expect(written).toBe(crash.stalledAt());
+    // Its process is gone and its lease ran out: the page of the import, still
+    // "applying", tells the admin that no process is running the jobs.
+    const stalledPage = load((await (await adminOf(t)).get(path.replace("/api/v1/products/imports/", "/admin/products/import/")).expect(200)).text);
+    expect(stalledPage("#import-phase").text()).toBe("Writing products");
+    expect(stalledPage("#worker-hint").text()).toContain("npm run worker");
 
     await runImports(t, { owner: "instance-b" });
     const done = await statusOf(t, auth, path);

@@ -151,6 +151,7 @@ async function main() {
   await during(origin, () => pause(3000));
   console.log("idle…");
   const idle1 = await during(origin, () => pause(IDLE_SECONDS * 1000));
+  const idleMemory = memoryOf(server.pid);
   console.log("dry run…");
   const dry = await during(origin, () => importFile(bytes, true));
   console.log("apply…");
@@ -198,7 +199,8 @@ async function main() {
   console.log("");
   console.log(`dry run:  ${dry.result.seconds.toFixed(1)} s (${s.progress.productsTotal.toLocaleString("en")} products checked)`);
   console.log(`apply:    ${apply.result.seconds.toFixed(1)} s from POST to applied (check again, then ${writing.toFixed(1)} s writing ${s.progress.productsWritten.toLocaleString("en")} products)`);
-  console.log(`server peak RSS: ${memory ? (memory.peak / 1e6).toFixed(0) : "n/a"} MB (VmHWM; sampled peak ${(peakSampled / 1e6).toFixed(0)} MB)`);
+  console.log(`server peak RSS: ${memory ? (memory.peak / 1e6).toFixed(0) : "n/a"} MB (VmHWM; sampled peak ${(peakSampled / 1e6).toFixed(0)} MB; ${idleMemory ? (idleMemory.rss / 1e6).toFixed(0) : "n/a"} MB when idle before the import)`);
+  console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")} at the end`);
   console.log(`before this change (issue 15): apply > 8 min at 1.8 cores and 880 MB, /health and the shop unanswered throughout, nothing committed`);
   console.log(`catalog after the apply: ${products} products (${active} active), ${variants} variants, ${audits} import audit row: ${ok ? "as expected" : "WRONG"}`);
   console.log(`aim: p99 during the apply under ${AIM}× the idle p99 (idle = mean of the two idle windows' p99): ${met ? "met" : "missed"}`);

@@ -170,7 +170,7 @@ export async function confirmCatalogImport(deps: Deps, input: { id: string; admi
   });
   if (moved.count === 0) throw expired();
   if (!input.inline) await requestJobRun(deps, CATALOG_IMPORT_JOB);
-  return { owner, small: row.rowsRead <= SYNC_MAX_LINES };
+  return { owner };
 }
 
 /** Removes a small import that no run holds any more (its rows go with it). */

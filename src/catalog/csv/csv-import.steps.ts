@@ -46,11 +46,11 @@ export const MAX_TAKEOVERS = 3;
 /** How long a checked file waits for the admin's "Apply". */
 export const CONFIRM_TTL_MS = 30 * 60_000;
 /** What one write transaction aims at: the longest the import holds the event loop and the write lock at a time. */
-export const TARGET_TX_MS = 20;
+export const TARGET_TX_MS = 10;
 /** Outside transactions the run yields after this much work at most. */
 const SLICE_MS = 5;
-/** Pause after a chunk, relative to the time it kept the event loop busy: 0.5 leaves requests at least a third of it. */
-export const PAUSE_RATIO = 0.5;
+/** Pause after a chunk, relative to the time it kept the event loop busy: 1 leaves requests at least half of the time. */
+export const PAUSE_RATIO = 1;
 /** Rows staged per read chunk, products per check chunk (the check yields between its queries, so these can be large). */
 const READ_BATCH = 500;
 const PLAN_BATCH = 100;
@@ -98,11 +98,6 @@ export function loadImport(deps: Pick<Deps, "db">, id: string): Promise<ImportRo
 /** True while the admin may still click "Apply" on a checked dry run. */
 export function awaitsConfirmation(row: ImportRow, now: Date): boolean {
   return row.status === "checked" && row.mode === "check" && row.valid === true && !row.cleaned && row.finishedAt === null && !!row.checkedAt && row.checkedAt.getTime() >= now.getTime() - CONFIRM_TTL_MS;
-}
-
-/** Nothing more will happen to this import (its staging rows may still be cleaned up). */
-export function isSettled(row: ImportRow, now: Date): boolean {
-  return FINAL.includes(row.status) || (row.status === "checked" && !awaitsConfirmation(row, now) && !(row.mode === "apply" && row.valid));
 }
 
 /**

@@ -9,48 +9,9 @@ export interface CsvRecord {
   fields: string[];
 }
 
-export type CsvReadResult = { ok: true; header: string[]; headerLine: number; records: CsvRecord[] } | { ok: false; problems: CsvProblem[] };
-
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const csvParse = lazyModule<typeof CsvParse>("csv-parse/sync");
 const csvParseStream = lazyModule<typeof CsvParseStream>("csv-parse");
-
-/**
- * Turns uploaded bytes into records, or into problems a person can act on.
- * Only UTF-8 is accepted (decoding anything else would silently corrupt
- * Persian text and accents); each bad byte is reported at its line and column.
- * Lines are counted here from the bytes, not taken from the parser, so a
- * quoted field spanning several lines still leaves every later row with its
- * real line number.
- */
-export function readCsv(input: Buffer): CsvReadResult {
-  let bytes = input;
-  if (bytes.length >= 3 && bytes.subarray(0, 3).equals(BOM)) bytes = bytes.subarray(3);
-  if (input.length >= 2 && ((input[0] === 0xff && input[1] === 0xfe) || (input[0] === 0xfe && input[1] === 0xff))) {
-    return fail(1, null, "The file is UTF-16, not UTF-8. Save it as \"CSV UTF-8\" and upload it again.");
-  }
-  if (bytes.toString("utf8").trim() === "") return fail(1, null, "The file is empty.");
-
-  const lines = new LineIndex(bytes);
-  try {
-    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return { ok: false, problems: encodingProblems(bytes, lines) };
-  }
-
-  const parsed = parseRecords(bytes, lines);
-  const [head, ...records] = parsed.records;
-  if (parsed.error) {
-    const column = head && parsed.error.fieldIndex !== null ? (head.fields[parsed.error.fieldIndex]?.trim() ?? null) : null;
-    return fail(parsed.error.line, parsed.error.line === head?.line ? null : column, `Malformed CSV: ${parsed.error.message}`);
-  }
-  if (!head) return fail(1, null, "The file is empty.");
-  return { ok: true, header: head.fields.map((h) => h.trim()), headerLine: head.line, records: records.map(({ line, fields }) => ({ line, fields })) };
-}
-
-function fail(line: number, column: string | null, message: string): CsvReadResult {
-  return { ok: false, problems: [{ line, column, message }] };
-}
 
 /** Byte offsets of every line feed, to turn an offset into a physical line number. */
 class LineIndex {
@@ -254,10 +215,13 @@ function countFeeds(bytes: Buffer, from: number, to: number): number {
  * another process. The parser is fed the bytes a slice at a time and hands
  * back that slice's records before it gets the next: memory holds one slice
  * and its records, not the file's rows. Rows whose cells are all blank are
- * skipped, as spreadsheets append them. Lines are counted from the bytes, as
- * in readCsv; a malformed record is reported after every record before it.
+ * skipped, as spreadsheets append them. Lines are counted from the bytes,
+ * not taken from the parser, so a quoted field spanning several lines still
+ * leaves every later record with its real line number; a malformed record
+ * is reported after every record before it.
  */
-export async function* streamCsvRecords(bytes: Buffer, from: { offset: number; feeds: number }): AsyncGenerator<StreamedRecord> {
+export async function* streamCsvRecords(bytes: Buffer, from: { offset: number; feeds: number }, options: { sliceBytes?: number } = {}): AsyncGenerator<StreamedRecord> {
+  const sliceBytes = options.sliceBytes ?? SLICE;
   const base = from.offset;
   let end = base;
   let scanned = base;
@@ -306,8 +270,8 @@ export async function* streamCsvRecords(bytes: Buffer, from: { offset: number; f
   }
 
   try {
-    for (let i = base; i < bytes.length && !failure; i += SLICE) {
-      parser.write(bytes.subarray(i, Math.min(bytes.length, i + SLICE)));
+    for (let i = base; i < bytes.length && !failure; i += sliceBytes) {
+      parser.write(bytes.subarray(i, Math.min(bytes.length, i + sliceBytes)));
       await settle();
       yield* drain();
     }
