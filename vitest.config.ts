@@ -1,8 +1,15 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
+
+// TEST_DATABASE_URL=postgres://… runs the suite on PostgreSQL (see
+// test/helpers/engine.ts). Tests about one engine's own machinery (its
+// migrator, its files) are named *.sqlite.test.ts / *.postgres.test.ts and
+// run on that engine's pass; CI runs both passes.
+const onPostgres = /^postgres(ql)?:\/\//.test(process.env.TEST_DATABASE_URL?.trim() ?? "");
 
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
+    exclude: [...configDefaults.exclude, onPostgres ? "test/**/*.sqlite.test.ts" : "test/**/*.postgres.test.ts"],
     globalSetup: ["test/helpers/global-setup.ts"],
     pool: "forks",
     // Generous: several files seed the demo shop (24 image re-encodes) and the

@@ -20,8 +20,17 @@ const args = new Set(process.argv.slice(2));
 const ifStale = args.has("--if-stale");
 const soft = args.has("--soft");
 const stampFile = path.join(root, "dist", ".build-stamp");
-const schemaFile = path.join(root, "prisma", "schema.prisma");
-const clientFile = path.join(root, "src", "generated", "prisma", "client.ts");
+// Two Prisma clients from one schema: SQLite's from prisma/schema.prisma and
+// PostgreSQL's from prisma/postgres/schema.prisma (generated from the first by
+// prisma/postgres-schema.ts); the URL picks one at run time (src/db/client.ts).
+const clients = [
+  { schema: path.join(root, "prisma", "schema.prisma"), client: path.join(root, "src", "generated", "prisma", "client.ts"), argv: ["generate"] },
+  {
+    schema: path.join(root, "prisma", "postgres", "schema.prisma"),
+    client: path.join(root, "src", "generated", "prisma-pg", "client.ts"),
+    argv: ["generate", "--config", "prisma/postgres/prisma.config.ts"],
+  },
+];
 
 function newestMtime(target) {
   if (!existsSync(target)) return 0;
@@ -59,11 +68,12 @@ function missingTool(what, needed) {
   process.exit(1);
 }
 
-// 1. The Prisma client, when the schema is newer than it (or it is missing).
-if (!existsSync(clientFile) || newestMtime(schemaFile) > newestMtime(clientFile) || !ifStale) {
+// 1. The Prisma clients, each when its schema is newer than it (or it is missing).
+for (const { schema, client, argv } of clients) {
+  if (existsSync(client) && newestMtime(schema) <= newestMtime(client) && ifStale) continue;
   const prismaCli = resolveTool("prisma/build/index.js");
-  if (prismaCli) run("prisma generate", prismaCli, ["generate"]);
-  else if (!existsSync(clientFile)) missingTool("The Prisma CLI", "the database client");
+  if (prismaCli) run(`prisma ${argv.join(" ")}`, prismaCli, argv);
+  else if (!existsSync(client)) missingTool("The Prisma CLI", "the database client");
 }
 
 // 2. The compiled package, when any source is newer than the last build.

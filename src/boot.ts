@@ -2,10 +2,12 @@
 // the database opened and migrated, and the storefront built from the same
 // configuration, so a worker process sees the same storage, mail and limits.
 import path from "node:path";
-import { pino, type Logger } from "pino";
+import { pino } from "pino";
+import { flushEvents } from "./analytics/events.js";
 import { ConfigError, loadConfig, rateLimitStoreOf, type Config } from "./config.js";
-import { openDatabase, sqliteFilePath } from "./db/client.js";
-import { migrateDatabase } from "./db/migrate.js";
+import { DatabaseStartError, engineOfUrl, openDatabase, redactUrl, sqliteFilePath } from "./db/client.js";
+import { migrate } from "./db/migrate.js";
+import { prettyDestination } from "./http/pretty-log.js";
 import { createSmtpSender } from "./mail/sender.js";
 import { LocalFileStorage, S3FileStorage } from "./media/file-storage.js";
 import { createPaymentGateway } from "./payments/from-config.js";
@@ -24,12 +26,36 @@ export function configOrExit(): Config {
   }
 }
 
-export async function bootShop(config: Config, logger: Logger = pino({ level: config.LOG_LEVEL })) {
-  const dbFile = sqliteFilePath(config.DATABASE_URL);
-  const { applied } = migrateDatabase(dbFile);
-  if (applied.length) logger.info({ applied }, "database migrated");
-  const prisma = await openDatabase(config.DATABASE_URL);
-  const uploadsDir = path.join(path.dirname(dbFile), "uploads");
+/** Readable lines in a terminal, JSON otherwise (LOG_FORMAT decides when set). */
+function loggerFor(config: Config) {
+  const pretty = (config.LOG_FORMAT ?? (process.stdout.isTTY ? "pretty" : "json")) === "pretty";
+  const logDestination = pretty ? prettyDestination(process.stdout, { color: Boolean(process.stdout.isTTY) }) : null;
+  const logger = logDestination ? pino({ level: config.LOG_LEVEL }, logDestination) : pino({ level: config.LOG_LEVEL });
+  return { logger, logDestination };
+}
+
+export async function bootShop(config: Config) {
+  const { logger, logDestination } = loggerFor(config);
+  const engine = engineOfUrl(config.DATABASE_URL);
+  /** Where the data lives, for the start banner (a PostgreSQL URL without its password). */
+  const dbFile = engine === "sqlite" ? sqliteFilePath(config.DATABASE_URL) : redactUrl(config.DATABASE_URL);
+  let prisma;
+  try {
+    const { applied } = await migrate(config.DATABASE_URL);
+    if (applied.length) logger.info({ applied }, "database migrated");
+    prisma = await openDatabase(config.DATABASE_URL, {
+      poolSize: config.DATABASE_POOL_SIZE,
+      onConnectionError: (err) => logger.warn({ err: err.message }, "database connection lost; the pool reconnects"),
+    });
+  } catch (err) {
+    // Unreachable or misconfigured database: one line that says what to fix, and a non-zero exit.
+    if (err instanceof DatabaseStartError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const uploadsDir = engine === "sqlite" ? path.join(path.dirname(dbFile), "uploads") : path.resolve("data/uploads");
   const payments = createPaymentGateway(config);
   const files = config.S3_BUCKET
     ? new S3FileStorage({
@@ -58,12 +84,15 @@ export async function bootShop(config: Config, logger: Logger = pino({ level: co
     rateLimitStore: rateLimitStoreOf(config),
     payments,
     mail,
+    analytics: { retentionDays: config.ANALYTICS_RETENTION_DAYS, rollupRetentionDays: config.ANALYTICS_ROLLUP_RETENTION_DAYS },
   });
   const deps = shop.bazaarche.deps;
   /** Closes what the shop opened, after the jobs and the server stopped. */
   const close = async () => {
+    // Buffered analytics events are written before the database closes.
+    await flushEvents(deps);
     await mail?.sender.close();
     await Promise.all([prisma.$disconnect(), deps.rateLimits.close()]);
   };
-  return { shop, deps, prisma, logger, dbFile, uploadsDir, files, payments, mail, close };
+  return { shop, deps, prisma, logger, logDestination, dbFile, uploadsDir, files, payments, mail, close };
 }

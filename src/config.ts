@@ -25,6 +25,9 @@ export const mailFrom = z
 
 const emptyToUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 
+/** The embedded database `npm start` uses when DATABASE_URL is not set. */
+export const EMBEDDED_DATABASE_URL = "file:./data/bazaarche.db";
+
 export const EnvSchema = z.object({
   PORT: z.preprocess(
     emptyToUndefined,
@@ -34,8 +37,24 @@ export const EnvSchema = z.object({
     emptyToUndefined,
     z
       .string()
-      .regex(/^file:.+/, 'a SQLite URL of the form "file:./data/bazaarche.db"')
-      .default("file:./data/bazaarche.db"),
+      .regex(/^(file:.+|postgres(ql)?:\/\/.+)/, 'a SQLite URL such as "file:./data/bazaarche.db" or a PostgreSQL URL such as "postgres://user:pass@host:5432/bazaarche"')
+      .refine((u) => !/^postgres/.test(u) || URL.canParse(u), "a PostgreSQL URL that parses, e.g. postgres://user:pass@host:5432/bazaarche (percent-encode special characters in the password)")
+      .default(EMBEDDED_DATABASE_URL),
+  ),
+  // Whether an empty database is filled with the demo shop. Unset: only for the
+  // embedded default database, so a production database never gets demo products.
+  SEED_DEMO: z.preprocess(
+    emptyToUndefined,
+    z
+      .string()
+      .regex(/^(true|false|1|0)$/i, "true or false (unset: true only for the default database file:./data/bazaarche.db)")
+      .transform((v) => v === "1" || v.toLowerCase() === "true")
+      .optional(),
+  ),
+  // PostgreSQL connections per app process; the sum over all processes must stay under the server's max_connections (or pgbouncer's pool).
+  DATABASE_POOL_SIZE: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: "a whole number from 1 to 200" }).int("a whole number from 1 to 200").min(1, "a whole number from 1 to 200").max(200, "a whole number from 1 to 200").default(10),
   ),
   PUBLIC_URL: z.preprocess(
     emptyToUndefined,
@@ -76,6 +95,16 @@ export const EnvSchema = z.object({
   LOG_LEVEL: z.preprocess(
     emptyToUndefined,
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"], { message: "one of fatal, error, warn, info, debug, trace, silent" }).default("info"),
+  ),
+  // Unset: readable lines when stdout is a terminal, JSON lines otherwise (log collectors).
+  LOG_FORMAT: z.preprocess(emptyToUndefined, z.enum(["pretty", "json"], { message: 'pretty or json (unset: pretty in a terminal, json otherwise)' }).optional()),
+  ANALYTICS_RETENTION_DAYS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: "a whole number of days from 1 to 3650" }).int("a whole number of days from 1 to 3650").min(1, "a whole number of days from 1 to 3650").max(3650, "a whole number of days from 1 to 3650").default(90),
+  ),
+  ANALYTICS_ROLLUP_RETENTION_DAYS: z.preprocess(
+    emptyToUndefined,
+    z.coerce.number({ message: "a whole number of days from 1 to 3650" }).int("a whole number of days from 1 to 3650").min(1, "a whole number of days from 1 to 3650").max(3650, "a whole number of days from 1 to 3650").default(730),
   ),
   // How many reverse-proxy hops to trust for the client IP and HTTPS ("true" = 1).
   // Never "trust everything": that would let anyone spoof their IP past rate limits.
@@ -149,6 +178,9 @@ export const EnvSchema = z.object({
   if (env.SMTP_URL && !env.MAIL_FROM) {
     ctx.addIssue({ code: "custom", path: ["MAIL_FROM"], message: 'the sender of the shop\'s emails when SMTP_URL is set, e.g. "Tea & Clay <shop@example.com>"' });
   }
+  if (env.ANALYTICS_ROLLUP_RETENTION_DAYS < env.ANALYTICS_RETENTION_DAYS) {
+    ctx.addIssue({ code: "custom", path: ["ANALYTICS_ROLLUP_RETENTION_DAYS"], message: `at least ANALYTICS_RETENTION_DAYS (${env.ANALYTICS_RETENTION_DAYS}): roll-ups are made from the raw events` });
+  }
   if (env.STRIPE_WEBHOOK_SECRET && !env.STRIPE_SECRET_KEY) {
     ctx.addIssue({ code: "custom", path: ["STRIPE_SECRET_KEY"], message: "required when STRIPE_WEBHOOK_SECRET is set" });
   }
@@ -157,7 +189,8 @@ export const EnvSchema = z.object({
   }
 });
 
-export type Config = z.infer<typeof EnvSchema>;
+type ParsedEnv = z.infer<typeof EnvSchema>;
+export type Config = Omit<ParsedEnv, "SEED_DEMO"> & { SEED_DEMO: boolean };
 
 /** The rate-limit store the environment asks for (see RATE_LIMIT_STORE). */
 export function rateLimitStoreOf(config: Pick<Config, "RATE_LIMIT_STORE" | "REDIS_URL" | "DATABASE_URL">): "memory" | "database" | { redisUrl: string } {
@@ -172,10 +205,18 @@ export class ConfigError extends Error {
   }
 }
 
+/** A URL with its password (if any) replaced by ***, for messages. */
+function withoutPassword(value: string): string {
+  return value.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/:@]*):[^/]*@/i, "$1:***@");
+}
+
 /** Parses the environment; throws ConfigError with one line per bad variable. */
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const result = EnvSchema.safeParse(env);
-  if (result.success) return result.data;
+  if (result.success) {
+    const data = result.data;
+    return { ...data, SEED_DEMO: data.SEED_DEMO ?? data.DATABASE_URL === EMBEDDED_DATABASE_URL };
+  }
   // One line per variable: its first problem is the one to fix.
   const seen = new Set<string>();
   const issues = result.error.issues.filter((issue) => {
@@ -187,7 +228,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const lines = issues.map((issue) => {
     const name = String(issue.path[0] ?? "environment");
     const got = env[name];
-    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" || name === "REDIS_URL" ? "…" : got}")`;
+    const shown = got === undefined ? "" : ` (got "${name.includes("SECRET") || name === "SMTP_URL" || name === "REDIS_URL" ? "…" : name === "DATABASE_URL" ? withoutPassword(got) : got}")`;
     return `Invalid ${name}${shown}: expected ${issue.message}`;
   });
   throw new ConfigError(lines);

@@ -1,10 +1,12 @@
 import type { Logger } from "pino";
+import type { AnalyticsSettings } from "./analytics/rollup.service.js";
 import type { Db } from "./db/client.js";
 import type { Locale } from "./i18n/translate.js";
 import type { FileStorage } from "./media/file-storage.js";
 import type { RateLimitBackend } from "./http/rate-limit-store.js";
 import type { MailDelivery } from "./mail/sender.js";
 import type { PaymentGateway, ShippingOption } from "./payments/gateway.js";
+import type { Broadcaster } from "./realtime/broadcaster.js";
 
 /** Shop-wide settings every feature may read. */
 export interface ShopSettings {
@@ -34,6 +36,10 @@ export interface Deps {
   rateLimits: RateLimitBackend;
   /** Set when the shop sends email (SMTP); without it email stays in the outbox and pages say so. */
   mail?: MailDelivery;
+  /** Real-time fan-out between instances (live shows); in-process by default. */
+  broadcaster: Broadcaster;
+  /** Event and roll-up retention (defaults: 90 and 730 days). */
+  analytics?: Partial<AnalyticsSettings>;
 }
 
 export interface CheckoutSettings {

@@ -30,4 +30,6 @@ export const PACKAGE_ROOT = findPackageRoot(path.dirname(fileURLToPath(import.me
 export const VIEWS_DIR = path.join(PACKAGE_ROOT, "views");
 export const STATIC_DIR = path.join(VIEWS_DIR, "static");
 export const MIGRATIONS_DIR = path.join(PACKAGE_ROOT, "prisma", "migrations");
+/** PostgreSQL's own migrations, generated from schema.prisma (prisma/postgres-schema.ts). */
+export const POSTGRES_MIGRATIONS_DIR = path.join(PACKAGE_ROOT, "prisma", "postgres", "migrations");
 export const SEED_DIR = path.join(PACKAGE_ROOT, "prisma", "seed");

@@ -4,6 +4,7 @@ import express, { type Express, type RequestHandler } from "express";
 import { pino, type Logger } from "pino";
 import { z } from "zod";
 import { adminRoutes } from "./admin/admin.routes.js";
+import { analyticsAdminRoutes, objectPanel } from "./analytics/analytics.routes.js";
 import { apiRoutes } from "./api/api.routes.js";
 import { loadAdmin, requireAdmin, requireApiToken } from "./auth/auth.middleware.js";
 import { authRoutes } from "./auth/auth.routes.js";
@@ -38,6 +39,11 @@ import { LOCALES } from "./i18n/translate.js";
 import { linksAdminRoutes } from "./links/links.admin.routes.js";
 import { linksRoutes } from "./links/links.routes.js";
 import { LocalFileStorage, type FileStorage } from "./media/file-storage.js";
+import { liveAdminRoutes } from "./live/live.admin.routes.js";
+import { liveApiRoutes } from "./live/live.api.routes.js";
+import { liveRoutes, liveStreamRoutes } from "./live/live.routes.js";
+import { LiveStreams } from "./live/live.stream.js";
+import { mediaPath } from "./media/media.paths.js";
 import { mediaRoutes } from "./media/media.routes.js";
 import { mailFrom } from "./config.js";
 import { jobsAdminRoutes } from "./jobs/jobs.admin.routes.js";
@@ -47,6 +53,7 @@ import { unsubscribeRoutes } from "./mail/unsubscribe.routes.js";
 import { notificationsAdminRoutes } from "./notifications/notifications.admin.routes.js";
 import { LocalGateway } from "./payments/local-gateway.js";
 import type { PaymentGateway } from "./payments/gateway.js";
+import { InProcessBroadcaster, type Broadcaster } from "./realtime/broadcaster.js";
 import { crossOriginMedia, embedRoutes } from "./posts/embed.js";
 import { postsAdminRoutes } from "./posts/posts.admin.routes.js";
 import { postsRoutes } from "./posts/posts.routes.js";
@@ -54,7 +61,14 @@ import { reviewsAdminRoutes } from "./reviews/reviews.admin.routes.js";
 import { reviewsEmbedRoutes, reviewsRoutes } from "./reviews/reviews.routes.js";
 import { VIEWS_DIR } from "./package-root.js";
 import { loadAppSecret } from "./settings/app-secret.js";
+import { shopAdminRoutes } from "./shop/shop.admin.routes.js";
+import { getShopProfile, shopForPage } from "./shop/shop.service.js";
 import { createViewEngine } from "./views/engine.js";
+
+const DEFAULT_SHIPPING = [
+  { id: "standard", label: "Standard shipping", labelFa: "ارسال عادی", amountMinor: 500 },
+  { id: "express", label: "Express shipping", labelFa: "ارسال سریع", amountMinor: 1500 },
+];
 
 const OptionsSchema = z.object({
   prisma: z.custom<Db>((v) => typeof v === "object" && v !== null && "$transaction" in v, { message: "a PrismaClient (see openDatabase)" }),
@@ -91,21 +105,26 @@ const OptionsSchema = z.object({
       leaseMs: z.number().int().min(1000).default(DELIVERY_DEFAULTS.leaseMs),
     })
     .optional(),
+  /** Live-show streams: heartbeat interval, the unsent bytes after which a non-reading viewer is dropped, streams per instance. */
+  liveStreams: z.object({ heartbeatMs: z.number().int().min(50).optional(), maxBufferedBytes: z.number().int().min(1024).optional(), maxStreams: z.number().int().min(1).optional(), coalesceMs: z.number().int().min(0).max(1000).optional() }).default({}),
+  broadcaster: z.custom<Broadcaster>((v) => typeof v === "object" && v !== null && "publish" in v && "subscribe" in v, { message: "a Broadcaster (publish, subscribe)" }).optional(),
+  /** Raw analytics events are kept `retentionDays`, daily roll-ups `rollupRetentionDays` (the longest dashboard range). */
+  analytics: z
+    .object({ retentionDays: z.number().int().min(1).max(3650).default(90), rollupRetentionDays: z.number().int().min(1).max(3650).default(730) })
+    .refine((a) => a.rollupRetentionDays >= a.retentionDays, { message: "rollupRetentionDays must be at least retentionDays", path: ["rollupRetentionDays"] })
+    .default({ retentionDays: 90, rollupRetentionDays: 730 }),
   payments: z.custom<PaymentGateway>((v) => typeof v === "object" && v !== null && "createCheckout" in v, { message: "a PaymentGateway (StripeGateway or LocalGateway)" }).optional(),
   checkout: z
     .object({
       // Stripe Checkout sessions live 30 minutes to 24 hours.
       holdMinutes: z.number().int().min(30).max(24 * 60).default(30),
       shippingOptions: z
-        .array(z.object({ id: z.string().regex(/^[a-z0-9_-]{1,32}$/), label: z.string().min(1).max(60), amountMinor: z.number().int().min(0) }))
+        .array(z.object({ id: z.string().regex(/^[a-z0-9_-]{1,32}$/), label: z.string().min(1).max(60), labelFa: z.string().min(1).max(60).optional(), amountMinor: z.number().int().min(0) }))
         .min(1)
         .max(5)
-        .default([
-          { id: "standard", label: "Standard shipping", amountMinor: 500 },
-          { id: "express", label: "Express shipping", amountMinor: 1500 },
-        ]),
+        .default(DEFAULT_SHIPPING),
     })
-    .default({ holdMinutes: 30, shippingOptions: [{ id: "standard", label: "Standard shipping", amountMinor: 500 }, { id: "express", label: "Express shipping", amountMinor: 1500 }] }),
+    .default({ holdMinutes: 30, shippingOptions: DEFAULT_SHIPPING }),
 });
 
 export type StorefrontOptions = z.input<typeof OptionsSchema>;
@@ -114,6 +133,8 @@ const Options = OptionsSchema.refine((o) => !o.mail || !!o.publicUrl, { path: ["
 export type Storefront = Express & {
   bazaarche: {
     deps: Deps;
+    /** Open live-show streams of this instance (viewer counts, shutdown). */
+    live: LiveStreams;
     /** Marks the storefront as draining: /ready answers 503 from now on. */
     beginShutdown(): void;
   };
@@ -142,11 +163,14 @@ export function createStorefront(options: StorefrontOptions): Storefront {
     payments: o.payments ?? new LocalGateway(),
     checkout: o.checkout,
     mail: o.mail,
+    broadcaster: o.broadcaster ?? new InProcessBroadcaster(),
+    analytics: o.analytics,
     appSecret: async () => (secret ??= await loadAppSecret(o.prisma)),
     rateLimits: createRateLimitBackend(o.rateLimitStore, { db: o.prisma, now: () => deps.now() }),
   };
   let draining = false;
   let secret = o.secret;
+  const live = new LiveStreams(deps, o.liveStreams);
 
   const app = express();
   app.disable("x-powered-by");
@@ -179,18 +203,22 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   // JSON may spell a lone surrogate as "\ud800": refused here, before any handler.
   app.use(wellFormedBody());
   app.use(localeMiddleware(o.locale));
+  app.use(shopLocals(deps));
 
   // Bearer-token API: no cookies, so no CSRF check; JSON errors.
   // Platform feeds: GET-only, token in the query string, no cookies set.
   app.use("/feeds", feedRoutes(deps));
   app.use("/api/v1/feeds", requireApiToken(deps), feedApiRoutes(deps));
   app.use("/api/v1/outbox", requireApiToken(deps), outboxApiRoutes(deps));
+  app.use("/api/v1/live", requireApiToken(deps), liveApiRoutes(deps, live));
   app.use("/api/v1", requireApiToken(deps), apiRoutes(deps));
   // Tracked links /l/:code: GET only, so before the CSRF check (and its cookie).
   app.use(linksRoutes(deps));
   // One-click unsubscribe (RFC 8058): mail clients POST without cookies, so
   // before the CSRF check; the random token in the path is the credential.
   app.use(unsubscribeRoutes(deps));
+  // Live-show event streams: GET only and long-lived, so before the CSRF cookie and the cart count.
+  app.use(liveStreamRoutes(deps, live));
 
   app.use(async (_req, _res, next) => {
     await deps.appSecret();
@@ -199,6 +227,12 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use(csrfProtection(() => secret!));
   app.use("/admin", loadAdmin(deps), authRoutes(deps, o.loginRateLimit));
   app.use("/admin", requireAdmin, adminRoutes(deps));
+  app.use("/admin", requireAdmin, analyticsAdminRoutes(deps));
+  // Each object's figures and funnel on its admin page (the page includes the analytics/object-panel partial).
+  app.use("/admin/posts", requireAdmin, objectPanel(deps, "post"));
+  app.use("/admin/links", requireAdmin, objectPanel(deps, "link"));
+  app.use("/admin/coupons", requireAdmin, objectPanel(deps, "coupon"));
+  app.use("/admin/products", requireAdmin, objectPanel(deps, "product"));
   app.use("/admin/products", requireAdmin, csvAdminRoutes(deps));
   app.use("/admin", requireAdmin, feedAdminRoutes(deps));
   app.use("/admin/products", requireAdmin, catalogAdminRoutes(deps));
@@ -211,11 +245,14 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.use("/admin/posts", requireAdmin, postsAdminRoutes(deps));
   app.use("/admin/links", requireAdmin, linksAdminRoutes(deps));
   app.use("/admin", requireAdmin, reviewsAdminRoutes(deps));
+  app.use("/admin", requireAdmin, shopAdminRoutes(deps));
+  app.use("/admin/live", requireAdmin, liveAdminRoutes(deps, live));
   app.use(cartCount(deps));
   app.use(followerRoutes(deps, { submitsPer15Min: o.followSubmitsPer15Min }));
   app.use(couponCartRoutes(deps, { attemptsPer15Min: o.couponAttemptsPer15Min }));
   // Orders are credited to the last tracked-link click (7 days), see src/links/README.md.
   app.use(checkoutRoutes(deps, { attribution: (req) => readAttribution(deps, req) }));
+  app.use(liveRoutes(deps, { attribution: (req) => readAttribution(deps, req) }));
   app.use(catalogRoutes(deps));
   app.use(postsRoutes(deps));
   app.use(reviewsRoutes(deps));
@@ -226,24 +263,58 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   return Object.assign(app, {
     bazaarche: {
       deps,
+      live,
       beginShutdown() {
         draining = true;
+        // Streams never finish on their own; browsers reconnect to another instance.
+        live.close();
       },
     },
   });
 }
 
-/** The header's mini-cart: item count on every HTML page view. */
+/**
+ * The header's mini-cart: the item count, read when a page is rendered, for
+ * every method. A page rendered in answer to a POST (a refused discount code,
+ * a refused quantity) shows the cart as it is, not "Cart (0)".
+ */
 function cartCount(deps: Deps): RequestHandler {
-  return async (req, res, next) => {
-    if (req.method === "GET") res.locals.cartCount = await countCartItems(deps, req.cookies?.[CART_COOKIE]);
+  return (req, res, next) => {
+    const render = res.render.bind(res) as (view: string, options?: object, callback?: (err: Error, html: string) => void) => void;
+    res.render = ((view: string, options?: object | ((err: Error, html: string) => void), callback?: (err: Error, html: string) => void) => {
+      const opts = typeof options === "function" ? {} : (options ?? {});
+      const cb = (typeof options === "function" ? options : callback) as ((err: Error, html: string) => void) | undefined;
+      if ((opts as { layout?: string }).layout === "admin") return render(view, opts, cb);
+      countCartItems(deps, req.cookies?.[CART_COOKIE]).then(
+        (count) => {
+          res.locals.cartCount = count;
+          render(view, opts, cb);
+        },
+        (err: unknown) => next(err),
+      );
+    }) as typeof res.render;
     next();
   };
 }
 
-/** Values every template can use: mount path, absolute base, language links. */
+/**
+ * The shop's name, logo, bio and social links as set in Admin → Shop settings
+ * (cached; see getShopProfile), for every page's header and the home page.
+ */
+function shopLocals(deps: Deps): RequestHandler {
+  return async (_req, res, next) => {
+    const profile = await getShopProfile(deps);
+    res.locals.shopProfile = profile;
+    res.locals.shop = shopForPage(deps, profile, res.locals.locale);
+    res.locals.shopLogo = profile.logo ? mediaPath(profile.logo.storageKey, "square") : null;
+    res.locals.shopName = deps.shop.name;
+    next();
+  };
+}
+
+/** Values every template can use: mount path, absolute base, language links, the shop's logo. */
 function baseLocals(deps: Deps): RequestHandler {
-  return (req, res, next) => {
+  return async (req, res, next) => {
     res.locals.base = req.baseUrl;
     res.locals.publicBase = publicBaseFor(req, deps.shop.publicUrl);
     // Pages say an email was sent only when the shop really sends email.

@@ -1,3 +1,4 @@
+import { flushEvents } from "../src/analytics/events.js";
 import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTestApp, type TestApp } from "./helpers/app.js";
@@ -23,6 +24,7 @@ describe("orders are credited to the tracked link the shopper came through", () 
     const order = await t.db.order.findUniqueOrThrow({ where: { id: started.body.data.orderId } });
     expect(order).toMatchObject({ linkId: link.id, postId: post.id, channel: "instagram-story" });
     expect(order.visitorId).toBeTruthy();
+    await flushEvents(t.deps);
     const event = await t.db.analyticsEvent.findFirstOrThrow({ where: { type: "checkout_start", orderId: order.id } });
     expect(event.linkId).toBe(link.id);
   });

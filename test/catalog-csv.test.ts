@@ -272,9 +272,9 @@ describe("our format: export, import, round trip", () => {
     expect(bytes.subarray(0, 3)).toEqual(Buffer.from([0xef, 0xbb, 0xbf]));
     const text = bytes.toString("utf8").slice(1);
     expect(text.split("\r\n")[0]).toBe(
-      "handle,title,title_fa,description,description_fa,brand,condition,google_category,identifier_exists,status,option1_name,option2_name,option3_name,collections,images,sku,option1,option2,option3,price,compare_at_price,currency,stock,gtin,mpn,weight_grams",
+      "handle,title,title_fa,description,description_fa,brand,condition,google_category,identifier_exists,gender,age_group,color,size,status,option1_name,option2_name,option3_name,collections,images,sku,option1,option2,option3,price,compare_at_price,currency,stock,gtin,mpn,weight_grams",
     );
-    expect(text).toContain("archived-bowl,Archived Bowl,,,,,new,,false,archived,");
+    expect(text).toContain("archived-bowl,Archived Bowl,,,,,new,,false,,,,,archived,");
     expect(text).toContain("draft-scarf,'-20% Scarf,");
     expect(text).toContain(",gifts;ceramics,".replace("gifts;ceramics", "ceramics;gifts"));
     expect(text).toContain("Red mug\\; front \\| side;");

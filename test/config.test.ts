@@ -27,6 +27,17 @@ describe("configuration from the environment", () => {
     expect(loadConfig({}).STRIPE_SECRET_KEY).toBeUndefined();
   });
 
+  it("fills an empty database with the demo shop only for the embedded default database, unless SEED_DEMO says otherwise", () => {
+    expect(loadConfig({}).SEED_DEMO).toBe(true);
+    expect(loadConfig({ DATABASE_URL: "file:./data/bazaarche.db" }).SEED_DEMO).toBe(true);
+    expect(loadConfig({ DATABASE_URL: "file:/srv/shop/production.db" }).SEED_DEMO).toBe(false);
+    expect(loadConfig({ DATABASE_URL: "file:/srv/shop/production.db", SEED_DEMO: "true" }).SEED_DEMO).toBe(true);
+    expect(loadConfig({ DATABASE_URL: "file:/srv/shop/production.db", SEED_DEMO: "1" }).SEED_DEMO).toBe(true);
+    expect(loadConfig({ SEED_DEMO: "false" }).SEED_DEMO).toBe(false);
+    expect(loadConfig({ SEED_DEMO: "0" }).SEED_DEMO).toBe(false);
+    expect(loadConfig({ SEED_DEMO: "" }).SEED_DEMO).toBe(true);
+  });
+
   it("parses good values and treats empty strings as unset", () => {
     const c = loadConfig({ PORT: "8080", CURRENCY: "EUR", LOCALE: "fa", PUBLIC_URL: "https://shop.example.com/", STRIPE_SECRET_KEY: "", TRUST_PROXY: "true" });
     expect(c).toMatchObject({ PORT: 8080, CURRENCY: "EUR", LOCALE: "fa", PUBLIC_URL: "https://shop.example.com", TRUST_PROXY: 1 });
@@ -35,7 +46,9 @@ describe("configuration from the environment", () => {
   it.each([
     [{ PORT: "abc" }, 'Invalid PORT (got "abc"): expected a whole number from 1 to 65535'],
     [{ PORT: "70000" }, 'Invalid PORT (got "70000"): expected a whole number from 1 to 65535'],
-    [{ DATABASE_URL: "postgres://x" }, 'Invalid DATABASE_URL (got "postgres://x"): expected a SQLite URL of the form "file:./data/bazaarche.db"'],
+    [{ DATABASE_URL: "mysql://x" }, 'Invalid DATABASE_URL (got "mysql://x"): expected a SQLite URL such as "file:./data/bazaarche.db" or a PostgreSQL URL such as "postgres://user:pass@host:5432/bazaarche"'],
+    [{ DATABASE_URL: "postgres://app:secret@db:port/x" }, 'Invalid DATABASE_URL (got "postgres://app:***@db:port/x"): expected a PostgreSQL URL that parses, e.g. postgres://user:pass@host:5432/bazaarche (percent-encode special characters in the password)'],
+    [{ DATABASE_POOL_SIZE: "0" }, 'Invalid DATABASE_POOL_SIZE (got "0"): expected a whole number from 1 to 200'],
     [{ PUBLIC_URL: "shop.example.com" }, 'Invalid PUBLIC_URL (got "shop.example.com"): expected an absolute http(s) URL such as https://shop.example.com'],
     [{ PUBLIC_URL: "ftp://shop.example.com" }, 'Invalid PUBLIC_URL (got "ftp://shop.example.com"): expected an absolute http(s) URL such as https://shop.example.com'],
     [{ CURRENCY: "usd" }, 'Invalid CURRENCY (got "usd"): expected a 3-letter ISO 4217 code in capitals, e.g. USD'],
@@ -50,6 +63,8 @@ describe("configuration from the environment", () => {
     [{ JOBS: "maybe" }, 'Invalid JOBS (got "maybe"): expected on (run background jobs in this process) or off (serve requests only; run `npm run worker` elsewhere)'],
     [{ STRIPE_SECRET_KEY: "pk_test_abc", STRIPE_WEBHOOK_SECRET: "whsec_abc" }, 'Invalid STRIPE_SECRET_KEY (got "…"): expected a Stripe secret key starting with sk_test_, sk_live_ or rk_'],
     [{ STRIPE_SECRET_KEY: "sk_test_abc" }, "Invalid STRIPE_WEBHOOK_SECRET: expected required when STRIPE_SECRET_KEY is set (whsec_… from the Stripe dashboard or `stripe listen`)"],
+    [{ SEED_DEMO: "yes" }, 'Invalid SEED_DEMO (got "yes"): expected true or false (unset: true only for the default database file:./data/bazaarche.db)'],
+    [{ LOG_FORMAT: "text" }, 'Invalid LOG_FORMAT (got "text"): expected pretty or json (unset: pretty in a terminal, json otherwise)'],
     [{ TRUST_PROXY: "yes" }, 'Invalid TRUST_PROXY (got "yes"): expected false, true (one proxy) or the number of proxy hops, e.g. 2'],
   ])("names the variable and what it expects: %j", (env, line) => {
     expect(errorsFor(env)).toEqual([line]);

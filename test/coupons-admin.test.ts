@@ -57,11 +57,11 @@ describe("admin coupons", () => {
     await followAndConfirm(t.app, t.deps, { handle: "tt.person", platform: "tiktok" });
     const page = await admin.get(`/shop/admin/coupons/${coupon.id}`).expect(200);
     const res = await admin.post(`/shop/admin/coupons/${coupon.id}/codes`).type("form").send({ _csrf: csrfFrom(page.text), platform: "instagram", notify: "on", limit: "100" }).expect(200);
-    expect(load(res.text)("#issued-count").text()).toContain("1 codes issued");
+    expect(load(res.text)("#issued-count").text()).toContain("1 code issued");
     expect(load(res.text)("code").last().text()).toMatch(/^BDAY-[A-Z2-9]{12}$/);
     expect(await t.db.outboxEmail.count({ where: { template: "personal_code", to: "ig.person@example.com" } })).toBe(1);
     const again = await admin.post(`/shop/admin/coupons/${coupon.id}/codes`).type("form").send({ _csrf: csrfFrom(page.text), platform: "instagram" }).expect(200);
-    expect(load(again.text)("#issued-count").text()).toContain("0 codes issued");
+    expect(load(again.text)("#issued-count").text()).toContain("No codes issued");
   });
 
   it("disables a coupon; the cart then refuses it", async () => {
@@ -138,6 +138,33 @@ describe("coupons and followers API", () => {
     const vip = await makeCoupon(t.deps, { code: "APIVIP", followersOnly: true });
     const codes = await request(t.app).post(`/shop/api/v1/coupons/${vip.id}/codes`).set(auth).send({ platform: "tiktok", notify: false }).expect(201);
     expect(codes.body.data.some((c: { handle: string }) => c.handle === "api.fan")).toBe(true);
+
+    // Without a mail sender the code's email waits in the outbox: the answer says queued, never emailed.
+    await t.db.follower.create({
+      data: { platform: "youtube", handle: "mail.fan", handleKey: "mail.fan", personKey: "pk-mail-fan", email: "mail.fan@example.com", emailKey: "k-mail-fan", status: "active", emailConfirmedAt: new Date(), followedAt: new Date(), locale: "en" },
+    });
+    const notified = await request(t.app).post(`/shop/api/v1/coupons/${vip.id}/codes`).set(auth).send({ platform: "youtube", notify: true }).expect(201);
+    expect(notified.body.data).toEqual([expect.objectContaining({ handle: "mail.fan", emailQueued: true, emailed: false })]);
+    expect(await t.db.outboxEmail.count({ where: { to: "mail.fan@example.com", template: "personal_code", status: "queued" } })).toBe(1);
+  });
+
+  it("issues thousands of codes in bounded chunks: exactly the limit, one per follower, the rest on the next run", async () => {
+    await t.db.follower.createMany({
+      data: Array.from({ length: 450 }, (_, i) => ({ platform: "pinterest", handle: `chunk${i}`, handleKey: `chunk${i}`, personKey: `pk-chunk${i}`, status: "active", followedAt: new Date() })),
+    });
+    const coupon = await makeCoupon(t.deps, { code: "CHUNKS", followersOnly: true });
+    const first = await request(t.app).post(`/shop/api/v1/coupons/${coupon.id}/codes`).set(auth).send({ platform: "pinterest", limit: 430 }).expect(201);
+    expect(first.body.data).toHaveLength(430);
+    // Three transactions (200, 200, 30), each audited with its own count.
+    const audits = await t.db.auditLog.findMany({ where: { action: "coupon.issue_codes", entityId: coupon.id }, orderBy: { id: "asc" } });
+    expect(audits.map((a) => (JSON.parse(String(a.details)) as { count: number }).count).sort((a, b) => b - a)).toEqual([200, 200, 30]);
+    // Other tests share this database: count every active Pinterest follower, not just ours.
+    const pinterest = await t.db.follower.count({ where: { platform: "pinterest", status: "active" } });
+    expect(pinterest).toBeGreaterThanOrEqual(450);
+    const rest = await request(t.app).post(`/shop/api/v1/coupons/${coupon.id}/codes`).set(auth).send({ platform: "pinterest" }).expect(201);
+    expect(rest.body.data).toHaveLength(pinterest - 430);
+    expect(await t.db.personalCode.count({ where: { couponId: coupon.id } })).toBe(pinterest);
+    expect(new Set([...first.body.data, ...rest.body.data].map((c: { followerId: string }) => c.followerId)).size).toBe(pinterest);
   });
 
   it("applies a fixed-amount API coupon in the cart", async () => {

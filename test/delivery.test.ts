@@ -219,7 +219,7 @@ describe("the Persian font", () => {
 });
 
 describe("image priority", () => {
-  it("fetches the home page's first product image first and the rest lazily", async () => {
+  it("fetches the home page's first product image first and the rest lazily (a shop without posts)", async () => {
     const $ = load(decode(await rawGet(origin, `${MOUNT}/`)));
     const images = $(".grid img").toArray().map((el) => $(el));
     expect(images.length).toBe(4);

@@ -39,7 +39,7 @@ describe("embeddable gallery", () => {
     expect(setCookies(res)).toEqual([]);
     expect(res.body).toMatchObject({ lang: "en", dir: "ltr", shop: { name: "Test Shop", url: "https://shop.example/shop/gallery" } });
     const item = res.body.posts.find((p: { id: string }) => p.id === post.id);
-    expect(item).toMatchObject({ url: `https://shop.example/shop/posts/${post.id}`, caption: "Embedded post", platformLabel: "Instagram", shopLabel: "Shop 1" });
+    expect(item).toMatchObject({ url: `https://shop.example/shop/posts/${post.id}`, caption: "Embedded post", platformLabel: "Instagram", shopLabel: "1 product" });
     expect(item.image.src).toMatch(/^https:\/\/shop\.example\/shop\/media\/[0-9a-f]{32}-640\.webp$/);
     expect(item.tags).toEqual([
       expect.objectContaining({ id: tag.id, x: 0.3, y: 0.6, title: "Embed Bowl", price: "$31.00", soldOut: false, stock: "In stock", url: `https://shop.example/shop/p/${product.slug}` }),

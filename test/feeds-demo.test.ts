@@ -31,6 +31,7 @@ function offerOf(price: string, salePrice: string | undefined, availability: str
 }
 
 const feeds = new Map<string, Map<string, FeedOffer>>();
+let googleItems: Record<string, string>[] = [];
 
 beforeAll(async () => {
   t = await buildTestApp({ shopName: "Bazaarche Demo", publicUrl: BASE });
@@ -52,6 +53,7 @@ beforeAll(async () => {
 
   const xml = new XMLParser({ parseTagValue: false, isArray: (name) => name === "item" });
   const google = xml.parse((await request(t.app).get("/shop/feeds/google.xml").expect(200)).text).rss.channel.item as Record<string, string>[];
+  googleItems = google;
   feeds.set("google.xml", new Map(google.map((i) => [i["g:id"]!, offerOf(i["g:price"]!, i["g:sale_price"], i["g:availability"]!)])));
   for (const [file, id] of [["meta.csv", "id"], ["pinterest.csv", "id"], ["tiktok.csv", "sku_id"]] as const) {
     const rows = parseCsv((await request(t.app).get(`/shop/feeds/${file}`).expect(200)).text, { columns: true }) as Record<string, string>[];
@@ -62,6 +64,23 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 describe("feeds against the product page, over the whole demo catalog", () => {
+  it("gives every apparel item Google's gender, age group and colour, and Feed health finds nothing missing", async () => {
+    const apparel = googleItems.filter((i) => i["g:google_product_category"]!.startsWith("Apparel & Accessories"));
+    expect(apparel.length).toBe(9);
+    for (const item of apparel) {
+      expect(item["g:gender"], item.title).toMatch(/^(male|female|unisex)$/);
+      expect(item["g:age_group"], item.title).toBe("adult");
+      expect(item["g:color"], item.title).toBeTruthy();
+    }
+    // Colours come from the variants' Colour option; the earrings (no options) carry the product's own.
+    expect(googleItems.filter((i) => i.title!.includes("Beanie")).map((i) => i["g:color"]).sort()).toEqual(["Forest green", "Mustard"]);
+    expect(googleItems.find((i) => i.title!.startsWith("Pomegranate"))!["g:color"]).toBe("Silver/Red");
+    const { getFeedHealth } = await import("../src/feeds/feeds.service.js");
+    const health = await getFeedHealth(t.deps, { publicBase: BASE });
+    expect(health.targetCountries).toEqual(["US"]);
+    expect(health.problems.filter((p) => p.severity === "error")).toEqual([]);
+  });
+
   it("lists every variant of every active product in all four feeds", async () => {
     const variants = await t.db.variant.findMany({ where: { archivedAt: null, product: { status: "active" } }, select: { id: true } });
     expect(variants.length).toBeGreaterThanOrEqual(20);

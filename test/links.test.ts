@@ -1,3 +1,4 @@
+import { flushEvents } from "../src/analytics/events.js";
 import type { Readable } from "node:stream";
 import jsQRModule from "jsqr";
 import sharp from "sharp";
@@ -38,7 +39,8 @@ const asText = (res: request.Response, done: (err: Error | null, body: string) =
 };
 
 const click = (code: string, headers: Record<string, string> = { "User-Agent": BROWSER_UA }) => request(t.app).get(`/shop/l/${code}`).set(headers);
-const clicksOf = async (linkId: string) => ({
+// Analytics events are buffered off the request path: write them before counting.
+const clicksOf = async (linkId: string) => (await flushEvents(t.deps), {
   counter: (await t.db.shortLink.findUniqueOrThrow({ where: { id: linkId } })).clickCount,
   rows: await t.db.linkClick.count({ where: { linkId } }),
   events: await t.db.analyticsEvent.count({ where: { linkId, type: "link_click" } }),
@@ -64,6 +66,7 @@ describe("the /l/:code redirect", () => {
     const row = await t.db.linkClick.findFirstOrThrow({ where: { linkId: link.id } });
     expect(row.referrer).toBe("l.instagram.com");
     expect(cookie).toContain(`bz_attr=${row.id}.${row.visitorId};`);
+    await flushEvents(t.deps);
     const event = await t.db.analyticsEvent.findFirstOrThrow({ where: { linkId: link.id } });
     expect(event).toMatchObject({ type: "link_click", productId: product.id, channel: "instagram-story", visitorId: row.visitorId });
     expect(JSON.parse(event.meta)).toMatchObject({ code: "lamp-story", utmSource: "instagram", utmCampaign: "autumn sale" });

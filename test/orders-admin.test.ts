@@ -120,7 +120,7 @@ describe("admin orders: detail", () => {
     expect($("#order-lines").text()).toContain("Walnut Board");
     expect($("#order-lines").text()).toContain("$22.50");
     const totals = $("#order-totals div").map((_, el) => `${$(el).find("dt").text()} ${$(el).find("dd").text()}`.replace(/\s+/g, " ").trim()).get();
-    expect(totals).toEqual(["Subtotal $45.00", "Discount $0.00", "Shipping (standard) $5.00", "Tax $0.00", "Total $50.00", "Refunded $0.00"]);
+    expect(totals).toEqual(["Subtotal $45.00", "Discount $0.00", "Shipping (Standard shipping) $5.00", "Tax $0.00", "Total $50.00", "Refunded $0.00"]);
     expect($("#order-customer").text()).toContain("Ana Rossi");
     expect($("#order-customer").text()).toContain("ana@example.com");
     expect($("#order-address").text()).toContain("12 Via Roma");

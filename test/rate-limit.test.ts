@@ -21,8 +21,8 @@ import { cookieNamed, csrfFrom } from "./helpers/html.js";
  */
 const LIMIT = 3;
 
-async function instance(file: string, dir: string, overrides: Partial<StorefrontOptions>) {
-  const db = await openDatabase(`file:${file}`);
+async function instance(url: string, dir: string, overrides: Partial<StorefrontOptions>) {
+  const db = await openDatabase(url);
   const shop = createStorefront({
     prisma: db,
     uploadsDir: path.join(dir, "uploads"),
@@ -49,10 +49,10 @@ async function failedLogin(i: Instance) {
 }
 
 async function twoInstances(store: StorefrontOptions["rateLimitStore"], now?: () => Date) {
-  const { db, file, dir } = await freshDatabase();
+  const { db, url, dir } = await freshDatabase();
   await db.$disconnect();
-  const a = await instance(file, dir, { rateLimitStore: store, ...(now ? { now } : {}) });
-  const b = await instance(file, dir, { rateLimitStore: store, ...(now ? { now } : {}) });
+  const a = await instance(url, dir, { rateLimitStore: store, ...(now ? { now } : {}) });
+  const b = await instance(url, dir, { rateLimitStore: store, ...(now ? { now } : {}) });
   return { a, b, close: () => Promise.all([a.close(), b.close()]) };
 }
 

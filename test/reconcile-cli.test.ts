@@ -53,7 +53,7 @@ afterAll(() => t.close());
 
 describe("npm run reconcile", () => {
   it("checks the pending orders older than 5 minutes with the configured gateway, prints the report and exits 0", async () => {
-    const { code, out, err } = await reconcile({ DATABASE_URL: `file:${t.file}` });
+    const { code, out, err } = await reconcile({ DATABASE_URL: t.url });
     expect(err).toBe("");
     expect(code).toBe(0);
     expect(out).toBe(
@@ -72,13 +72,13 @@ describe("npm run reconcile", () => {
   }, 90_000);
 
   it("takes --older-than and --json", async () => {
-    const { code, out } = await reconcile({ DATABASE_URL: `file:${t.file}` }, ["--older-than", "0", "--json"]);
+    const { code, out } = await reconcile({ DATABASE_URL: t.url }, ["--older-than", "0", "--json"]);
     expect(code).toBe(0);
     expect(JSON.parse(out)).toEqual({ provider: "local", olderThanMinutes: 0, checked: 2, paid: [], cancelled: [], open: [orders.old, orders.recent] });
   }, 90_000);
 
   it("refuses bad arguments, a bad environment and a missing database with exit 1 and one line saying what is wrong", async () => {
-    const db = { DATABASE_URL: `file:${t.file}` };
+    const db = { DATABASE_URL: t.url };
     const badArg = await reconcile(db, ["--older-than", "soon"]);
     expect([badArg.code, badArg.err.trim()]).toEqual([1, "--older-than: a whole number of minutes, e.g. 5"]);
     const unknown = await reconcile(db, ["--dry-run"]);

@@ -208,8 +208,9 @@ describe("review requests", () => {
     const $page = load(page.text);
     const row = $page("tbody tr").filter((_, el) => $page(el).text().includes(`#${order.number}`));
     expect(row.text()).toContain("Scheduled");
+    expect(row.find("[data-email-status]").text()).toBe("Waiting in the outbox");
     const list = await clients.api("get", "/reviews/requests").expect(200);
-    expect(list.body.data.find((r: { orderNumber: number }) => r.orderNumber === order.number)).toMatchObject({ state: "scheduled", reviews: 0, lines: 1 });
+    expect(list.body.data.find((r: { orderNumber: number }) => r.orderNumber === order.number)).toMatchObject({ state: "scheduled", reviews: 0, lines: 1, emailStatus: "queued", emailSentAt: null });
     expect(JSON.stringify(list.body)).not.toMatch(/token/i);
 
     const v = await visitor(t);

@@ -47,14 +47,28 @@ async function start(env: Record<string, string>) {
     child.kill(signal);
     return exited;
   };
-  return { child, output: () => out, errors: () => err, stop };
+  /** Resolves when stdout has shown `text` (an event, not a clock). */
+  const waitForOutput = (text: string) =>
+    new Promise<void>((resolve, reject) => {
+      if (out.includes(text)) return resolve();
+      const onData = () => {
+        if (out.includes(text)) {
+          child.stdout.off("data", onData);
+          resolve();
+        }
+      };
+      child.stdout.on("data", onData);
+      child.once("exit", (code) => reject(new Error(`server exited with ${code} before printing ${JSON.stringify(text)}:\n${out}`)));
+    });
+  return { child, output: () => out, errors: () => err, stop, waitForOutput };
 }
 
 describe("npm start", () => {
   it("creates, migrates and seeds the database on first start, prints working credentials once, keeps data on restart, and shuts down on SIGTERM", async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), "bazaarche-start-"));
     const port = await freePort();
-    const env = { PORT: String(port), DATABASE_URL: `file:${path.join(dir, "shop.db")}`, ADMIN_EMAIL: "owner@example.com", SHOP_NAME: "E2E Shop" };
+    // A database other than the embedded default is seeded only when asked to.
+    const env = { PORT: String(port), DATABASE_URL: `file:${path.join(dir, "shop.db")}`, ADMIN_EMAIL: "owner@example.com", SHOP_NAME: "E2E Shop", SEED_DEMO: "true", LOG_LEVEL: "info", LOG_FORMAT: "pretty" };
     const base = `http://127.0.0.1:${port}`;
 
     const first = await start(env);
@@ -68,11 +82,20 @@ describe("npm start", () => {
     const token = /API token:\s+(bz_\S+)/.exec(out)?.[1];
     expect(password).toBeTruthy();
     expect(token).toBeTruthy();
+    // Readable lines, not JSON, and the credentials are the last thing printed.
+    expect(out).not.toMatch(/^\{"level"/m);
+    expect(out.trimEnd().split("\n").at(-1)).toMatch(/^\s*╚═+╝$/);
+    expect(out.indexOf("Admin password")).toBeGreaterThan(out.indexOf("Admin:      http"));
 
     expect(await (await fetch(`${base}/health`)).json()).toEqual({ status: "ok" });
     expect(await (await fetch(`${base}/ready`)).json()).toEqual({ status: "ready" });
     const home = await (await fetch(`${base}/`)).text();
     expect(home).toContain("E2E Shop");
+    // The first page view's log line would push the password up: it is shown again below it.
+    await first.waitForOutput("Shown again");
+    const afterView = first.output().slice(out.length);
+    expect(afterView).toMatch(/^\d\d:\d\d:\d\d INFO  GET \/ 200 \d+ ms$/m);
+    expect(afterView.indexOf("Admin password")).toBeGreaterThan(afterView.search(/GET \/ 200/));
     expect(home.match(/class="card"/g)?.length).toBe(12);
 
     const me = await fetch(`${base}/api/v1/me`, { headers: { Authorization: `Bearer ${token}` } });
@@ -107,4 +130,17 @@ describe("npm start", () => {
     expect(await second.stop("SIGTERM")).toBe(0);
     expect(second.errors()).toBe("");
   }, 360_000);
+
+  it("leaves a database other than the embedded default empty unless SEED_DEMO=true, and says so", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "bazaarche-prod-"));
+    const port = await freePort();
+    const server = await start({ PORT: String(port), DATABASE_URL: `file:${path.join(dir, "production.db")}`, ADMIN_EMAIL: "owner@example.com", LOG_FORMAT: "json" });
+    const out = server.output();
+    expect(out).not.toContain("Demo catalog created");
+    expect(out).toContain("The shop has no products yet");
+    const token = /API token:\s+(bz_\S+)/.exec(out)![1]!;
+    const products = (await (await fetch(`http://127.0.0.1:${port}/api/v1/products?limit=100`, { headers: { Authorization: `Bearer ${token}` } })).json()) as { data: unknown[] };
+    expect(products.data).toHaveLength(0);
+    expect(await server.stop("SIGTERM")).toBe(0);
+  }, 120_000);
 });

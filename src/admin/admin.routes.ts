@@ -4,15 +4,14 @@ import { createApiToken, listApiTokens, revokeApiToken } from "../auth/auth.serv
 import type { Deps } from "../deps.js";
 import { urlFor } from "../http/urls.js";
 import { validate } from "../http/validate.js";
-import { getDashboardCounts } from "./admin.service.js";
+import { dashboardPage } from "../analytics/analytics.routes.js";
 
 /** Admin HTML pages; mounted behind requireAdmin. */
 export function adminRoutes(deps: Deps) {
   const router = Router();
 
-  router.get("/", async (_req, res) => {
-    res.render("admin/dashboard", { layout: "admin", title: res.locals.t("admin.dashboard"), nav: "dashboard", counts: await getDashboardCounts(deps) });
-  });
+  // The admin home is the analytics dashboard (src/analytics).
+  router.get("/", ...dashboardPage(deps));
 
   router.get("/tokens", async (_req, res) => {
     res.render("admin/tokens", { layout: "admin", title: res.locals.t("admin.tokens"), nav: "tokens", tokens: await listApiTokens(deps) });

@@ -6,6 +6,7 @@ import { couponApiRoutes } from "../coupons/coupons.api.routes.js";
 import { csvApiRoutes } from "../catalog/csv/csv.api.routes.js";
 import { ordersApiRoutes } from "../checkout/orders.api.routes.js";
 import type { Deps } from "../deps.js";
+import { analyticsApiRoutes } from "../analytics/analytics.api.routes.js";
 import { AppError } from "../http/errors.js";
 import { validate } from "../http/validate.js";
 import { linksApiRoutes } from "../links/links.api.routes.js";
@@ -44,6 +45,7 @@ export function apiRoutes(deps: Deps) {
   router.use(postsApiRoutes(deps));
   router.use(linksApiRoutes(deps));
   router.use(reviewsApiRoutes(deps));
+  router.use(analyticsApiRoutes(deps));
 
   return router;
 }

@@ -81,7 +81,7 @@ export async function createApiToken(deps: Deps, input: { name: string; adminUse
 }
 
 export async function listApiTokens(deps: Deps) {
-  const rows = await deps.db.apiToken.findMany({ orderBy: { createdAt: "desc" } });
+  const rows = await deps.db.apiToken.findMany({ orderBy: [{ createdAt: "desc" }, { id: "desc" }] });
   return rows.map(publicToken);
 }
 

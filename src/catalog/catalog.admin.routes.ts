@@ -6,7 +6,7 @@ import { filesOf, multipartForm } from "../http/uploads.js";
 import { urlFor } from "../http/urls.js";
 import { applyEdit, applyFormEdit, formValue, validate } from "../http/validate.js";
 import { MAX_IMAGE_BYTES, storeImage } from "../media/media.service.js";
-import { CONDITIONS, PRODUCT_STATUSES, ProductInput } from "./catalog.schema.js";
+import { AGE_GROUPS, CONDITIONS, GENDERS, PRODUCT_STATUSES, ProductInput } from "./catalog.schema.js";
 import { getProductForEditing, listProductsForAdmin } from "./catalog.service.js";
 import { formToProductInput, PRODUCT_LISTS, productAsInput, productToForm, zodToFormProblems, type FormBody, type FormProblem } from "./product-form.js";
 import { createProduct, setProductStatus, updateProduct } from "./product-write.service.js";
@@ -116,7 +116,7 @@ export function catalogAdminRoutes(deps: Deps) {
     res: Response,
     view: { body: FormBody; problems: FormProblem[]; productId: string | null; product?: Awaited<ReturnType<typeof getProductForEditing>>; saved?: boolean },
   ) {
-    const collections = await deps.db.collection.findMany({ orderBy: { position: "asc" } });
+    const collections = await deps.db.collection.findMany({ orderBy: [{ position: "asc" }, { id: "asc" }] });
     const b = view.body;
     const val = (k: string) => formValue(b[k]);
     const errorOf = (field: string) => view.problems.find((p) => p.field === field)?.message;
@@ -160,9 +160,11 @@ export function catalogAdminRoutes(deps: Deps) {
       v: {
         slug: val("slug"), title: val("title"), description: val("description"), brand: val("brand"), googleCategory: val("googleCategory"),
         identifierExists: val("identifierExists") === "on", option1Name: val("option1Name"), option2Name: val("option2Name"), option3Name: val("option3Name"),
-        faTitle: val("faTitle"), faDescription: val("faDescription"),
+        faTitle: val("faTitle"), faDescription: val("faDescription"), color: val("color"), size: val("size"),
       },
       conditions: CONDITIONS.map((c) => ({ value: c, selected: c === (val("condition") || "new") })),
+      genders: (["", ...GENDERS] as string[]).map((g) => ({ value: g, label: res.locals.t(`catalog.gender.${g || "none"}`), selected: g === val("gender") })),
+      ageGroups: (["", ...AGE_GROUPS] as string[]).map((g) => ({ value: g, label: res.locals.t(`catalog.ageGroup.${g || "none"}`), selected: g === val("ageGroup") })),
       statuses: PRODUCT_STATUSES.map((s) => ({ value: s, selected: s === (val("status") || "draft") })),
       collections: collections.map((c) => ({ slug: c.slug, title: c.title, checked: selected.has(c.slug) })),
       rows,

@@ -6,6 +6,9 @@ export const SKU = /^[A-Za-z0-9][A-Za-z0-9._\-/]*$/;
 
 export const PRODUCT_STATUSES = ["draft", "active", "archived"] as const;
 export const CONDITIONS = ["new", "refurbished", "used"] as const;
+/** Google's values for apparel (also read by Meta, Pinterest and TikTok). "" = not set. */
+export const GENDERS = ["male", "female", "unisex"] as const;
+export const AGE_GROUPS = ["newborn", "infant", "toddler", "kids", "adult"] as const;
 
 export const ListProductsQuery = z.strictObject({
   q: z.string().trim().max(100, "At most 100 characters.").optional(),
@@ -66,6 +69,11 @@ export const ProductInput = z
     condition: z.enum(CONDITIONS, { message: `One of ${CONDITIONS.join(", ")}.` }).default("new"),
     googleCategory: z.string().trim().max(300).default(""),
     identifierExists: z.boolean().default(true),
+    gender: z.enum([...GENDERS, ""], { message: `One of ${GENDERS.join(", ")}, or empty.` }).default(""),
+    ageGroup: z.enum([...AGE_GROUPS, ""], { message: `One of ${AGE_GROUPS.join(", ")}, or empty.` }).default(""),
+    /** Used for variants without a Colour / Size option. */
+    color: z.string().trim().max(100, "At most 100 characters.").default(""),
+    size: z.string().trim().max(100, "At most 100 characters.").default(""),
     status: z.enum(PRODUCT_STATUSES, { message: `One of ${PRODUCT_STATUSES.join(", ")}.` }).default("draft"),
     optionNames: z.array(z.string().trim().min(1).max(40)).max(3, "At most 3 options (e.g. Size, Colour, Material).").default([]),
     translations: z

@@ -1,5 +1,6 @@
 import type { Deps } from "../deps.js";
 import { getProductReviewsBlock } from "../reviews/reviews.service.js";
+import { containsText, dialectOf } from "../db/dialect.js";
 import { readProductPageRow } from "./catalog.queries.js";
 import type { Locale } from "../i18n/translate.js";
 import { offerFor, type Offer } from "./offer.js";
@@ -34,8 +35,8 @@ export async function listStorefrontProducts(deps: Deps, input: { locale: Locale
     take: limit + 1,
     ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
     include: {
-      variants: { where: { archivedAt: null }, orderBy: { position: "asc" } },
-      images: { orderBy: { position: "asc" }, take: 1, include: { media: true } },
+      variants: { where: { archivedAt: null }, orderBy: [{ position: "asc" }, { id: "asc" }] },
+      images: { orderBy: [{ position: "asc" }, { id: "asc" }], take: 1, include: { media: true } },
       translations: { where: { locale: input.locale } },
       ratingSummary: true,
     },
@@ -124,15 +125,16 @@ export async function listProducts(
   input: { q?: string; status?: string; limit: number; cursor?: string; includeAllStatuses?: boolean },
 ) {
   const q = input.q?.trim();
+  const like = q ? containsText(dialectOf(deps.db), q) : null;
   const rows = await deps.db.product.findMany({
     where: {
       ...(input.status ? { status: input.status } : input.includeAllStatuses ? {} : { status: "active" }),
-      ...(q ? { OR: [{ title: { contains: q } }, { slug: { contains: q } }, { variants: { some: { sku: { contains: q } } } }] } : {}),
+      ...(like ? { OR: [{ title: like }, { slug: like }, { variants: { some: { sku: like } } }] } : {}),
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: input.limit + 1,
     ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
-    include: { variants: { where: { archivedAt: null }, orderBy: { position: "asc" } } },
+    include: { variants: { where: { archivedAt: null }, orderBy: [{ position: "asc" }, { id: "asc" }] } },
   });
   const page = rows.slice(0, input.limit);
   const held = await getHeldQuantities(deps, page.flatMap((p) => p.variants.map((v) => v.id)));
@@ -146,8 +148,8 @@ export async function getProductDetail(deps: Deps, input: { id: string }) {
   const p = await deps.db.product.findUnique({
     where: { id: input.id },
     include: {
-      variants: { where: { archivedAt: null }, orderBy: { position: "asc" } },
-      images: { orderBy: { position: "asc" }, include: { media: true } },
+      variants: { where: { archivedAt: null }, orderBy: [{ position: "asc" }, { id: "asc" }] },
+      images: { orderBy: [{ position: "asc" }, { id: "asc" }], include: { media: true } },
       translations: true,
     },
   });
@@ -162,7 +164,7 @@ export async function getProductDetail(deps: Deps, input: { id: string }) {
 
 type ProductRow = {
   id: string; slug: string; title: string; description: string; brand: string; condition: string; googleCategory: string;
-  identifierExists: boolean; status: string; optionNames: string; createdAt: Date; updatedAt: Date;
+  identifierExists: boolean; gender: string; ageGroup: string; color: string; size: string; status: string; optionNames: string; createdAt: Date; updatedAt: Date;
   variants: { id: string; sku: string; option1: string | null; option2: string | null; option3: string | null; priceMinor: number; compareAtMinor: number | null; currency: string; stock: number; gtin: string | null; mpn: string | null }[];
 };
 
@@ -177,6 +179,10 @@ function productFields(p: Omit<ProductRow, "variants">) {
     condition: p.condition,
     googleCategory: p.googleCategory,
     identifierExists: p.identifierExists,
+    gender: p.gender,
+    ageGroup: p.ageGroup,
+    color: p.color,
+    size: p.size,
     status: p.status,
     optionNames: JSON.parse(p.optionNames) as string[],
     createdAt: p.createdAt,
@@ -203,10 +209,10 @@ export async function getProductForEditing(deps: Deps, input: { id: string }) {
   const p = await deps.db.product.findUnique({
     where: { id: input.id },
     include: {
-      variants: { where: { archivedAt: null }, orderBy: { position: "asc" } },
-      images: { orderBy: { position: "asc" }, include: { media: true, variant: { select: { sku: true } } } },
+      variants: { where: { archivedAt: null }, orderBy: [{ position: "asc" }, { id: "asc" }] },
+      images: { orderBy: [{ position: "asc" }, { id: "asc" }], include: { media: true, variant: { select: { sku: true } } } },
       translations: true,
-      collections: { include: { collection: { select: { slug: true } } } },
+      collections: { include: { collection: { select: { slug: true } } }, orderBy: [{ collection: { position: "asc" } }, { collectionId: "asc" }] },
     },
   });
   if (!p) return null;

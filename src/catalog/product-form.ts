@@ -73,6 +73,10 @@ export function formToProductInput(body: FormBody, currency: string) {
     condition: str(body.condition) || "new",
     googleCategory: str(body.googleCategory),
     identifierExists: str(body.identifierExists) === "on",
+    gender: str(body.gender),
+    ageGroup: str(body.ageGroup),
+    color: str(body.color),
+    size: str(body.size),
     status: str(body.status) || "draft",
     optionNames: [str(body.option1Name), str(body.option2Name), str(body.option3Name)].map((s) => s.trim()).filter(Boolean),
     translations: { fa: { title: str(body.faTitle), description: str(body.faDescription).replace(/\r\n/g, "\n") } },
@@ -138,6 +142,7 @@ export function productToForm(
   product:
     | {
         slug: string; title: string; description: string; brand: string; condition: string; googleCategory: string; identifierExists: boolean; status: string;
+        gender: string; ageGroup: string; color: string; size: string;
         optionNames: string[];
         translations: { locale: string; title: string; description: string }[];
         collections: string[];
@@ -156,6 +161,10 @@ export function productToForm(
     condition: product.condition,
     googleCategory: product.googleCategory,
     identifierExists: product.identifierExists ? "on" : "",
+    gender: product.gender,
+    ageGroup: product.ageGroup,
+    color: product.color,
+    size: product.size,
     status: product.status,
     option1Name: product.optionNames[0] ?? "",
     option2Name: product.optionNames[1] ?? "",

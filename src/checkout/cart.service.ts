@@ -56,10 +56,10 @@ export async function addToCart(deps: Deps, input: { token: string | undefined; 
       "insufficient_stock",
       409,
       available === 0 ? `"${variant.product.title}" is sold out.` : `Only ${available} of "${variant.product.title}" available${existing ? ` (you already have ${existing.quantity} in your cart)` : ""}.`,
-      [{ field: "quantity", message: `at most ${available}`, available }],
+      [{ field: "quantity", message: `at most ${available}`, available, title: variant.product.title, inCart: existing?.quantity ?? 0 }],
     );
   }
-  if (!existing && cart.items.length >= MAX_CART_LINES) throw AppError.validation(`A cart holds at most ${MAX_CART_LINES} different items.`, [{ field: "variantId", message: "cart full" }]);
+  if (!existing && cart.items.length >= MAX_CART_LINES) throw new AppError("cart_full", 400, `A cart holds at most ${MAX_CART_LINES} different items.`, [{ field: "variantId", message: "cart full" }]);
   await deps.db.cartItem.upsert({
     where: { cartId_variantId: { cartId: cart.id, variantId: input.variantId } },
     create: { cartId: cart.id, variantId: input.variantId, quantity: input.quantity },
@@ -74,7 +74,7 @@ export async function setCartQuantity(deps: Deps, input: { token: string | undef
   if (!cart || !item) throw AppError.notFound("cart item");
   const { variant, available } = await availableFor(deps, input.variantId);
   if (input.quantity > available) {
-    throw new AppError("insufficient_stock", 409, available === 0 ? `"${variant.product.title}" is sold out.` : `Only ${available} of "${variant.product.title}" available.`, [{ field: "quantity", message: `at most ${available}`, available }]);
+    throw new AppError("insufficient_stock", 409, available === 0 ? `"${variant.product.title}" is sold out.` : `Only ${available} of "${variant.product.title}" available.`, [{ field: "quantity", message: `at most ${available}`, available, title: variant.product.title, inCart: item.quantity }]);
   }
   await deps.db.cartItem.update({ where: { id: item.id }, data: { quantity: input.quantity } });
 }
@@ -99,7 +99,7 @@ export async function getCartView(deps: Deps, input: { token: string | undefined
       product: {
         include: {
           translations: { where: { locale: input.locale } },
-          images: { orderBy: { position: "asc" }, take: 1, include: { media: true } },
+          images: { orderBy: [{ position: "asc" }, { id: "asc" }], take: 1, include: { media: true } },
         },
       },
     },

@@ -1,11 +1,17 @@
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
+import { recordEvent } from "../analytics/events.js";
 import type { Deps } from "../deps.js";
 import { cookieOptions } from "../http/cookies.js";
 import { AppError } from "../http/errors.js";
 import { urlFor } from "../http/urls.js";
 import { validate } from "../http/validate.js";
+import { countryOptions, isCountryCode } from "../i18n/countries.js";
+import { errorText } from "../i18n/error-text.js";
 import { formatDigits } from "../i18n/format.js";
+import type { Locale } from "../i18n/translate.js";
+import { shippingLabel } from "../payments/gateway.js";
+import type { ShopProfile } from "../shop/shop.schema.js";
 import { wantsJson } from "../http/wants-json.js";
 import { AddToCartBody, CartItemParams, CheckoutBody, OrderKeyQuery, OrderParams, UpdateCartItemBody } from "./cart.schema.js";
 import { currentFollower } from "../followers/follower-session.js";
@@ -14,6 +20,17 @@ import { addToCart, CART_COOKIE, removeFromCart, setCartQuantity } from "./cart.
 import { cancelOrder, getOrderForShopper, markOrderPaid, startCheckout, type Attribution } from "./checkout.service.js";
 
 const CART_DAYS = 30;
+/** The only place other than the cart that backing out of a payment may return to: a live show. */
+const LIVE_BACK = /^\/live\/[a-z0-9-]{3,40}$/;
+
+/** The country <select>: the shop's selling countries first, then every other country, all named in the page's language. */
+function countryChoices(locale: Locale, first: readonly string[], chosen: string) {
+  const all = countryOptions(locale);
+  const top = first.flatMap((c) => all.filter((o) => o.code === c));
+  const rest = all.filter((o) => !first.includes(o.code));
+  const mark = (list: typeof all) => list.map((c) => ({ ...c, selected: c.code === chosen }));
+  return { top: mark(top), rest: mark(rest) };
+}
 
 const PayParams = z.object({ ref: z.string().regex(/^loc_[A-Za-z0-9_-]{10,64}$/, "Not a payment page address.") });
 const PayBody = z.discriminatedUnion("action", [
@@ -24,7 +41,7 @@ const PayBody = z.discriminatedUnion("action", [
     line1: z.string().trim().min(1, "Enter the street address.").max(200),
     city: z.string().trim().min(1, "Enter the city.").max(100),
     postalCode: z.string().trim().max(20).default(""),
-    country: z.string().trim().regex(/^[A-Za-z]{2}$/, "A 2-letter country code, e.g. US.").transform((c) => c.toUpperCase()),
+    country: z.string().trim().transform((c) => c.toUpperCase()).refine(isCountryCode, "Choose your country from the list."),
     shipping: z.string().min(1, "Choose a shipping option."),
     _csrf: z.string().optional(),
   }),
@@ -45,7 +62,7 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
   const onCartError = async (req: Request, res: Response, err: unknown) => {
     if (!(err instanceof AppError) || err.status >= 500 || wantsJson(req)) throw err;
     res.status(err.status);
-    await renderCart(req, res, { error: err.message });
+    await renderCart(req, res, { error: errorText(err, res.locals.locale as Locale).text });
   };
 
   router.get("/cart", async (req, res) => {
@@ -57,6 +74,7 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
     try {
       const { token, created } = await addToCart(deps, { token: cartToken(req), variantId: req.valid.body.variantId, quantity: req.valid.body.quantity });
       if (created) setCartCookie(req, res, token);
+      recordEvent(deps, { type: "add_to_cart", variantId: req.valid.body.variantId, meta: { quantity: req.valid.body.quantity } }, req);
       req.cookies[CART_COOKIE] = token;
       if (wantsJson(req)) return renderCart(req, res);
       res.redirect(303, urlFor(req, "/cart"));
@@ -99,14 +117,16 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
   });
 
   // Stripe (or the local page) sends the shopper here when they back out.
-  router.get("/checkout/cancel/:id", validate({ params: OrderParams, query: OrderKeyQuery }), async (req, res) => {
+  // A live claim's checkout goes back to its live page; nothing else can be named here (no open redirect).
+  const CancelQuery = OrderKeyQuery.extend({ back: z.string().regex(LIVE_BACK).optional().catch(undefined) });
+  router.get("/checkout/cancel/:id", validate({ params: OrderParams, query: CancelQuery }), async (req, res) => {
     const order = await getOrderForShopper(deps, { orderId: req.valid.params.id, key: req.valid.query.key });
     const cancelled = await cancelOrder(deps, { orderId: order.id, reason: "shopper_cancelled", actor: { type: "shopper" } });
     // Too late to back out (paid in another tab): show the order, not a "cancelled" cart.
     if (!cancelled && order.status !== "pending" && order.status !== "cancelled") {
       return res.redirect(303, `${urlFor(req, `/orders/${order.id}`)}?key=${encodeURIComponent(req.valid.query.key)}`);
     }
-    res.redirect(303, `${urlFor(req, "/cart")}?cancelled=1`);
+    res.redirect(303, req.valid.query.back ? `${urlFor(req, req.valid.query.back)}?cancelled=1` : `${urlFor(req, "/cart")}?cancelled=1`);
   });
 
   router.get("/orders/:id", validate({ params: OrderParams, query: OrderKeyQuery }), async (req, res) => {
@@ -132,14 +152,27 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
     return free > 0 ? deps.checkout.shippingOptions.map((o) => ({ ...o, amountMinor: 0 })) : deps.checkout.shippingOptions;
   };
 
-  const renderPay = async (res: Response, order: Awaited<ReturnType<typeof getOrderForShopper>>, key: string, extra: Record<string, unknown> = {}) =>
+  const renderPay = async (res: Response, order: Awaited<ReturnType<typeof getOrderForShopper>>, key: string, extra: { values?: Record<string, unknown>; errors?: string[]; declined?: boolean } = {}) => {
+    const locale = res.locals.locale as Locale;
+    const profile = res.locals.shopProfile as ShopProfile | undefined;
+    const chosen = typeof extra.values?.country === "string" ? extra.values.country.toUpperCase() : (profile?.countries[0] ?? "US");
+    const chosenShipping = typeof extra.values?.shipping === "string" ? extra.values.shipping : null;
+    const options = await shippingFor(order.id);
     res.render("checkout/pay", {
       title: res.locals.t("pay.title"),
       order,
       key,
-      shippingOptions: (await shippingFor(order.id)).map((o, i) => ({ ...o, checked: i === 0, total: order.subtotalMinor - order.discountMinor + o.amountMinor })),
+      // Names in the page's language; the countries the shop sells to first.
+      countries: countryChoices(locale, profile?.countries ?? [], chosen),
+      shippingOptions: options.map((o, i) => ({
+        ...o,
+        label: shippingLabel(o, locale),
+        checked: chosenShipping ? o.id === chosenShipping : i === 0,
+        total: order.subtotalMinor - order.discountMinor + o.amountMinor,
+      })),
       ...extra,
     });
+  };
 
   router.get("/pay/:ref", validate({ params: PayParams, query: OrderKeyQuery }), async (req, res) => {
     const { order, key } = await payableOrder(req);
@@ -152,17 +185,21 @@ export function checkoutRoutes(deps: Deps, options: { attribution?: (req: Reques
     const { order, key, ref } = await payableOrder(req);
     const parsed = PayBody.safeParse(req.body);
     if (!parsed.success) {
-      return renderPay(res.status(400), order, key, { errors: parsed.error.issues.map((i) => i.message), values: req.body });
+      // Each problem in the page's language, once per field.
+      const fields = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? "form")))];
+      const known = new Set(["email", "name", "line1", "city", "postalCode", "country", "shipping"]);
+      return renderPay(res.status(400), order, key, { errors: fields.map((f) => res.locals.t(`pay.error.${known.has(f) ? f : "form"}`)), values: req.body });
     }
     const body = parsed.data;
     const back = `?key=${encodeURIComponent(key)}`;
-    if (body.action === "cancel") return res.redirect(303, urlFor(req, `/checkout/cancel/${order.id}${back}`));
+    const returnTo = typeof req.query.back === "string" && LIVE_BACK.test(req.query.back) ? `&back=${encodeURIComponent(req.query.back)}` : "";
+    if (body.action === "cancel") return res.redirect(303, urlFor(req, `/checkout/cancel/${order.id}${back}${returnTo}`));
     if (body.action === "fail") {
       return renderPay(res.status(402), order, key, { declined: true });
     }
     if (order.status !== "pending") return res.redirect(303, urlFor(req, `/orders/${order.id}${back}`));
     const option = (await shippingFor(order.id)).find((o) => o.id === body.shipping);
-    if (!option) return renderPay(res.status(400), order, key, { errors: ["Choose a shipping option."], values: req.body });
+    if (!option) return renderPay(res.status(400), order, key, { errors: [res.locals.t("pay.error.shipping")], values: req.body });
     await markOrderPaid(deps, {
       orderId: order.id,
       eventId: `local:${ref}:paid`,

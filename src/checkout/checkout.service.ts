@@ -8,12 +8,14 @@ import { AppError } from "../http/errors.js";
 import { formatDigits, formatMoney } from "../i18n/format.js";
 import { translate, type Locale } from "../i18n/translate.js";
 import { queueEmail } from "../mail/outbox.service.js";
+import { recordEvent as recordAnalyticsEvent } from "../analytics/events.js";
 import { mediaPath } from "../media/media.paths.js";
 import type { CheckoutOutcome } from "../payments/gateway.js";
 import { findCartByToken } from "./cart.service.js";
 import type { FollowerFacts } from "../coupons/coupon-rules.js";
 import { cartFacts, commitRedemptionsInTx, releaseRedemptionsInTx, reserveCouponsInTx } from "../coupons/coupons.service.js";
 import { scheduleReviewRequestInTx } from "../reviews/requests.service.js";
+import { adoptHoldsInTx, consumeOrderHoldsInTx, expireHoldsInTx, holdStockInTx, releaseOrderHoldsInTx } from "../inventory/holds.service.js";
 
 type Tx = Prisma.TransactionClient;
 
@@ -27,7 +29,22 @@ export interface Attribution {
   visitorId: string | null;
 }
 
+/** Byte order, the same on every engine and locale: the lock order of rows. */
+const compareIds = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 const hashKey = (key: string) => createHash("sha256").update(key).digest("hex");
+
+/**
+ * Units the shopper already holds (a live claim): the order takes the hold
+ * over instead of taking a second one, at the price locked in when it was
+ * taken. Cart lines of that variant are covered by these first.
+ */
+export interface PreHeldLine {
+  holdId: string;
+  variantId: string;
+  quantity: number;
+  unitPriceMinor: number;
+}
 
 /**
  * Starts a checkout for the visitor's cart. In ONE transaction: prices every
@@ -46,6 +63,10 @@ export async function startCheckout(
     attribution?: Attribution | null;
     /** The shopper as a follower (signed cookie), for follower-only coupons. */
     follower?: (FollowerFacts & { emailKey: string | null }) | null;
+    /** Holds taken earlier (live claims) that this order takes over. */
+    preHeld?: PreHeldLine[];
+    /** Where "back out of payment" returns to instead of the cart (a shop path, e.g. the live page). */
+    backPath?: string;
   },
 ) {
   const cart = input.cartToken ? await findCartByToken(deps, input.cartToken) : null;
@@ -61,34 +82,24 @@ export async function startCheckout(
     await releaseExpiredHoldsInTx(tx, deps, { variantIds });
     const variants = await tx.variant.findMany({
       where: { id: { in: variantIds } },
-      include: { product: { include: { images: { orderBy: { position: "asc" }, take: 1, include: { media: true } } } } },
+      include: { product: { include: { images: { orderBy: [{ position: "asc" }, { id: "asc" }], take: 1, include: { media: true } } } } },
     });
-    const lines = cart.items.map((item, index) => {
+    const lines = cart.items.flatMap((item, index) => {
       const v = variants.find((x) => x.id === item.variantId);
       if (!v || v.archivedAt || v.product.status !== "active") {
-        throw new AppError("item_unavailable", 409, `"${v?.product.title ?? "An item"}" is no longer sold. Remove it from your cart.`, [{ field: `items.${index}`, message: "no longer sold" }]);
+        throw new AppError("item_unavailable", 409, `"${v?.product.title ?? "An item"}" is no longer sold. Remove it from your cart.`, [{ field: `items.${index}`, message: "no longer sold", title: v?.product.title ?? "" }]);
       }
       if (v.currency !== deps.shop.currency) {
-        throw new AppError("currency_mismatch", 409, `"${v.product.title}" is priced in ${v.currency}, but this shop sells in ${deps.shop.currency}.`);
+        throw new AppError("currency_mismatch", 409, `"${v.product.title}" is priced in ${v.currency}, but this shop sells in ${deps.shop.currency}.`, [{ field: `items.${index}`, message: "other currency", title: v.product.title }]);
       }
       const offer = offerFor(v, 0);
-      return { item, variant: v, unitPriceMinor: offer.priceMinor, totalMinor: offer.priceMinor * item.quantity };
+      const held = (input.preHeld ?? []).filter((p) => p.variantId === item.variantId);
+      const rest = item.quantity - held.reduce((n, p) => n + p.quantity, 0);
+      return [
+        ...held.map((p) => ({ item: { variantId: p.variantId, quantity: p.quantity }, variant: v, unitPriceMinor: p.unitPriceMinor, totalMinor: p.unitPriceMinor * p.quantity, holdId: p.holdId as string | null })),
+        ...(rest > 0 ? [{ item: { variantId: item.variantId, quantity: rest }, variant: v, unitPriceMinor: offer.priceMinor, totalMinor: offer.priceMinor * rest, holdId: null as string | null }] : []),
+      ];
     });
-
-    // The hold itself: reserved goes up only while stock − reserved covers it.
-    for (const line of lines) {
-      const taken = await tx.$executeRaw`UPDATE "Variant" SET "reserved" = "reserved" + ${line.item.quantity} WHERE "id" = ${line.variant.id} AND "stock" - "reserved" >= ${line.item.quantity}`;
-      if (taken !== 1) {
-        const fresh = await tx.variant.findUniqueOrThrow({ where: { id: line.variant.id } });
-        const left = Math.max(0, fresh.stock - fresh.reserved);
-        throw new AppError(
-          "out_of_stock",
-          409,
-          left === 0 ? `"${line.variant.product.title}" just sold out.` : `Only ${left} of "${line.variant.product.title}" left; lower the quantity in your cart.`,
-          [{ field: `items.${line.item.variantId}`, message: left === 0 ? "sold out" : `only ${left} left`, available: left }],
-        );
-      }
-    }
 
     const subtotal = lines.reduce((n, l) => n + l.totalMinor, 0);
     const counter = await tx.counter.upsert({ where: { name: "order" }, create: { name: "order", value: 1001 }, update: { value: { increment: 1 } } });
@@ -126,9 +137,25 @@ export async function startCheckout(
             totalMinor: l.totalMinor,
           })),
         },
-        holds: { create: lines.map((l) => ({ variantId: l.variant.id, quantity: l.item.quantity, createdAt: now, expiresAt })) },
       },
     });
+    // The hold itself (see src/inventory): reserved goes up only while stock − reserved covers it.
+    const toHold = lines.filter((l) => !l.holdId);
+    const taken = await holdStockInTx(tx, deps, { lines: toHold.map((l) => l.item), expiresAt, orderId: created.id });
+    if (!taken.ok) {
+      const line = toHold.find((l) => l.variant.id === taken.shortfall.variantId)!;
+      const left = taken.shortfall.available;
+      throw new AppError(
+        "out_of_stock",
+        409,
+        left === 0 ? `"${line.variant.product.title}" just sold out.` : `Only ${left} of "${line.variant.product.title}" left; lower the quantity in your cart.`,
+        [{ field: `items.${line.item.variantId}`, message: left === 0 ? "sold out" : `only ${left} left`, available: left, title: line.variant.product.title }],
+      );
+    }
+    const adopt = lines.flatMap((l) => (l.holdId ? [l.holdId] : []));
+    if (!(await adoptHoldsInTx(tx, deps, { holdIds: adopt, orderId: created.id, expiresAt }))) {
+      throw new AppError("hold_expired", 409, "Your hold has run out, so the item is no longer set aside for you.", [{ field: "holds", message: "expired or already in another checkout" }]);
+    }
     // Coupons are reserved in the same transaction as the stock: a refused
     // code (limit reached since it was applied) rolls back the holds too.
     let freeShipping = false;
@@ -143,14 +170,13 @@ export async function startCheckout(
         data: { discountMinor: coupons.discountMinor, totalMinor: subtotal - coupons.discountMinor, couponId: coupons.couponId },
       });
     }
-    await tx.analyticsEvent.create({
-      data: { type: "checkout_start", at: now, orderId: created.id, valueMinor: order.totalMinor, linkId: created.linkId, postId: created.postId, liveSessionId: created.liveSessionId, channel: created.channel, visitorId: created.visitorId },
-    });
+    // Buffered, off the transaction: analytics counts checkouts from Order rows, so this event is the log, not the figure.
+    recordAnalyticsEvent(deps, { type: "checkout_start", orderId: created.id, valueMinor: order.totalMinor, couponId: order.couponId, linkId: created.linkId, postId: created.postId, liveSessionId: created.liveSessionId, channel: created.channel });
     return { ...order, lines, freeShipping };
   });
 
   const successUrl = `${input.returnBase}/orders/${order.id}?key=${accessKey}`;
-  const cancelUrl = `${input.returnBase}/checkout/cancel/${order.id}?key=${accessKey}`;
+  const cancelUrl = `${input.returnBase}/checkout/cancel/${order.id}?key=${accessKey}${input.backPath ? `&back=${encodeURIComponent(input.backPath)}` : ""}`;
   let hosted;
   try {
     hosted = await deps.payments.createCheckout(
@@ -234,7 +260,7 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
     if (input.eventId && !(await recordEvent(tx, deps, { id: input.eventId, type: input.eventType ?? "payment", orderId: input.orderId }))) {
       return { changed: false, reason: "duplicate_event" as const };
     }
-    const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { holds: { where: { status: "active" } }, lines: true } });
+    const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { lines: true } });
     if (!order) return { changed: false, reason: "unknown_order" as const };
     const reviving = order.status === "cancelled" && input.outcome.paid;
     if (reviving && !(mode.revive && UNDECIDED_CANCELS.has(order.cancelReason ?? "") && (await tx.redemption.count({ where: { orderId: order.id } })) === 0)) {
@@ -273,18 +299,15 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
     if (reviving) {
       // Its holds were released: the units are taken from what is free now,
       // each with a conditional update; one short and the whole revival rolls back.
-      for (const line of order.lines) {
+      // Variant rows are locked in id order everywhere (see src/inventory), so no deadlock with a checkout.
+      for (const line of [...order.lines].sort((a, b) => compareIds(a.variantId ?? "", b.variantId ?? ""))) {
         if (!line.variantId) throw new NotRevivable();
         const taken = await tx.$executeRaw`UPDATE "Variant" SET "stock" = "stock" - ${line.quantity} WHERE "id" = ${line.variantId} AND "stock" - "reserved" >= ${line.quantity}`;
         if (taken !== 1) throw new NotRevivable();
       }
     }
-    for (const hold of order.holds) {
-      // Sold: the held units leave stock and the reservation together.
-      const sold = await tx.$executeRaw`UPDATE "Variant" SET "stock" = "stock" - ${hold.quantity}, "reserved" = "reserved" - ${hold.quantity} WHERE "id" = ${hold.variantId} AND "stock" >= ${hold.quantity} AND "reserved" >= ${hold.quantity}`;
-      if (sold !== 1) throw new Error(`Stock invariant broken for variant ${hold.variantId} while paying order ${order.id}`);
-      await tx.stockHold.update({ where: { id: hold.id }, data: { status: "consumed", releasedAt: deps.now() } });
-    }
+    // Sold: the held units leave stock and the reservation together.
+    await consumeOrderHoldsInTx(tx, deps, { orderId: order.id });
     await commitRedemptionsInTx(tx, deps, { orderId: order.id });
     // The cart that was bought is emptied with the payment, not before: a
     // shopper who abandons Stripe comes back to a full cart.
@@ -319,9 +342,8 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
         },
       });
     }
-    await tx.analyticsEvent.create({
-      data: { type: "order_paid", at: deps.now(), orderId: order.id, valueMinor: totalMinor, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel, visitorId: order.visitorId },
-    });
+    // Buffered, off the transaction: analytics counts paid orders and revenue from Order rows, so this event is the log, not the figure.
+    recordAnalyticsEvent(deps, { type: "order_paid", orderId: order.id, valueMinor: totalMinor, couponId: order.couponId, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel });
     await recordAudit(tx, { actor: { type: "system" }, action: "order.paid", entityType: "order", entityId: order.id, details: { provider: deps.payments.provider, eventId: input.eventId ?? null, ...(reviving ? { after: order.cancelReason } : {}) } });
     return { changed: true as const, reason: "paid" as const };
   });
@@ -366,20 +388,10 @@ export async function cancelOrder(deps: CheckoutDeps, input: { orderId: string; 
 async function cancelOrderInTx(tx: Tx, deps: Deps, input: { orderId: string; reason: string; actor: Actor }) {
   const cancelled = await tx.order.updateMany({ where: { id: input.orderId, status: "pending" }, data: { status: "cancelled", cancelledAt: deps.now(), cancelReason: input.reason } });
   if (cancelled.count !== 1) return false;
-  await releaseHoldsInTx(tx, deps, { orderId: input.orderId });
+  await releaseOrderHoldsInTx(tx, deps, { orderId: input.orderId });
   await releaseRedemptionsInTx(tx, deps, { orderId: input.orderId });
   await recordAudit(tx, { actor: input.actor, action: "order.cancel", entityType: "order", entityId: input.orderId, rule: input.reason });
   return true;
-}
-
-async function releaseHoldsInTx(tx: Tx, deps: Deps, where: { orderId?: string; holdIds?: string[] }) {
-  const holds = await tx.stockHold.findMany({ where: { status: "active", ...(where.orderId ? { orderId: where.orderId } : {}), ...(where.holdIds ? { id: { in: where.holdIds } } : {}) } });
-  for (const hold of holds) {
-    const released = await tx.stockHold.updateMany({ where: { id: hold.id, status: "active" }, data: { status: "released", releasedAt: deps.now() } });
-    if (released.count === 1) {
-      await tx.$executeRaw`UPDATE "Variant" SET "reserved" = "reserved" - ${hold.quantity} WHERE "id" = ${hold.variantId} AND "reserved" >= ${hold.quantity}`;
-    }
-  }
 }
 
 /**
@@ -388,14 +400,9 @@ async function releaseHoldsInTx(tx: Tx, deps: Deps, where: { orderId?: string; h
  * never blocks a shopper) and from the periodic sweep.
  */
 export async function releaseExpiredHoldsInTx(tx: Tx, deps: Deps, scope: { variantIds?: string[] } = {}) {
-  const expired = await tx.stockHold.findMany({
-    where: { status: "active", expiresAt: { lte: deps.now() }, ...(scope.variantIds ? { variantId: { in: scope.variantIds } } : {}) },
-    select: { id: true, orderId: true },
-  });
-  const orderIds = [...new Set(expired.map((h) => h.orderId).filter((id): id is string => !!id))];
+  // Holds without an order (live claims) are released by the inventory service itself.
+  const { orderIds } = await expireHoldsInTx(tx, deps, scope);
   for (const orderId of orderIds) await cancelOrderInTx(tx, deps, { orderId, reason: "expired", actor: { type: "system" } });
-  // Holds without an order (live claims) are released on their own.
-  await releaseHoldsInTx(tx, deps, { holdIds: expired.filter((h) => !h.orderId).map((h) => h.id) });
   return orderIds.length;
 }
 
@@ -427,7 +434,7 @@ export function recordEventInTx(tx: Tx, deps: Deps, event: { id: string; type: s
 
 /** Looks up an order for its confirmation page; the key in the link is the only credential. */
 export async function getOrderForShopper(deps: Deps, input: { orderId: string; key: string }) {
-  const order = await deps.db.order.findUnique({ where: { id: input.orderId }, include: { lines: true } });
+  const order = await deps.db.order.findUnique({ where: { id: input.orderId }, include: { lines: { orderBy: { id: "asc" } } } });
   if (!order || !order.accessKeyHash || order.accessKeyHash !== hashKey(input.key)) throw AppError.notFound("order");
   return order;
 }

@@ -1,4 +1,6 @@
 import { Router, type Request, type Response } from "express";
+import { countryName } from "../i18n/countries.js";
+import { shippingLabel, type ShippingOption } from "../payments/gateway.js";
 import { z } from "zod";
 import { minorToDecimal, parseMoney } from "../catalog/money.js";
 import type { Deps } from "../deps.js";
@@ -13,6 +15,7 @@ import { fulfillOrder, getOrderDetail, listOrders, ORDER_STATUSES, refundOrder }
 const PAGE_SIZE = 50;
 const REFUNDABLE = new Set(["paid", "fulfilled", "partially_refunded"]);
 // Audit actions with a message of their own; anything newer shows its raw name.
+const KNOWN_REASONS = new Set(["admin_cancelled", "shopper_cancelled", "expired", "superseded", "payment_provider_error", "payment_failed", "refund_needed"]);
 const KNOWN_EVENTS = new Set(["order.paid", "order.cancel", "order.fulfill", "order.refund", "order.amount_mismatch", "order.paid_after_cancel"]);
 
 type Detail = NonNullable<Awaited<ReturnType<typeof getOrderDetail>>>;
@@ -111,14 +114,14 @@ export function ordersAdminRoutes(deps: Deps) {
     const order = await getOrderDetail(deps, { orderId: id });
     if (!order) throw AppError.notFound("order");
     res.set("Cache-Control", "no-store");
-    res.render("admin/order", { layout: "admin", nav: "orders", title: res.locals.t("orders.order", { number: formatDigits(order.number, res.locals.locale) }), ...orderPage(res, order), ...state });
+    res.render("admin/order", { layout: "admin", nav: "orders", title: res.locals.t("orders.order", { number: formatDigits(order.number, res.locals.locale) }), ...orderPage(res, order, deps.checkout.shippingOptions), ...state });
   }
 
   return router;
 }
 
 /** What the detail page shows, worked out here so the template only lays it out. */
-function orderPage(res: Response, order: Detail) {
+function orderPage(res: Response, order: Detail, shippingOptions: ShippingOption[]) {
   const t = res.locals.t as (key: string, vars?: Record<string, unknown>) => string;
   const locale = res.locals.locale;
   const money = (minor: number) => formatMoney(minor, order.currency, locale);
@@ -137,14 +140,20 @@ function orderPage(res: Response, order: Detail) {
     : [];
   return {
     order,
-    address,
+    address: address.map((line) => (line === order.address?.country && typeof line === "string" && /^[A-Z]{2}$/.test(line) ? countryName(line, locale) : line)),
+    // The shipping option's label, not its id ("standard").
+    shippingLabel: (() => {
+      const option = shippingOptions.find((o) => o.id === order.shippingOption);
+      return option ? shippingLabel(option, locale) : order.shippingOption;
+    })(),
     events: order.events.map((e) => {
       const d = details(e.details);
       return {
         at: e.at,
         actor: t(`orders.actor.${e.actorType}`),
         action: KNOWN_EVENTS.has(e.action) ? t(`orders.event.${e.action}`) : e.action,
-        note: [e.rule ? t("orders.event.reason", { reason: e.rule }) : "", typeof d.amountMinor === "number" ? money(d.amountMinor) : ""].filter(Boolean).join(" · "),
+        // A cancellation's reason is a code; a refund's is what the admin typed.
+        note: [e.rule ? t("orders.event.reason", { reason: KNOWN_REASONS.has(e.rule) ? t(`orders.reason.${e.rule}`) : e.rule }) : "", typeof d.amountMinor === "number" ? money(d.amountMinor) : ""].filter(Boolean).join(" · "),
       };
     }),
     payments: order.payments,

@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
+import { containsText, dialectOf } from "../db/dialect.js";
 import type { Deps } from "../deps.js";
+import { recordEventInTx as recordAnalyticsEventInTx } from "../analytics/events.js";
 import { AppError } from "../http/errors.js";
 import { scheduleReviewRequestInTx } from "../reviews/requests.service.js";
 import { recordEventInTx } from "./checkout.service.js";
@@ -17,19 +19,30 @@ const REFUNDABLE = ["paid", "fulfilled", "partially_refunded"];
  * two writers racing cannot lower it. A cancelled order that was paid anyway
  * (flagged for a refund) records the money going back and stays cancelled.
  */
-export async function applyRefundedTotalInTx(tx: Tx, input: { orderId: string; refundedMinor: number }) {
-  const order = await tx.order.findUnique({ where: { id: input.orderId }, select: { totalMinor: true, status: true } });
-  if (!order) return false;
-  if (order.status === "cancelled") {
-    // Its total never took in the payment (shipping included): the provider's figure is the truth.
-    const changed = await tx.order.updateMany({ where: { id: input.orderId, status: "cancelled", refundedMinor: { lt: input.refundedMinor } }, data: { refundedMinor: input.refundedMinor } });
-    return changed.count === 1;
+export async function applyRefundedTotalInTx(tx: Tx, input: { orderId: string; refundedMinor: number }, deps: Pick<Deps, "now">) {
+  // Compare-and-set on the stored total, re-read when another writer moved it
+  // first: the total only goes up, and the refund event carries exactly the
+  // amount this write added (the dashboard counts refunds from these events,
+  // since a refund made in Stripe's dashboard leaves no Refund row).
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const order = await tx.order.findUnique({ where: { id: input.orderId } });
+    if (!order) return false;
+    // A cancelled order never took in the payment (shipping included): the
+    // provider's figure is the truth. A paid one's total is fixed.
+    const cancelled = order.status === "cancelled";
+    const refundedMinor = cancelled ? input.refundedMinor : Math.min(input.refundedMinor, order.totalMinor);
+    if (refundedMinor <= order.refundedMinor) return false;
+    const data = cancelled ? { refundedMinor } : { refundedMinor, status: refundedMinor >= order.totalMinor ? "refunded" : "partially_refunded" };
+    const changed = await tx.order.updateMany({
+      where: { id: order.id, refundedMinor: order.refundedMinor, status: cancelled ? "cancelled" : { in: [...REFUNDABLE, "refunded"] } },
+      data,
+    });
+    if (changed.count === 1) {
+      await recordAnalyticsEventInTx(tx, deps, { type: "refund", orderId: order.id, valueMinor: refundedMinor - order.refundedMinor, couponId: order.couponId, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel });
+      return true;
+    }
   }
-  // The total is fixed once an order is paid, so reading it first is safe.
-  const refundedMinor = Math.min(input.refundedMinor, order.totalMinor);
-  const status = refundedMinor >= order.totalMinor ? "refunded" : "partially_refunded";
-  const changed = await tx.order.updateMany({ where: { id: input.orderId, status: { in: [...REFUNDABLE, "refunded"] }, refundedMinor: { lt: refundedMinor } }, data: { refundedMinor, status } });
-  return changed.count === 1;
+  return false;
 }
 
 /**
@@ -41,7 +54,7 @@ export async function applyRefundedTotalInTx(tx: Tx, input: { orderId: string; r
 export async function recordProviderRefund(deps: Deps, input: { eventId: string; eventType: string; orderId: string; refundedMinor: number }) {
   return deps.db.$transaction(async (tx) => {
     if (!(await recordEventInTx(tx, deps, { id: input.eventId, type: input.eventType, orderId: input.orderId }))) return "duplicate_event" as const;
-    await applyRefundedTotalInTx(tx, { orderId: input.orderId, refundedMinor: input.refundedMinor });
+    await applyRefundedTotalInTx(tx, { orderId: input.orderId, refundedMinor: input.refundedMinor }, deps);
     return "refund_recorded" as const;
   });
 }
@@ -112,7 +125,7 @@ export async function refundOrder(deps: Deps, input: { orderId: string; amountMi
   }
   return deps.db.$transaction(async (tx) => {
     await tx.refund.update({ where: { id: claimId }, data: { providerRef: refundId } });
-    await applyRefundedTotalInTx(tx, { orderId: order.id, refundedMinor: order.refundedMinor + input.amountMinor });
+    await applyRefundedTotalInTx(tx, { orderId: order.id, refundedMinor: order.refundedMinor + input.amountMinor }, deps);
     await recordAudit(tx, { actor: input.actor, action: "order.refund", entityType: "order", entityId: order.id, rule: input.reason || undefined, details: { amountMinor: input.amountMinor, refundId } });
     return tx.order.findUniqueOrThrow({ where: { id: order.id } });
   });
@@ -135,7 +148,7 @@ export async function listOrders(deps: Deps, input: { status?: string; q?: strin
   const rows = await deps.db.order.findMany({
     where: {
       ...(input.status ? { status: input.status } : {}),
-      ...(q ? { OR: [...(/^\d+$/.test(q) ? [{ number: Number(q) }] : []), { email: { contains: q } }, { customerName: { contains: q } }] } : {}),
+      ...(q ? { OR: [...(/^\d+$/.test(q) ? [{ number: Number(q) }] : []), { email: containsText(dialectOf(deps.db), q) }, { customerName: containsText(dialectOf(deps.db), q) }] } : {}),
     },
     orderBy: [{ createdAt: "desc" }, { id: "desc" }],
     take: input.limit + 1,
@@ -154,11 +167,11 @@ export async function listOrders(deps: Deps, input: { status?: string; q?: strin
 export async function getOrderDetail(deps: Deps, input: { orderId: string }) {
   const order = await deps.db.order.findUnique({
     where: { id: input.orderId },
-    include: { lines: true, refunds: { orderBy: { createdAt: "asc" } }, link: { select: { code: true } }, post: { select: { id: true, platform: true } }, liveSession: { select: { id: true, title: true, code: true } } },
+    include: { lines: { orderBy: { id: "asc" } }, refunds: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] }, link: { select: { code: true } }, post: { select: { id: true, platform: true } }, liveSession: { select: { id: true, title: true, code: true } } },
   });
   if (!order) return null;
-  const events = await deps.db.auditLog.findMany({ where: { entityType: "order", entityId: order.id }, orderBy: { at: "asc" } });
-  const payments = await deps.db.paymentEvent.findMany({ where: { orderId: order.id }, orderBy: { receivedAt: "asc" } });
+  const events = await deps.db.auditLog.findMany({ where: { entityType: "order", entityId: order.id }, orderBy: [{ at: "asc" }, { id: "asc" }] });
+  const payments = await deps.db.paymentEvent.findMany({ where: { orderId: order.id }, orderBy: [{ receivedAt: "asc" }, { id: "asc" }] });
   return { ...order, address: order.shippingAddress ? (JSON.parse(order.shippingAddress) as Record<string, unknown>) : null, events, payments };
 }
 

@@ -11,8 +11,8 @@ import { parseArgs } from "node:util";
 import { pino } from "pino";
 import { z } from "zod";
 import { ConfigError, loadConfig } from "../config.js";
-import { openDatabase, sqliteFilePath } from "../db/client.js";
-import { migrateDatabase } from "../db/migrate.js";
+import { DatabaseStartError, engineOfUrl, openDatabase, sqliteFilePath } from "../db/client.js";
+import { migrate } from "../db/migrate.js";
 import { createPaymentGateway } from "../payments/from-config.js";
 import { createStorefront } from "../storefront.js";
 import { reconcilePendingOrders } from "./checkout.service.js";
@@ -49,11 +49,18 @@ async function main() {
     if (err instanceof ConfigError) fail(err.lines);
     throw err;
   }
-  const dbFile = sqliteFilePath(config.DATABASE_URL);
+  const sqlite = engineOfUrl(config.DATABASE_URL) === "sqlite";
+  const dbFile = sqlite ? sqliteFilePath(config.DATABASE_URL) : null;
   // Opening a missing file would create an empty database; say what is wrong instead.
-  if (!existsSync(dbFile)) fail([`No database at ${dbFile}. Start the shop once (npm start) or set DATABASE_URL.`]);
-  migrateDatabase(dbFile);
-  const prisma = await openDatabase(config.DATABASE_URL);
+  if (dbFile && !existsSync(dbFile)) fail([`No database at ${dbFile}. Start the shop once (npm start) or set DATABASE_URL.`]);
+  let prisma;
+  try {
+    await migrate(config.DATABASE_URL);
+    prisma = await openDatabase(config.DATABASE_URL, { poolSize: 2 });
+  } catch (err) {
+    if (err instanceof DatabaseStartError) fail([err.message]);
+    throw err;
+  }
   const payments = createPaymentGateway(config);
   try {
     // The same deps the server builds (currency, shipping options, clock),
@@ -64,7 +71,7 @@ async function main() {
       currency: config.CURRENCY,
       locale: config.LOCALE,
       publicUrl: config.PUBLIC_URL,
-      uploadsDir: path.join(path.dirname(dbFile), "uploads"),
+      uploadsDir: dbFile ? path.join(path.dirname(dbFile), "uploads") : path.resolve("data/uploads"),
       // Logs go to stderr so stdout is only the report (and --json stays parseable).
       logger: pino({ level: config.LOG_LEVEL === "info" ? "warn" : config.LOG_LEVEL }, pino.destination(2)),
       payments,

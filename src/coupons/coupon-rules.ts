@@ -84,6 +84,28 @@ function meets(have: Verification, need: string): boolean {
   }
 }
 
+/**
+ * The follower rules alone: an active follower, verified well enough, who
+ * has followed long enough. Shared by coupons and by live shopping's
+ * follower-only deals, so "follower" means the same everywhere.
+ */
+export function followerRefusal(
+  rules: { requiredVerification: string; minFollowDays: number | null },
+  follower: FollowerFacts | null,
+  now: Date,
+): Extract<Refusal, { reason: "not_follower" | "verification_too_low" | "follow_too_recent" }> | null {
+  if (!follower || follower.status !== "active") return { reason: "not_follower" };
+  if (!meets(follower.verification, rules.requiredVerification)) {
+    return { reason: "verification_too_low", required: rules.requiredVerification as RequiredVerification };
+  }
+  if (rules.minFollowDays && rules.minFollowDays > 0) {
+    const since = follower.followedAt ?? now;
+    const eligibleAt = new Date(since.getTime() + rules.minFollowDays * DAY);
+    if (now < eligibleAt) return { reason: "follow_too_recent", eligibleAt };
+  }
+  return null;
+}
+
 export function evaluateCoupon(input: {
   coupon: CouponFacts;
   cart: CartFacts;
@@ -109,16 +131,9 @@ export function evaluateCoupon(input: {
   }
   const needsFollower = coupon.followersOnly || input.personalCode !== null;
   if (needsFollower) {
-    if (!follower || follower.status !== "active") return { ok: false, reason: "not_follower" };
-    if (input.personalCode?.followerId && input.personalCode.followerId !== follower.id) return { ok: false, reason: "not_follower" };
-    if (!meets(follower.verification, coupon.requiredVerification)) {
-      return { ok: false, reason: "verification_too_low", required: coupon.requiredVerification as RequiredVerification };
-    }
-    if (coupon.minFollowDays && coupon.minFollowDays > 0) {
-      const since = follower.followedAt ?? now;
-      const eligibleAt = new Date(since.getTime() + coupon.minFollowDays * DAY);
-      if (now < eligibleAt) return { ok: false, reason: "follow_too_recent", eligibleAt };
-    }
+    if (input.personalCode?.followerId && follower && input.personalCode.followerId !== follower.id) return { ok: false, reason: "not_follower" };
+    const refused = followerRefusal(coupon, follower, now);
+    if (refused) return { ok: false, ...refused };
   }
   if (coupon.usageLimit !== null && coupon.usedCount >= coupon.usageLimit) return { ok: false, reason: "limit_reached" };
   if (follower && input.followerUses >= coupon.perFollowerLimit) return { ok: false, reason: "already_used" };

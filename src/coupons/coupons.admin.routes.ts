@@ -90,12 +90,12 @@ export function couponAdminRoutes(deps: Deps) {
 
   async function renderForm(
     res: Response,
-    view: { body: FormBody; problems: FormProblem[]; couponId: string | null; report?: Awaited<ReturnType<typeof getCouponReport>>; saved?: boolean; issued?: { handle: string; code: string; emailed: boolean }[] },
+    view: { body: FormBody; problems: FormProblem[]; couponId: string | null; report?: Awaited<ReturnType<typeof getCouponReport>>; saved?: boolean; issued?: { handle: string; code: string; emailQueued: boolean }[] },
   ) {
     const [collections, products, lives] = await Promise.all([
-      deps.db.collection.findMany({ orderBy: { position: "asc" } }),
-      deps.db.product.findMany({ where: { status: { not: "archived" } }, orderBy: { title: "asc" }, select: { id: true, title: true }, take: 500 }),
-      deps.db.liveSession.findMany({ where: { status: { not: "ended" } }, orderBy: { startsAt: "asc" }, select: { id: true, title: true } }),
+      deps.db.collection.findMany({ orderBy: [{ position: "asc" }, { id: "asc" }] }),
+      deps.db.product.findMany({ where: { status: { not: "archived" } }, orderBy: [{ title: "asc" }, { id: "asc" }], select: { id: true, title: true }, take: 500 }),
+      deps.db.liveSession.findMany({ where: { status: { not: "ended" } }, orderBy: [{ startsAt: "asc" }, { id: "asc" }], select: { id: true, title: true } }),
     ]);
     const b = view.body;
     const val = (k: string) => formValue(b[k]);

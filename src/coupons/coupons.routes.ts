@@ -1,4 +1,5 @@
-import { Router, type Request } from "express";
+import { Router, type Request, type Response } from "express";
+import { recordEvent } from "../analytics/events.js";
 import type { Deps } from "../deps.js";
 import { findCartByToken } from "../checkout/cart.service.js";
 import { CART_COOKIE } from "../checkout/cart.service.js";
@@ -36,6 +37,7 @@ export function couponCartRoutes(deps: Deps, options: { attemptsPer15Min?: numbe
     try {
       const lines = await cartLines(cart);
       const applied = await applyCouponToCart(deps, { cartId: cart.id, code: req.valid.body.code, cart: await cartFacts(deps.db, { currency: deps.shop.currency, lines }), follower });
+      recordEvent(deps, { type: "coupon_applied", couponCode: applied.code, valueMinor: applied.discountMinor }, req);
       if (wantsJson(req)) return res.json({ data: applied });
       res.redirect(303, urlFor(req, "/cart"));
     } catch (err) {

@@ -1,5 +1,6 @@
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
+import { lockInTx } from "../db/dialect.js";
 import type { Deps } from "../deps.js";
 import { personKeysOf, randomCode } from "../followers/followers.service.js";
 import { AppError } from "../http/errors.js";
@@ -138,13 +139,23 @@ export async function priceCartCoupons(deps: Deps, input: { codes: string[]; car
  * - the total limit by a conditional update (usedCount < usageLimit),
  * - a personal code by a conditional update (usedAt IS NULL),
  * - the per-follower limit by inserting the redemption and counting this
- *   person's reserved + committed uses in the same write transaction; SQLite
- *   lets one writer in at a time, so the count is exact, and a count over
- *   the limit rolls the whole checkout back.
- * A limit of 10 therefore never becomes 11, however many checkouts race.
+ *   person's reserved + committed uses under a lock on (coupon, person):
+ *   pg_advisory_xact_lock on PostgreSQL, where concurrent transactions would
+ *   each count only their own insert; SQLite lets one writer in at a time,
+ *   which serialises the same way. A count over the limit rolls the whole
+ *   checkout back.
+ * A limit of 10 therefore never becomes 11, however many checkouts race, in
+ * however many processes. Coupons are locked in id order first, so carts
+ * with the same codes in another order cannot deadlock.
  */
 export async function reserveCouponsInTx(tx: Tx, deps: Deps, input: { orderId: string; codes: string[]; cart: CartFacts; follower: (FollowerFacts & { emailKey: string | null }) | null }) {
   const applied: { code: string; couponId: string; stackable: boolean; discountMinor: number; freeShipping: boolean }[] = [];
+  const couponIds = new Set<string>();
+  for (const code of input.codes) {
+    const found = await couponByCode(tx, code);
+    if (found) couponIds.add(found.coupon.id);
+  }
+  for (const id of [...couponIds].sort()) await lockInTx(tx, "coupon", id);
   for (const code of input.codes) {
     const { found, evaluation } = await evaluateCode(tx, deps, { code, cart: input.cart, follower: input.follower });
     if (!found || !evaluation) throw new CouponRefused(code, { reason: "unknown_code" }, deps.shop.currency);
@@ -155,6 +166,8 @@ export async function reserveCouponsInTx(tx: Tx, deps: Deps, input: { orderId: s
       const used = await tx.personalCode.updateMany({ where: { id: found.personalCode.id, usedAt: null }, data: { usedAt: deps.now() } });
       if (used.count !== 1) throw new CouponRefused(code, { reason: "already_used" }, deps.shop.currency);
     }
+    const personKeys = input.follower ? (await personKeysOf(tx, input.follower)).sort() : [];
+    for (const key of personKeys) await lockInTx(tx, "coupon-person", found.coupon.id, key);
     await tx.redemption.create({
       data: {
         couponId: found.coupon.id,
@@ -195,7 +208,8 @@ export async function commitRedemptionsInTx(tx: Tx, deps: Deps, input: { orderId
 
 /** The order is cancelled or expired: the uses go back to the coupon and the personal codes can be used again. */
 export async function releaseRedemptionsInTx(tx: Tx, deps: Deps, input: { orderId: string }) {
-  const reserved = await tx.redemption.findMany({ where: { orderId: input.orderId, status: "reserved" } });
+  // Coupon rows in id order, as reserveCouponsInTx locks them.
+  const reserved = await tx.redemption.findMany({ where: { orderId: input.orderId, status: "reserved" }, orderBy: [{ couponId: "asc" }, { id: "asc" }] });
   for (const r of reserved) {
     const released = await tx.redemption.updateMany({ where: { id: r.id, status: "reserved" }, data: { status: "released", releasedAt: deps.now() } });
     if (released.count !== 1) continue;
@@ -268,7 +282,7 @@ export async function setCouponStatus(deps: Deps, input: { id: string; status: "
 
 /** Redemptions by state and the revenue of paid orders that used the coupon. */
 export async function getCouponReport(deps: Deps, input: { id: string }) {
-  const coupon = await deps.db.coupon.findUnique({ where: { id: input.id }, include: { collections: { include: { collection: true } }, products: { include: { product: { select: { id: true, title: true } } } }, _count: { select: { personalCodes: true } } } });
+  const coupon = await deps.db.coupon.findUnique({ where: { id: input.id }, include: { collections: { include: { collection: true }, orderBy: [{ collection: { position: "asc" } }, { collectionId: "asc" }] }, products: { include: { product: { select: { id: true, title: true } } }, orderBy: [{ product: { title: "asc" } }, { productId: "asc" }] }, _count: { select: { personalCodes: true } } } });
   if (!coupon) return null;
   const byStatus = await deps.db.redemption.groupBy({ by: ["status"], where: { couponId: coupon.id }, _count: { _all: true }, _sum: { discountMinor: true } });
   const committedOrders = await deps.db.redemption.findMany({ where: { couponId: coupon.id, status: "committed", orderId: { not: null } }, select: { orderId: true } });
@@ -286,7 +300,7 @@ export async function getCouponReport(deps: Deps, input: { id: string }) {
 }
 
 export async function listCoupons(deps: Deps) {
-  return deps.db.coupon.findMany({ orderBy: [{ status: "asc" }, { createdAt: "desc" }], include: { _count: { select: { personalCodes: true } } } });
+  return deps.db.coupon.findMany({ orderBy: [{ status: "asc" }, { createdAt: "desc" }, { id: "desc" }], include: { _count: { select: { personalCodes: true } } } });
 }
 
 /**
@@ -299,42 +313,61 @@ export async function issuePersonalCodes(deps: Deps, input: { couponId: string; 
   if (!coupon) throw AppError.notFound("coupon");
   const now = deps.now();
   const f = input.filter;
-  const followers = await deps.db.follower.findMany({
-    where: {
-      status: "active",
-      ...(f.followerIds ? { id: { in: f.followerIds } } : {}),
-      ...(f.platform ? { platform: f.platform } : {}),
-      ...(f.verification === "email" ? { emailConfirmedAt: { not: null } } : {}),
-      ...(f.verification === "imported" ? { importedAt: { not: null } } : {}),
-      ...(f.verification === "both" ? { emailConfirmedAt: { not: null }, importedAt: { not: null } } : {}),
-      ...(f.minFollowDays ? { followedAt: { lte: new Date(now.getTime() - f.minFollowDays * DAY) } } : {}),
-      personalCodes: { none: { couponId: coupon.id } },
-    },
-    take: f.limit,
-    orderBy: { createdAt: "asc" },
-  });
-  return deps.db.$transaction(async (tx) => {
-    const issued: { followerId: string; handle: string; code: string; emailed: boolean }[] = [];
-    for (const follower of followers) {
-      const code = `${coupon.code.slice(0, 12)}-${randomCode()}`;
-      await tx.personalCode.create({ data: { couponId: coupon.id, followerId: follower.id, code, createdAt: now } });
-      const emailed = f.notify && !!follower.email && !!follower.emailConfirmedAt;
-      if (emailed) {
-        const locale = isLocale(follower.locale) ? follower.locale : deps.shop.locale;
-        // Marketing mail: it carries a one-click unsubscribe (List-Unsubscribe).
-        await queueEmail(tx, {
-          to: follower.email!,
-          template: "personal_code",
-          dedupeKey: `personal-code:${coupon.id}:${follower.id}`,
-          subject: translate(locale, "email.code.subject", { shop: deps.shop.name }),
-          locale,
-          linkBase: deps.shop.publicUrl ?? "",
-          data: { shopName: deps.shop.name, handle: follower.handle, code, description: coupon.description, shopUrl: `${deps.shop.publicUrl ?? ""}/` },
-        });
+  type Issued = { followerId: string; handle: string; code: string; emailQueued: boolean; emailed: boolean };
+  const issued: Issued[] = [];
+  // Bounded chunks, one short transaction each: issuing 10,000 codes must not
+  // hold the database's writer (SQLite) for seconds while shoppers check out.
+  // Each code stands alone, so a chunk that fails leaves the earlier ones valid.
+  while (issued.length < f.limit) {
+    const chunk = await deps.db.$transaction(async (tx) => {
+      // One issue run per coupon at a time: "followers without a code yet" is
+      // read and written under the lock, so two runs cannot both issue to one follower.
+      await lockInTx(tx, "coupon-codes", coupon.id);
+      const followers = await tx.follower.findMany({
+        where: {
+          status: "active",
+          ...(f.followerIds ? { id: { in: f.followerIds } } : {}),
+          ...(f.platform ? { platform: f.platform } : {}),
+          ...(f.verification === "email" ? { emailConfirmedAt: { not: null } } : {}),
+          ...(f.verification === "imported" ? { importedAt: { not: null } } : {}),
+          ...(f.verification === "both" ? { emailConfirmedAt: { not: null }, importedAt: { not: null } } : {}),
+          ...(f.minFollowDays ? { followedAt: { lte: new Date(now.getTime() - f.minFollowDays * DAY) } } : {}),
+          personalCodes: { none: { couponId: coupon.id } },
+        },
+        take: Math.min(ISSUE_CHUNK, f.limit - issued.length),
+        orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+      });
+      const rows: Issued[] = [];
+      for (const follower of followers) {
+        const code = `${coupon.code.slice(0, 12)}-${randomCode()}`;
+        await tx.personalCode.create({ data: { couponId: coupon.id, followerId: follower.id, code, createdAt: now } });
+        // `emailQueued`: the code's email is in the outbox. `emailed` only when a
+        // sender is configured too: without one nothing leaves the shop, and the
+        // answer must not say otherwise.
+        const emailQueued = f.notify && !!follower.email && !!follower.emailConfirmedAt;
+        if (emailQueued) {
+          const locale = isLocale(follower.locale) ? follower.locale : deps.shop.locale;
+          // Marketing mail: it carries a one-click unsubscribe (List-Unsubscribe).
+          await queueEmail(tx, {
+            to: follower.email!,
+            template: "personal_code",
+            dedupeKey: `personal-code:${coupon.id}:${follower.id}`,
+            subject: translate(locale, "email.code.subject", { shop: deps.shop.name }),
+            locale,
+            linkBase: deps.shop.publicUrl ?? "",
+            data: { shopName: deps.shop.name, handle: follower.handle, code, description: coupon.description, shopUrl: `${deps.shop.publicUrl ?? ""}/` },
+          });
+        }
+        rows.push({ followerId: follower.id, handle: follower.handle, code, emailQueued, emailed: emailQueued && !!deps.mail });
       }
-      issued.push({ followerId: follower.id, handle: follower.handle, code, emailed });
-    }
-    await recordAudit(tx, { actor: input.actor, action: "coupon.issue_codes", entityType: "coupon", entityId: coupon.id, details: { count: issued.length } });
-    return issued;
-  });
+      if (rows.length > 0) await recordAudit(tx, { actor: input.actor, action: "coupon.issue_codes", entityType: "coupon", entityId: coupon.id, details: { count: rows.length } });
+      return rows;
+    });
+    issued.push(...chunk);
+    if (chunk.length < ISSUE_CHUNK) break;
+  }
+  return issued;
 }
+
+/** Codes issued per transaction. */
+const ISSUE_CHUNK = 200;

@@ -1,12 +1,12 @@
 import { formatMoney } from "../i18n/format.js";
-import { translate, type Locale } from "../i18n/translate.js";
+import { translateForPage, type Locale } from "../i18n/translate.js";
 import type { RefusalReason } from "./coupons.service.js";
 
 const dateFmt = (d: Date, locale: Locale) => new Intl.DateTimeFormat(locale === "fa" ? "fa-IR" : "en-US", { dateStyle: "long", timeZone: "UTC" }).format(d);
 
 /** The exact reason a code was refused, in the shopper's language. */
 export function refusalText(code: string, r: RefusalReason, locale: Locale, currency = "USD"): string {
-  const t = (key: string, vars: Record<string, unknown> = {}) => translate(locale, `coupon.refused.${key}`, { code, ...vars });
+  const t = (key: string, vars: Record<string, unknown> = {}) => translateForPage(locale, `coupon.refused.${key}`, { code, ...vars });
   switch (r.reason) {
     case "not_started": return t("not_started", { date: dateFmt(r.startsAt, locale) });
     case "expired": return t("expired", { date: dateFmt(r.endedAt, locale) });

@@ -1,45 +1,62 @@
 /**
- * A private read-only SQLite connection for hot read paths (the product page).
+ * Reads for the hot pages (product page, reviews block, feeds), written once
+ * as dialect-neutral tagged SQL (./dialect.ts) and run by a Reader.
  *
- * Every Prisma raw query costs a fixed overhead in the JS engine and the
- * driver adapter — several times the SQL itself for the product page's
- * short statements — so the page's two reads go through better-sqlite3
- * directly, on a second, read-only connection to the same file (WAL lets it
- * read while the main connection writes; it sees every committed write).
- * Statements are prepared once. When the database is not a file (or cannot
- * be opened read-only), reads fall back to Prisma with the same SQL.
+ * Every Prisma raw query costs a fixed overhead in its JS/wasm engine and the
+ * driver adapter, several times the SQL itself for these short statements,
+ * so the reader goes around it: on PostgreSQL straight to the pg pool that
+ * Prisma itself uses (no connection of its own); on a SQLite file through a
+ * private read-only better-sqlite3 connection to the same file, with
+ * statements prepared once (WAL lets it read while the main connection
+ * writes, and it sees every committed write). Otherwise, and with
+ * BAZAARCHE_DIRECT_READS=0, Prisma's `$queryRaw`. `npm run bench:db` measures
+ * what that saves.
+ *
+ * Rows come back with the engine's own value types: read them with num(),
+ * bool(), date() and fromJson() from ./dialect.ts.
  */
 import Database from "better-sqlite3";
-import type { Db } from "./client.js";
+import { postgresPoolOf, type Db } from "./client.js";
+import { dialectOf, type Sql } from "./dialect.js";
 
 export interface Reader {
-  all<T>(sql: string, params: unknown[]): Promise<T[]>;
+  all<T>(query: Sql): Promise<T[]>;
+  /** Closes a private connection (openReader); a no-op for shared readers. */
+  close(): void;
 }
 
-const readers = new WeakMap<Db, Promise<Reader>>();
+const shared = new WeakMap<Db, Promise<Reader>>();
 
-/** The reader for a database, opened on first use and kept for the life of the client. */
+/** The long-lived reader for a database, opened on first use and kept for the life of the client. */
 export function readerFor(db: Db): Promise<Reader> {
-  let reader = readers.get(db);
+  let reader = shared.get(db);
   if (!reader) {
-    reader = open(db);
-    readers.set(db, reader);
+    reader = openReader(db).then((r) => ({ ...r, close: () => undefined }));
+    shared.set(db, reader);
   }
   return reader;
 }
 
-/** Dates bound as Prisma stores them ("2026-11-20T10:00:00.000+00:00"), so comparisons match. */
-const bindable = (v: unknown) => (v instanceof Date ? v.toISOString().replace("Z", "+00:00") : typeof v === "boolean" ? Number(v) : v);
+/** Whether SQLite reads may bypass Prisma (BAZAARCHE_DIRECT_READS=0 turns it off, for benchmarks). */
+const directAllowed = () => process.env.BAZAARCHE_DIRECT_READS !== "0";
 
-async function open(db: Db): Promise<Reader> {
-  const viaPrisma: Reader = { all: <T>(sql: string, params: unknown[]) => db.$queryRawUnsafe<T[]>(sql, ...params) };
-  let file = "";
-  try {
-    const rows = await db.$queryRawUnsafe<{ file: string }[]>(`SELECT file FROM pragma_database_list WHERE name = 'main'`);
-    file = rows[0]?.file ?? "";
-  } catch {
-    return viaPrisma;
+/**
+ * A reader of its own (feeds hold one for a whole run, then close it).
+ * `direct: false` forces Prisma's raw queries on SQLite too.
+ */
+export async function openReader(db: Db, options: { direct?: boolean } = {}): Promise<Reader> {
+  const viaPrisma: Reader = { all: <T>(query: Sql) => db.$queryRaw<T[]>(query), close: () => undefined };
+  if (options.direct === false || !directAllowed()) return viaPrisma;
+  if (dialectOf(db) === "postgres") {
+    // The same pool Prisma uses (src/db/client.ts), without Prisma's per-query work.
+    const pool = postgresPoolOf(db);
+    if (!pool) return viaPrisma;
+    return {
+      all: async <T>(query: Sql) => (await pool.query({ text: query.text, values: query.values })).rows as T[],
+      close: () => undefined,
+    };
   }
+  const file = await sqliteMainFile(db);
   if (!file) return viaPrisma;
   let connection: Database.Database;
   try {
@@ -49,13 +66,26 @@ async function open(db: Db): Promise<Reader> {
   }
   const statements = new Map<string, Database.Statement>();
   return {
-    all<T>(sql: string, params: unknown[]) {
-      let statement = statements.get(sql);
+    all<T>(query: Sql) {
+      let statement = statements.get(query.sql);
       if (!statement) {
-        statement = connection.prepare(sql);
-        statements.set(sql, statement);
+        statement = connection.prepare(query.sql);
+        statements.set(query.sql, statement);
       }
-      return Promise.resolve(statement.all(...params.map(bindable)) as T[]);
+      return Promise.resolve(statement.all(...query.values.map(bindable)) as T[]);
     },
+    close: () => connection.close(),
   };
+}
+
+/** Values bound as Prisma's SQLite adapter binds them: dates as "2026-11-20T10:00:00.000+00:00", booleans as 0/1. */
+const bindable = (v: unknown) => (v instanceof Date ? v.toISOString().replace("Z", "+00:00") : typeof v === "boolean" ? Number(v) : v);
+
+async function sqliteMainFile(db: Db): Promise<string> {
+  try {
+    const rows = await db.$queryRawUnsafe<{ file: string }[]>(`SELECT file FROM pragma_database_list WHERE name = 'main'`);
+    return rows[0]?.file ?? "";
+  } catch {
+    return "";
+  }
 }

@@ -3,55 +3,24 @@
  * feed never holds more than one batch in memory, and the fingerprint is one
  * aggregate query so a conditional request costs milliseconds.
  */
-import Database from "better-sqlite3";
 import type { Db } from "../db/client.js";
-
-/** Runs one read-only statement with positional parameters. */
-export interface CatalogReader {
-  all<T>(sql: string, params: unknown[]): Promise<T[]>;
-  close(): void;
-}
+import { dialectOf, join, rowHash, sql } from "../db/dialect.js";
+import { openReader, type Reader } from "../db/reader.js";
 
 /**
- * A reader for one feed or health run. On a SQLite file it is a private
- * read-only better-sqlite3 connection to the same file (WAL lets it read
- * beside the writer): going through Prisma's adapter costs twice a bare read
- * before any feed work, the bench's limit. Every statement is one short
- * batch, so no read transaction stays open while a slow client drains.
- * In-memory or non-SQLite databases fall back to Prisma's raw queries, with
- * the same SQL.
+ * A reader for one feed or health run (src/db/reader.ts): on a SQLite file a
+ * private read-only connection (going through Prisma's adapter costs twice a
+ * bare read before any feed work, the bench's limit), on PostgreSQL the pool.
+ * Every statement is one short batch, so no read transaction stays open
+ * while a slow client drains.
  */
-export async function openCatalogReader(db: Db, options: { direct?: boolean } = {}): Promise<CatalogReader> {
-  const file = options.direct === false ? "" : await mainDatabaseFile(db);
-  if (!file) {
-    return { all: <T>(sql: string, params: unknown[]) => db.$queryRawUnsafe<T[]>(sql, ...params), close: () => undefined };
-  }
-  const connection = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
-  const statements = new Map<string, Database.Statement>();
-  return {
-    all<T>(sql: string, params: unknown[]) {
-      let statement = statements.get(sql);
-      if (!statement) {
-        statement = connection.prepare(sql);
-        statements.set(sql, statement);
-      }
-      return Promise.resolve(statement.all(...params) as T[]);
-    },
-    close: () => connection.close(),
-  };
-}
+export type CatalogReader = Reader;
 
-async function mainDatabaseFile(db: Db): Promise<string> {
-  try {
-    const rows = await db.$queryRawUnsafe<{ file: string }[]>(`SELECT file FROM pragma_database_list WHERE name = 'main'`);
-    return rows[0]?.file ?? "";
-  } catch {
-    return "";
-  }
+export function openCatalogReader(db: Db, options: { direct?: boolean } = {}): Promise<CatalogReader> {
+  return openReader(db, options);
 }
 
 export interface VariantRow {
-  rid: number;
   id: string;
   productId: string;
   sku: string;
@@ -80,6 +49,10 @@ export interface ProductRow {
   googleCategory: string;
   identifierExists: boolean | number | bigint;
   optionNames: string;
+  gender: string;
+  ageGroup: string;
+  color: string;
+  size: string;
   /** Published reviews from RatingSummary (reviews feature); null when none. */
   reviewCount: number | bigint | null;
   reviewSum: number | bigint | null;
@@ -88,19 +61,20 @@ export interface ProductRow {
 export interface VariantCursor {
   productId: string;
   position: number;
-  rid: number;
+  id: string;
 }
 
-export const FIRST_CURSOR: VariantCursor = { productId: "", position: Number.MIN_SAFE_INTEGER, rid: 0 };
+// Every product id sorts after "", so the position and id of the first cursor never matter.
+export const FIRST_CURSOR: VariantCursor = { productId: "", position: 0, id: "" };
 
 /**
- * Variants that are not archived, after `cursor`, in (productId, position,
- * rowid) order so the variants of one product come together. The order is
- * exactly Variant_productId_position_idx (rowid is the index's hidden last
- * column), so each batch is one index range scan. Whether the product is
- * active is decided from readProducts(), once per product: joining Product here
- * cost a lookup per variant, and a join let SQLite start from Product and
- * sort the whole result for every batch, which made reading quadratic.
+ * Variants that are not archived, after `cursor`, in (productId, position, id)
+ * order so the variants of one product come together. The order is exactly
+ * Variant_productId_position_id_idx, so each batch is one index range scan.
+ * Whether the product is active is decided from readProducts(), once per
+ * product: joining Product here cost a lookup per variant, and a join let
+ * SQLite start from Product and sort the whole result for every batch, which
+ * made reading quadratic.
  *
  * `held` is getHeldQuantities() (catalog.service.ts) as a correlated subquery
  * on StockHold(variantId, status, expiresAt): the same rule (active, expiring
@@ -110,16 +84,15 @@ export const FIRST_CURSOR: VariantCursor = { productId: "", position: Number.MIN
  */
 export function readVariantBatch(reader: CatalogReader, cursor: VariantCursor, limit: number, now: Date): Promise<VariantRow[]> {
   return reader.all<VariantRow>(
-    `SELECT v.rowid AS rid, v.id, v.productId, v.sku, v.option1, v.option2, v.option3, v.priceMinor, v.compareAtMinor,
-            v.currency, v.stock, v.gtin, v.mpn, v.position,
-            (SELECT total(h.quantity) FROM StockHold h
-              WHERE h.variantId = v.id AND h.status = 'active' AND h.expiresAt > ?) AS held
-       FROM Variant v
-      WHERE v.archivedAt IS NULL
-        AND (v.productId, v.position, v.rowid) > (?, ?, ?)
-      ORDER BY v.productId, v.position, v.rowid
-      LIMIT ?`,
-    [sqliteTime(now), cursor.productId, cursor.position, cursor.rid, limit],
+    sql`SELECT v."id", v."productId", v."sku", v."option1", v."option2", v."option3", v."priceMinor", v."compareAtMinor",
+            v."currency", v."stock", v."gtin", v."mpn", v."position",
+            (SELECT coalesce(sum(h."quantity"), 0) FROM "StockHold" h
+              WHERE h."variantId" = v."id" AND h."status" = 'active' AND h."expiresAt" > ${now}) AS "held"
+       FROM "Variant" v
+      WHERE v."archivedAt" IS NULL
+        AND (v."productId", v."position", v."id") > (${cursor.productId}, CAST(${cursor.position} AS INTEGER), ${cursor.id})
+      ORDER BY v."productId", v."position", v."id"
+      LIMIT ${limit}`,
   );
 }
 
@@ -132,11 +105,10 @@ export function readVariantBatch(reader: CatalogReader, cursor: VariantCursor, l
 export function readProducts(reader: CatalogReader, productIds: string[]): Promise<ProductRow[]> {
   if (productIds.length === 0) return Promise.resolve([]);
   return reader.all<ProductRow>(
-    `SELECT p.id, p.status, p.slug, p.title, p.description, p.brand, p.condition, p.googleCategory, p.identifierExists, p.optionNames,
-            rs.count AS reviewCount, rs.sum AS reviewSum
-       FROM Product p LEFT JOIN RatingSummary rs ON rs.productId = p.id
-      WHERE p.id IN (${placeholders(productIds.length)})`,
-    productIds,
+    sql`SELECT p."id", p."status", p."slug", p."title", p."description", p."brand", p."condition", p."googleCategory", p."identifierExists", p."optionNames",
+            p."gender", p."ageGroup", p."color", p."size", rs."count" AS "reviewCount", rs."sum" AS "reviewSum"
+       FROM "Product" p LEFT JOIN "RatingSummary" rs ON rs."productId" = p."id"
+      WHERE p."id" IN (${join(productIds)})`,
   );
 }
 
@@ -148,15 +120,14 @@ export interface ImageRow {
   height: number;
 }
 
-/** Images of some products, in page order (position, then insertion). */
+/** Images of some products, in page order (position, then id). */
 export function readImages(reader: CatalogReader, productIds: string[]): Promise<ImageRow[]> {
   if (productIds.length === 0) return Promise.resolve([]);
   return reader.all<ImageRow>(
-    `SELECT pi.productId, pi.variantId, m.storageKey, m.width, m.height
-       FROM ProductImage pi JOIN Media m ON m.id = pi.mediaId
-      WHERE pi.productId IN (${placeholders(productIds.length)})
-      ORDER BY pi.productId, pi.position, pi.rowid`,
-    productIds,
+    sql`SELECT pi."productId", pi."variantId", m."storageKey", m."width", m."height"
+       FROM "ProductImage" pi JOIN "Media" m ON m."id" = pi."mediaId"
+      WHERE pi."productId" IN (${join(productIds)})
+      ORDER BY pi."productId", pi."position", pi."id"`,
   );
 }
 
@@ -164,50 +135,39 @@ export function readImages(reader: CatalogReader, productIds: string[]): Promise
 export async function readProductTypes(reader: CatalogReader, productIds: string[]): Promise<Map<string, string>> {
   if (productIds.length === 0) return new Map();
   const rows = await reader.all<{ productId: string; title: string }>(
-    `SELECT cp.productId, c.title
-       FROM CollectionProduct cp JOIN Collection c ON c.id = cp.collectionId
-      WHERE cp.productId IN (${placeholders(productIds.length)})
-      ORDER BY cp.productId, c.position DESC, c.rowid DESC`,
-    productIds,
+    sql`SELECT cp."productId", c."title"
+       FROM "CollectionProduct" cp JOIN "Collection" c ON c."id" = cp."collectionId"
+      WHERE cp."productId" IN (${join(productIds)})
+      ORDER BY cp."productId", c."position" DESC, c."id" DESC`,
   );
   // Ordered descending so the last write per product is its first collection.
   return new Map(rows.map((r) => [r.productId, r.title]));
 }
 
 /**
- * Prisma stores DateTime in SQLite as text like "2026-01-02T03:04:05.678+00:00";
- * comparing against the same shape keeps raw SQL in step with Prisma queries
- * (getHeldQuantities) without converting every row.
- */
-export function sqliteTime(date: Date): string {
-  return date.toISOString().replace("Z", "+00:00");
-}
-
-/**
- * A cheap summary of everything a feed shows. Counts and sums of rowids catch
- * inserts and deletes (which leave no timestamp); max(updatedAt) catches edits
- * of products and variants, and the weighted sum of stock and prices catches
- * checkout's raw conditional updates, which do not touch updatedAt; the active-hold set is taken at `now`, so it
- * changes when a hold is placed, released, or simply expires.
+ * A cheap summary of everything a feed shows. Counts and sums of a per-row
+ * hash (the rowid on SQLite, a hash of the key on PostgreSQL: see rowHash)
+ * catch inserts and deletes (which leave no timestamp); max(updatedAt)
+ * catches edits of products and variants, and the weighted sum of stock and
+ * prices catches checkout's raw conditional updates, which do not touch
+ * updatedAt; the active-hold set is taken at `now`, so it changes when a hold
+ * is placed, released, or simply expires.
  */
 export async function readCatalogFingerprint(db: Db, now: Date): Promise<string> {
-  const rows = await db.$queryRawUnsafe<Record<string, unknown>[]>(
-    `SELECT
-       (SELECT count(*) || '/' || coalesce(max(updatedAt), '') || '/' || total(rowid) FROM Product) AS products,
-       (SELECT count(*) || '/' || coalesce(max(updatedAt), '') || '/' || total(rowid) || '/' ||
-               total(rowid * (stock * 7 + reserved * 13) + priceMinor + coalesce(compareAtMinor, 0) * 3) FROM Variant) AS variants,
-       (SELECT count(*) || '/' || total(pi.rowid * 7 + pi.position * 131 + m.rowid * 8191 + coalesce(length(pi.variantId), 0))
-          FROM ProductImage pi JOIN Media m ON m.id = pi.mediaId) AS images,
-       (SELECT count(*) || '/' || total(rowid) || '/' || total(length(title) + length(description)) FROM ProductTranslation) AS translations,
-       (SELECT count(*) || '/' || total(rowid * 31 + position + length(title)) FROM Collection) AS collections,
-       (SELECT count(*) || '/' || total(rowid * 31 + position) FROM CollectionProduct) AS memberships,
-       (SELECT count(*) || '/' || total(rowid * 31 + count * 7 + sum) FROM RatingSummary) AS ratings,
-       (SELECT count(*) || '/' || total(rowid * 1000003 + quantity) FROM StockHold WHERE status = 'active' AND expiresAt > ?) AS holds`,
-    sqliteTime(now),
+  const d = dialectOf(db);
+  const h = (alias: string, key?: string[]) => rowHash(d, alias, key);
+  const rows = await db.$queryRaw<Record<string, unknown>[]>(
+    sql`SELECT
+       (SELECT count(*) || '/' || coalesce(CAST(max(p."updatedAt") AS TEXT), '') || '/' || coalesce(sum(${h("p")}), 0) FROM "Product" p) AS "products",
+       (SELECT count(*) || '/' || coalesce(CAST(max(v."updatedAt") AS TEXT), '') || '/' || coalesce(sum(${h("v")}), 0) || '/' ||
+               coalesce(sum(${h("v")} * (v."stock" * 7 + v."reserved" * 13) + v."priceMinor" + coalesce(v."compareAtMinor", 0) * 3), 0) FROM "Variant" v) AS "variants",
+       (SELECT count(*) || '/' || coalesce(sum(${h("pi")} * 7 + pi."position" * 131 + ${h("m")} * 8191 + coalesce(length(pi."variantId"), 0)), 0)
+          FROM "ProductImage" pi JOIN "Media" m ON m."id" = pi."mediaId") AS "images",
+       (SELECT count(*) || '/' || coalesce(sum(${h("t", ["productId", "locale"])}), 0) || '/' || coalesce(sum(length(t."title") + length(t."description")), 0) FROM "ProductTranslation" t) AS "translations",
+       (SELECT count(*) || '/' || coalesce(sum(${h("c")} * 31 + c."position" + length(c."title")), 0) FROM "Collection" c) AS "collections",
+       (SELECT count(*) || '/' || coalesce(sum(${h("cp", ["collectionId", "productId"])} * 31 + cp."position"), 0) FROM "CollectionProduct" cp) AS "memberships",
+       (SELECT count(*) || '/' || coalesce(sum(${h("rs", ["productId"])} * 31 + rs."count" * 7 + rs."sum"), 0) FROM "RatingSummary" rs) AS "ratings",
+       (SELECT count(*) || '/' || coalesce(sum(${h("sh")} * 1000003 + sh."quantity"), 0) FROM "StockHold" sh WHERE sh."status" = 'active' AND sh."expiresAt" > ${now}) AS "holds"`,
   );
-  return JSON.stringify(rows[0] ?? {});
-}
-
-function placeholders(n: number): string {
-  return Array.from({ length: n }, () => "?").join(",");
+  return JSON.stringify(rows[0] ?? {}, (_key, value) => (typeof value === "bigint" ? String(value) : value));
 }

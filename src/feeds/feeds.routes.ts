@@ -4,6 +4,7 @@ import { AppError } from "../http/errors.js";
 import { urlFor } from "../http/urls.js";
 import { validate, zodDetails, zodMessage } from "../http/validate.js";
 import type { Locale } from "../i18n/translate.js";
+import { countryName } from "../i18n/countries.js";
 import { FEED_FILES, FeedHealthPageQuery, FeedParams, FeedQuery, HealthQuery, TokenForm } from "./feeds.schema.js";
 import {
   authorizeFeedRequest,
@@ -144,6 +145,7 @@ export function feedAdminRoutes(deps: Deps) {
   router.get("/feeds", validate({ query: FeedHealthPageQuery }), async (req, res) => {
     const health = await getFeedHealth(deps, { publicBase: res.locals.publicBase });
     const t = res.locals.t as (key: string, vars?: Record<string, unknown>) => string;
+    const locale = res.locals.locale as Locale;
     res.render("admin/feed-health", {
       layout: "admin",
       title: t("feeds.title"),
@@ -153,6 +155,7 @@ export function feedAdminRoutes(deps: Deps) {
       platforms: health.platforms.map((p) => ({ ...p, label: t(`feeds.platform.${p.platform}`), paste: t(`feeds.paste.${p.platform}`) })),
       problems: describeRows(res.locals.locale as Locale, health).map((p) => ({ ...p, platformLabel: t(`feeds.platform.${p.platform}`) })),
       truncated: health.problemCount > health.problems.length,
+      targetNames: health.targetCountries.map((c) => countryName(c, locale)).join(locale === "fa" ? "، " : ", ") || t("feeds.countries.none"),
     });
   });
 

@@ -10,7 +10,6 @@
  * sources disagree or say nothing (Meta's title limit, TikTok's lengths) the
  * stricter known value is used and the looser one becomes a warning.
  */
-import type { Availability } from "../catalog/offer.js";
 
 export const PLATFORMS = ["google", "meta", "pinterest", "tiktok"] as const;
 export type Platform = (typeof PLATFORMS)[number];
@@ -44,24 +43,19 @@ export type Severity = "error" | "warning";
  */
 export const RULES = {
   id_too_long: { scope: "variant", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
-  title_missing: { scope: "product", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
   title_too_long: { scope: "variant", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
   title_long: { scope: "variant", meta: "warning" },
   title_all_caps: { scope: "product", google: "warning", meta: "warning", tiktok: "error" },
   title_emoji: { scope: "product", google: "warning", tiktok: "error" },
   title_control_chars: { scope: "product", google: "warning", meta: "warning", pinterest: "warning", tiktok: "error" },
   title_promo: { scope: "product", google: "warning", tiktok: "warning" },
-  description_missing: { scope: "product", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
   description_html: { scope: "product", google: "warning", meta: "warning", pinterest: "warning", tiktok: "warning" },
   description_too_long: { scope: "product", google: "warning", meta: "warning", pinterest: "warning", tiktok: "warning" },
   link_too_long: { scope: "variant", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
-  image_missing: { scope: "product", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
   image_too_small: { scope: "variant", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
   price_not_positive: { scope: "variant", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
   currency_invalid: { scope: "variant", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
-  availability_invalid: { scope: "variant", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
   condition_invalid: { scope: "product", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
-  identifiers_missing: { scope: "variant", google: "error", meta: "error" },
   gtin_mpn_missing: { scope: "variant", google: "warning" },
   gtin_invalid: { scope: "variant", google: "error", meta: "error", pinterest: "error", tiktok: "error" },
   brand_too_long: { scope: "product", google: "error" },
@@ -69,8 +63,89 @@ export const RULES = {
   category_shallow: { scope: "product", meta: "warning" },
 } as const satisfies Record<string, { scope: "product" | "variant" } & Partial<Record<Platform, Severity>>>;
 
-export type RuleCode = keyof typeof RULES;
-export const RULE_CODES = Object.keys(RULES) as RuleCode[];
+/**
+ * Rules about a field the platform needs, reported when the value a feed
+ * would write in that field is empty. Which platform needs which field, and
+ * when, is not listed here: it is declared on the field itself in each
+ * platform's format (formats/*.ts, `required`), the same list the feed is
+ * written from, so Feed health and the file cannot disagree.
+ */
+export const FIELD_RULES = {
+  title_missing: { scope: "product", field: "title" },
+  description_missing: { scope: "product", field: "description" },
+  image_missing: { scope: "product", field: "images" },
+  /** Google: a product with identifiers needs a brand, GTIN or MPN. */
+  identifiers_missing: { scope: "variant", field: "brand" },
+  /** Meta and TikTok have no identifier_exists: a brand (or GTIN/MPN) always. */
+  brand_missing: { scope: "variant", field: "brand" },
+  color_missing: { scope: "variant", field: "color" },
+  size_missing: { scope: "variant", field: "size" },
+  gender_missing: { scope: "product", field: "gender" },
+  age_group_missing: { scope: "product", field: "ageGroup" },
+  /** A field every item has by construction (id, link, price, availability); seeing it means a bug. */
+  field_missing: { scope: "variant", field: "id" },
+} as const satisfies Record<string, { scope: "product" | "variant"; field: string }>;
+
+export type ContentRuleCode = keyof typeof RULES;
+export type FieldRuleCode = keyof typeof FIELD_RULES;
+export type RuleCode = ContentRuleCode | FieldRuleCode;
+export const RULE_CODES = [...Object.keys(RULES), ...Object.keys(FIELD_RULES)] as RuleCode[];
+
+/** What the rules need beyond the item: the countries the shop's Google feed targets. */
+export interface FeedContext {
+  targetCountries: readonly string[];
+}
+export const NO_CONTEXT: FeedContext = { targetCountries: [] };
+
+/**
+ * Google's apparel attributes (color, gender, age_group; size for clothing
+ * and shoes) are required for Apparel & Accessories in these countries and
+ * recommended elsewhere (shared/notes/platform-facts.md, section 8).
+ */
+export const APPAREL_COUNTRIES = ["US", "GB", "DE", "FR", "JP", "BR"] as const;
+
+export function isApparel(category: string): boolean {
+  return /^apparel & accessories(\s*>|$)/i.test(category.trim());
+}
+
+export function isClothingOrShoes(category: string): boolean {
+  return /^apparel & accessories\s*>\s*(clothing|shoes)(\s*>|$)/i.test(category.trim());
+}
+
+/** Severity of a missing apparel attribute: an error where Google requires it, a warning where it recommends it. */
+export function apparelSeverity(ctx: FeedContext): Severity {
+  return ctx.targetCountries.some((c) => (APPAREL_COUNTRIES as readonly string[]).includes(c)) ? "error" : "warning";
+}
+
+/** A field of a platform's feed: its name there, its value, and whether the platform needs it. */
+export interface RequiredField<Item> {
+  name: string;
+  value(item: Item): string | number | null | readonly string[];
+  required?: {
+    rule: FieldRuleCode;
+    /** Severity when the value is empty; null when this item does not need it. Default: always an error. */
+    severity?: (item: Item, ctx: FeedContext) => Severity | null;
+  };
+}
+
+/**
+ * The field half of the judgement: every field the platform's format declares
+ * as required, checked on the value the feed will write.
+ */
+export function checkFields<Item>(fields: readonly RequiredField<Item>[], item: Item, ctx: FeedContext): Problem[] {
+  const found: Problem[] = [];
+  for (const field of fields) {
+    if (!field.required) continue;
+    const value = field.value(item);
+    const empty = value === null || value === "" || (Array.isArray(value) && value.length === 0);
+    if (!empty) continue;
+    const severity = field.required.severity ? field.required.severity(item, ctx) : "error";
+    if (!severity) continue;
+    const rule = FIELD_RULES[field.required.rule];
+    found.push({ rule: field.required.rule, severity, scope: rule.scope, field: rule.field, params: { field: field.name } });
+  }
+  return found;
+}
 
 export interface Problem {
   rule: RuleCode;
@@ -93,7 +168,6 @@ export interface RuleInput {
   link: string;
   /** Original photo size (the feed serves an 800 px square made from it). */
   image: { width: number; height: number } | null;
-  availability: Availability | string;
   priceMinor: number;
   currency: string;
   condition: string;
@@ -117,7 +191,7 @@ const CURRENCIES = new Set(Intl.supportedValuesOf("currency"));
 export function checkItem(platform: Platform, item: RuleInput): Problem[] {
   const limits = LIMITS[platform];
   const found: Problem[] = [];
-  const add = (rule: RuleCode, field: string, params: Record<string, string | number> = {}) => {
+  const add = (rule: ContentRuleCode, field: string, params: Record<string, string | number> = {}) => {
     const entry = RULES[rule] as { scope: "product" | "variant" } & Partial<Record<Platform, Severity>>;
     const severity = entry[platform];
     if (severity) found.push({ rule, severity, scope: entry.scope, field, params });
@@ -125,9 +199,9 @@ export function checkItem(platform: Platform, item: RuleInput): Problem[] {
 
   if (item.id.length > limits.id) add("id_too_long", "id", { length: item.id.length, max: limits.id });
 
+  // An empty title, description or photo is a missing field (checkFields), not a content problem.
   const title = item.title.trim();
-  if (title === "") add("title_missing", "title");
-  else {
+  if (title !== "") {
     const length = codePoints(cleanTitle(title));
     if (length > limits.title) add("title_too_long", "title", { length, max: limits.title });
     else if (limits.titleSoft && length > limits.titleSoft) add("title_long", "title", { length, max: limits.titleSoft });
@@ -141,33 +215,28 @@ export function checkItem(platform: Platform, item: RuleInput): Problem[] {
   }
 
   const description = describeText(item.description);
-  if (description.clean === "") add("description_missing", "description");
-  else {
+  if (description.clean !== "") {
     if (description.hasHtml) add("description_html", "description");
     if (description.length > limits.description) add("description_too_long", "description", { length: description.length, max: limits.description });
   }
 
   if (item.link.length > limits.link) add("link_too_long", "slug", { length: item.link.length, max: limits.link });
 
-  if (!item.image) add("image_missing", "images");
-  else {
+  if (item.image) {
     const side = Math.min(item.image.width, item.image.height);
     if (side < limits.imageMin) add("image_too_small", "images", { width: item.image.width, height: item.image.height, min: limits.imageMin });
   }
 
   if (!Number.isInteger(item.priceMinor) || item.priceMinor <= 0) add("price_not_positive", "price");
   if (!CURRENCIES.has(item.currency)) add("currency_invalid", "currency", { currency: item.currency });
-  if (item.availability !== "in_stock" && item.availability !== "out_of_stock") add("availability_invalid", "stock", { value: String(item.availability) });
+  // Availability needs no rule: offerFor() only ever says in_stock or out_of_stock.
   if (!(CONDITIONS as readonly string[]).includes(item.condition)) add("condition_invalid", "condition", { value: item.condition });
 
   const brand = item.brand.trim();
   const gtin = item.gtin?.trim() || null;
   const mpn = item.mpn?.trim() || null;
   if (gtin && !isValidGtin(gtin)) add("gtin_invalid", "gtin", { gtin });
-  if (item.identifierExists) {
-    if (!brand && !gtin && !mpn) add("identifiers_missing", "brand");
-    else if (!gtin && !mpn) add("gtin_mpn_missing", "gtin");
-  }
+  if (item.identifierExists && brand && !gtin && !mpn) add("gtin_mpn_missing", "gtin");
   if (brand.length > 70) add("brand_too_long", "brand", { length: brand.length, max: 70 });
   if (mpn && mpn.length > 70) add("mpn_too_long", "mpn", { length: mpn.length, max: 70 });
 

@@ -35,3 +35,4 @@ export const FeedHealthPageQuery = z.object({
 export const TokenForm = z.strictObject({
   _csrf: z.string().optional(),
 });
+

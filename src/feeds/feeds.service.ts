@@ -4,10 +4,12 @@ import { offerFor, type Offer } from "../catalog/offer.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { formatFeedPrice } from "../i18n/format.js";
+import { getShopProfile } from "../shop/shop.service.js";
 import { translate, type Locale } from "../i18n/translate.js";
 import { mediaPath } from "../media/media.paths.js";
 import { FIRST_CURSOR, openCatalogReader, readCatalogFingerprint, readImages, readProducts, readProductTypes, readVariantBatch, type CatalogReader, type VariantCursor } from "./feeds.queries.js";
-import { checkItem, cleanTitle, describeText, hasErrors, LIMITS, PLATFORMS, truncateText, type Platform, type Problem, type Severity } from "./feeds.rules.js";
+import { AGE_GROUPS, GENDERS } from "../catalog/catalog.schema.js";
+import { checkFields, checkItem, cleanTitle, describeText, hasErrors, LIMITS, NO_CONTEXT, PLATFORMS, truncateText, type FeedContext, type Platform, type Problem, type Severity } from "./feeds.rules.js";
 import { googleFeed } from "./formats/google.js";
 import type { FeedFormat, FeedItem } from "./formats/item.js";
 import { metaFeed } from "./formats/meta.js";
@@ -30,10 +32,11 @@ export const BATCH_SIZE = 1000;
  * Bumped when the output of a feed changes for the same catalog (new column,
  * new rule), so fetchers holding an old ETag download the new shape.
  */
-const FORMAT_VERSION = "1";
+const FORMAT_VERSION = "2";
 
 const TOKEN_KEY = "feeds.token";
 const VERSION_KEY = "feeds.version";
+
 
 /** One sellable variant with everything any platform needs, before per-platform cleaning. */
 export interface FeedCandidate {
@@ -55,6 +58,9 @@ export interface FeedCandidate {
   googleCategory: string;
   productType: string;
   attributes: { color: string | null; size: string | null; material: string | null; pattern: string | null };
+  /** Google's values, or null when not set (or not one of them). */
+  gender: string | null;
+  ageGroup: string | null;
   /** Published reviews of the product (RatingSummary), for feeds that carry a rating. */
   reviews?: { count: number; sum: number };
 }
@@ -86,7 +92,7 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
     const rows = await readVariantBatch(reader, cursor, limit, deps.now());
     if (rows.length === 0) return;
     const last = rows[rows.length - 1]!;
-    cursor = { productId: last.productId, position: last.position, rid: Number(last.rid) };
+    cursor = { productId: last.productId, position: Number(last.position), id: last.id };
 
     const productIds = [...new Set(rows.map((r) => r.productId))];
     const [products, images, productTypes] = await Promise.all([
@@ -125,6 +131,9 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
       common.slots.forEach((slot, i) => {
         if (slot && values[i]) attributes[slot] = values[i]!;
       });
+      // Variants without a Colour / Size option take the product's own.
+      attributes.color ??= product.color?.trim() || null;
+      attributes.size ??= product.size?.trim() || null;
 
       // As on the product page: the variant's own photo first, else the product's first.
       // Photos of the other variants are left out so a feed item never shows the wrong colour.
@@ -158,6 +167,8 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
         googleCategory: product.googleCategory,
         productType: productTypes.get(row.productId) ?? "",
         attributes,
+        gender: (GENDERS as readonly string[]).includes(product.gender) ? product.gender : null,
+        ageGroup: (AGE_GROUPS as readonly string[]).includes(product.ageGroup) ? product.ageGroup : null,
         reviews: { count: Number(product.reviewCount ?? 0), sum: Number(product.reviewSum ?? 0) },
       });
     }
@@ -193,20 +204,23 @@ export function feedLink(publicBase: string, platform: Platform, candidate: Pick
 }
 
 /**
- * Checks one candidate against one platform's rules and, when nothing blocks
- * it, returns the item as that platform gets it. Prices and availability are
- * taken from the candidate's offer untouched.
+ * The one judgement of an item for a platform, used by the feed writer and by
+ * Feed health alike: builds the item exactly as the platform's file will carry
+ * it, then checks it twice over, the content rules on what the shop wrote
+ * (checkItem) and the platform's required fields on the values the file would
+ * hold (checkFields over the format's own field list). Any error leaves the
+ * item out of that platform's file. Prices and availability are the
+ * candidate's offer, untouched.
  */
-export function buildFeedItem(platform: Platform, candidate: FeedCandidate, publicBase: string): { item: FeedItem | null; problems: Problem[] } {
+export function buildFeedItem(platform: Platform, candidate: FeedCandidate, publicBase: string, ctx: FeedContext = NO_CONTEXT): { item: FeedItem | null; problems: Problem[] } {
   const link = feedLink(publicBase, platform, candidate);
   const { offer } = candidate;
-  const problems = checkItem(platform, {
+  const content = checkItem(platform, {
     id: candidate.variantId,
     title: candidate.title,
     description: candidate.description,
     link,
     image: candidate.image,
-    availability: offer.availability,
     priceMinor: offer.priceMinor,
     currency: offer.currency,
     condition: candidate.condition,
@@ -216,37 +230,44 @@ export function buildFeedItem(platform: Platform, candidate: FeedCandidate, publ
     identifierExists: candidate.identifierExists,
     googleCategory: candidate.googleCategory,
   });
-  if (hasErrors(problems) || !candidate.image) return { item: null, problems };
   const image = (key: string) => `${publicBase}${mediaPath(key, "square")}`;
   const onSale = offer.compareAtMinor !== null;
-  return {
-    problems,
-    item: {
-      id: candidate.variantId,
-      itemGroupId: candidate.productId,
-      sku: candidate.sku,
-      title: cleanTitle(candidate.title),
-      description: truncateText(describeText(candidate.description).clean, LIMITS[platform].description),
-      link,
-      imageLink: image(candidate.image.storageKey),
-      additionalImageLinks: candidate.additionalImages.map(image),
-      availability: offer.availability,
-      available: offer.available,
-      // Platforms read "price" as the regular price and "sale_price" as what is paid now.
-      price: formatFeedPrice(onSale ? offer.compareAtMinor! : offer.priceMinor, offer.currency),
-      salePrice: onSale ? formatFeedPrice(offer.priceMinor, offer.currency) : null,
-      condition: candidate.condition,
-      brand: candidate.brand.trim(),
-      gtin: candidate.gtin,
-      mpn: candidate.mpn,
-      identifierExists: candidate.identifierExists || candidate.gtin !== null || candidate.mpn !== null,
-      googleCategory: candidate.googleCategory.trim(),
-      productType: candidate.productType,
-      ...candidate.attributes,
-      averageReviewRating: candidate.reviews?.count ? (candidate.reviews.sum / candidate.reviews.count).toFixed(1) : null,
-      reviewCount: candidate.reviews?.count ?? 0,
-    },
+  const item: FeedItem = {
+    id: candidate.variantId,
+    itemGroupId: candidate.productId,
+    sku: candidate.sku,
+    title: cleanTitle(candidate.title),
+    description: truncateText(describeText(candidate.description).clean, LIMITS[platform].description),
+    link,
+    imageLink: candidate.image ? image(candidate.image.storageKey) : "",
+    additionalImageLinks: candidate.additionalImages.map(image),
+    availability: offer.availability,
+    available: offer.available,
+    // Platforms read "price" as the regular price and "sale_price" as what is paid now.
+    price: formatFeedPrice(onSale ? offer.compareAtMinor! : offer.priceMinor, offer.currency),
+    salePrice: onSale ? formatFeedPrice(offer.priceMinor, offer.currency) : null,
+    condition: candidate.condition,
+    brand: candidate.brand.trim(),
+    gtin: candidate.gtin,
+    mpn: candidate.mpn,
+    identifierExists: candidate.identifierExists || candidate.gtin !== null || candidate.mpn !== null,
+    googleCategory: candidate.googleCategory.trim(),
+    productType: candidate.productType,
+    ...candidate.attributes,
+    gender: candidate.gender,
+    ageGroup: candidate.ageGroup,
+    averageReviewRating: candidate.reviews?.count ? (candidate.reviews.sum / candidate.reviews.count).toFixed(1) : null,
+    reviewCount: candidate.reviews?.count ?? 0,
   };
+  const fields = checkFields(FORMATS[platform].fields, item, ctx);
+  const problems = fields.length === 0 ? content : [...fields, ...content];
+  return { item: hasErrors(problems) ? null : item, problems };
+}
+
+/** What the rules need from the shop's settings: the Google feed targets the countries the shop sells to. */
+export async function getFeedContext(deps: Deps): Promise<FeedContext> {
+  const profile = await getShopProfile(deps);
+  return { targetCountries: [...profile.countries].sort() };
 }
 
 /** Where a feed writes. write() may return a promise when the reader is slow; the feed waits for it. */
@@ -264,10 +285,11 @@ export async function streamFeed(deps: Deps, input: { platform: Platform; public
   const format = FORMATS[input.platform];
   let items = 0;
   let excluded = 0;
+  const ctx = await getFeedContext(deps);
   await sink.write(format.head({ title: deps.shop.name, link: `${input.publicBase}/`, description: `${deps.shop.name} product catalog` }));
   for await (const batch of readFeedCandidates(deps)) {
     for (const candidate of batch) {
-      const { item } = buildFeedItem(input.platform, candidate, input.publicBase);
+      const { item } = buildFeedItem(input.platform, candidate, input.publicBase, ctx);
       if (!item) {
         excluded++;
         continue;
@@ -291,7 +313,9 @@ export async function streamFeed(deps: Deps, input: { platform: Platform; public
  */
 export async function getFeedVersion(deps: Deps, input: { platform: Platform; publicBase: string }): Promise<{ etag: string; lastModified: Date }> {
   const now = deps.now();
-  const fingerprint = createHash("sha256").update(await readCatalogFingerprint(deps.db, now)).digest("base64url");
+  // The target countries decide which apparel items Google gets: part of the version.
+  const ctx = await getFeedContext(deps);
+  const fingerprint = createHash("sha256").update(await readCatalogFingerprint(deps.db, now)).update(`\n${ctx.targetCountries.join(",")}`).digest("base64url");
   const stored = await readSetting<{ fingerprint: string; since: string }>(deps, VERSION_KEY);
   let since = stored ? new Date(stored.since) : null;
   if (!stored || stored.fingerprint !== fingerprint || Number.isNaN(since!.getTime())) {
@@ -377,11 +401,13 @@ export interface FeedHealth {
   problems: ProblemRow[];
   /** Problems found in all; `problems` lists at most MAX_PROBLEM_ROWS of them. */
   problemCount: number;
+  /** Countries the Google feed targets (they decide which apparel attributes are required). */
+  targetCountries: readonly string[];
 }
 
 export const MAX_PROBLEM_ROWS = 1000;
 
-const healthCache = new WeakMap<Deps, { key: string; health: Omit<FeedHealth, "platforms" | "tokenRequired"> & { counts: Omit<PlatformHealth, "url">[] } }>();
+const healthCache = new WeakMap<Deps, { key: string; health: Omit<FeedHealth, "platforms" | "tokenRequired" | "targetCountries"> & { counts: Omit<PlatformHealth, "url">[] } }>();
 
 /**
  * Runs every platform's rules over the whole catalog, the same way the feeds
@@ -389,7 +415,7 @@ const healthCache = new WeakMap<Deps, { key: string; health: Omit<FeedHealth, "p
  * cheap and any catalog or hold change is picked up at once.
  */
 export async function getFeedHealth(deps: Deps, input: { publicBase: string }): Promise<FeedHealth> {
-  const [version, token] = await Promise.all([getFeedVersion(deps, { platform: "google", publicBase: input.publicBase }), getFeedToken(deps)]);
+  const [version, token, ctx] = await Promise.all([getFeedVersion(deps, { platform: "google", publicBase: input.publicBase }), getFeedToken(deps), getFeedContext(deps)]);
   let cached = healthCache.get(deps);
   if (!cached || cached.key !== version.etag) {
     cached = { key: version.etag, health: await computeHealth(deps, input.publicBase) };
@@ -398,6 +424,7 @@ export async function getFeedHealth(deps: Deps, input: { publicBase: string }): 
   const { counts, ...rest } = cached.health;
   return {
     ...rest,
+    targetCountries: ctx.targetCountries,
     tokenRequired: token !== null,
     platforms: counts.map((c) => ({ ...c, url: feedUrl(input.publicBase, c.platform, token) })),
   };
@@ -413,11 +440,12 @@ async function computeHealth(deps: Deps, publicBase: string) {
   const seenProductProblems = new Set<string>();
   let problemCount = 0;
   let variants = 0;
+  const ctx = await getFeedContext(deps);
   for await (const batch of readFeedCandidates(deps)) {
     for (const candidate of batch) {
       variants++;
       for (const count of counts) {
-        const { item, problems: found } = buildFeedItem(count.platform, candidate, publicBase);
+        const { item, problems: found } = buildFeedItem(count.platform, candidate, publicBase, ctx);
         if (item) {
           count.published++;
           if (found.length > 0) count.warnings++;

@@ -1,3 +1,4 @@
+import { recordEvent } from "../analytics/events.js";
 import { Router, type Request, type Response } from "express";
 import { z } from "zod";
 import type { Deps } from "../deps.js";
@@ -55,6 +56,7 @@ export function followerRoutes(deps: Deps, options: { submitsPer15Min?: number }
 
   router.get("/follow/confirm", validate({ query: TokenQuery }), async (req, res) => {
     const follower = await confirmFollow(deps, { token: req.valid.query.token });
+    recordEvent(deps, { type: "follow", meta: { platform: follower.platform, verification: follower.importedAt ? "both" : "email" } }, req);
     await rememberFollower(deps, req, res, follower.id);
     res.set("Referrer-Policy", "no-referrer");
     res.render("follow/done", { title: res.locals.t("follow.title"), message: res.locals.t("follow.confirmed", { handle: follower.handle }), manageToken: await manageLinkToken(deps, follower.id) });

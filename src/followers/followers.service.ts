@@ -2,6 +2,7 @@ import { createHash, randomInt } from "node:crypto";
 import type * as CsvParse from "csv-parse/sync";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
+import { containsText, dialectOf } from "../db/dialect.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { hadInvalidBytes } from "../http/well-formed.js";
@@ -78,10 +79,13 @@ export async function confirmFollow(deps: Deps, input: { token: string }) {
       throw new AppError("link_used", 400, "This confirmation link was already used or replaced by a newer one.");
     }
     const followedAt = follower.status === "active" && follower.followedAt ? (follower.followedAt < now ? follower.followedAt : now) : now;
-    const updated = await tx.follower.update({
-      where: { id: follower.id },
+    // Conditional on the token: of two clicks racing on the same link, one confirms.
+    const used = await tx.follower.updateMany({
+      where: { id: follower.id, confirmTokenHash: sha(input.token) },
       data: { status: "active", emailConfirmedAt: now, followedAt, confirmTokenHash: null },
     });
+    if (used.count !== 1) throw new AppError("link_used", 400, "This confirmation link was already used or replaced by a newer one.");
+    const updated = await tx.follower.findUniqueOrThrow({ where: { id: follower.id } });
     await recordAudit(tx, { actor: { type: "shopper", id: follower.id }, action: "follower.confirm", entityType: "follower", entityId: follower.id });
     return updated;
   });
@@ -158,7 +162,7 @@ export async function unfollow(deps: Deps, input: { followerId: string; actor: A
 export async function exportFollowerData(deps: Deps, input: { followerId: string }) {
   const f = await deps.db.follower.findUniqueOrThrow({
     where: { id: input.followerId },
-    include: { redemptions: { select: { couponId: true, status: true, discountMinor: true, reservedAt: true, committedAt: true } }, personalCodes: { select: { code: true, usedAt: true } } },
+    include: { redemptions: { select: { couponId: true, status: true, discountMinor: true, reservedAt: true, committedAt: true }, orderBy: [{ reservedAt: "asc" }, { id: "asc" }] }, personalCodes: { select: { code: true, usedAt: true }, orderBy: [{ createdAt: "asc" }, { id: "asc" }] } },
   });
   return {
     platform: f.platform,
@@ -205,7 +209,7 @@ export async function listFollowers(deps: Deps, input: FollowerListInput & { lim
     ...(input.verification === "imported" ? { importedAt: { not: null }, emailConfirmedAt: null } : {}),
     ...(input.verification === "both" ? { importedAt: { not: null }, emailConfirmedAt: { not: null } } : {}),
     ...(input.minFollowDays ? { followedAt: { lte: new Date(now.getTime() - input.minFollowDays * DAY) } } : {}),
-    ...(input.q ? { OR: [{ handleKey: { contains: input.q.toLowerCase().replace(/^@/, "") } }, { email: { contains: input.q } }] } : {}),
+    ...(input.q ? { OR: [{ handleKey: { contains: input.q.toLowerCase().replace(/^@/, "") } }, { email: containsText(dialectOf(deps.db), input.q) }] } : {}),
   };
   const rows = await deps.db.follower.findMany({ where, orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: input.limit + 1, ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}) });
   const page = rows.slice(0, input.limit);

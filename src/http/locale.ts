@@ -1,5 +1,5 @@
 import type { RequestHandler } from "express";
-import { directionOf, isLocale, translate, type Locale } from "../i18n/translate.js";
+import { directionOf, isLocale, translateForPage, type Locale } from "../i18n/translate.js";
 import { cookieOptions } from "./cookies.js";
 
 const COOKIE = "bz_lang";
@@ -19,8 +19,9 @@ export function localeMiddleware(defaultLocale: Locale): RequestHandler {
       locale = req.cookies[COOKIE];
     }
     res.locals.locale = locale;
+    res.locals.defaultLocale = defaultLocale;
     res.locals.dir = directionOf(locale);
-    res.locals.t = (key: string, vars?: Record<string, unknown>) => translate(locale, key, vars);
+    res.locals.t = (key: string, vars?: Record<string, unknown>) => translateForPage(locale, key, vars);
     next();
   };
 }

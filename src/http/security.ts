@@ -20,6 +20,8 @@ export function securityHeaders(): RequestHandler[] {
         scriptSrc: ["'self'", (_req, res) => `'nonce-${(res as unknown as { locals: { cspNonce: string } }).locals.cspNonce}'`],
         styleSrc: ["'self'"],
         imgSrc: ["'self'", "data:"],
+        // Live-show replays are video files the shop hosts elsewhere (a CDN, a bucket).
+        mediaSrc: ["'self'", "https:"],
         fontSrc: ["'self'"],
         connectSrc: ["'self'"],
         formAction: ["'self'"],

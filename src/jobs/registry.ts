@@ -1,7 +1,9 @@
 import { catalogJobs } from "../catalog/catalog.jobs.js";
 import { checkoutJobs } from "../checkout/checkout.jobs.js";
+import { analyticsJobs } from "../analytics/analytics.jobs.js";
 import type { Deps } from "../deps.js";
 import { rateLimitJobs } from "../http/rate-limit.jobs.js";
+import { liveJobs } from "../live/live.jobs.js";
 import { mailJobs } from "../mail/mail.jobs.js";
 import { notificationsJobs } from "../notifications/notifications.jobs.js";
 import type { JobDefinition } from "./job.js";
@@ -13,7 +15,7 @@ import { createScheduler, type JobScheduler } from "./scheduler.js";
  * and is added here; names must be unique (the scheduler refuses duplicates).
  */
 export function allJobs(): JobDefinition[] {
-  return [...catalogJobs(), ...checkoutJobs(), ...mailJobs(), ...notificationsJobs(), ...rateLimitJobs()];
+  return [...catalogJobs(), ...checkoutJobs(), ...mailJobs(), ...notificationsJobs(), ...rateLimitJobs(), ...liveJobs(), ...analyticsJobs()];
 }
 
 /**

@@ -107,7 +107,7 @@ export const linksMessages = defineMessages(
     "links.field.pathHint": "مثلاً ‎/gallery یا ‎/p/blue-mug. فقط صفحه‌های همین فروشگاه، نه سایت دیگری.",
     "links.field.targetHint": "خانهٔ مربوط به مقصدی را که برگزیدید پر کنید؛ بقیه نادیده گرفته می‌شوند.",
     "links.field.channel": "کانال",
-    "links.field.channelHint": "جایی که پیوند منتشر می‌شود، مثلاً instagram-bio، instagram-story، tiktok، live یا print.",
+    "links.field.channelHint": "جایی که پیوند منتشر می‌شود، مثلاً ⁨instagram-bio⁩، ⁨instagram-story⁩، ⁨tiktok⁩، ⁨live⁩ یا ⁨print⁩.",
     "links.field.hostName": "نام مجری (اختیاری)",
     "links.field.hostNameHint": "کسی که برنامه را اجرا می‌کند، برای پخش زنده و همکاری‌ها.",
     "links.field.code": "کد کوتاه (اختیاری)",

@@ -26,7 +26,7 @@ export function linksRoutes(deps: Deps) {
     if (automatedReason(req) === null) {
       // Keep the browser's visitor id across clicks; the new click replaces the old one (last click wins).
       const visitorId = parseAttributionCookie(req.cookies?.[ATTRIBUTION_COOKIE])?.visitorId ?? newVisitorId();
-      const click = await recordLinkClick(deps, { link, visitorId, referrer: referrerHost(req.get("referer")) });
+      const click = await recordLinkClick(deps, { link, visitorId, referrer: referrerHost(req.get("referer")), request: req });
       setAttributionCookie(req, res, { clickId: click.id, visitorId });
     }
     res.redirect(302, destination);

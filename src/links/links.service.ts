@@ -2,6 +2,7 @@ import { randomInt } from "node:crypto";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
+import { recordEvent, type RequestLike } from "../analytics/events.js";
 import { AppError } from "../http/errors.js";
 import { checkShopPath, type LinkInputT, type LinkPatchT, type LinkTarget } from "./links.schema.js";
 
@@ -186,7 +187,7 @@ export async function getLink(deps: Deps, input: { id: string }) {
   const link = await deps.db.shortLink.findUnique({ where: { id: input.id }, include: TARGET_INCLUDE });
   if (!link) return null;
   const [recentClicks, orders] = await Promise.all([
-    deps.db.linkClick.findMany({ where: { linkId: link.id }, orderBy: { at: "desc" }, take: 20, select: { at: true, referrer: true } }),
+    deps.db.linkClick.findMany({ where: { linkId: link.id }, orderBy: [{ at: "desc" }, { id: "desc" }], take: 20, select: { at: true, referrer: true } }),
     deps.db.order.count({ where: { linkId: link.id, status: { in: ["paid", "fulfilled", "partially_refunded", "refunded"] } } }),
   ]);
   return { ...toListItem(link), recentClicks, orders };
@@ -236,39 +237,42 @@ export function linkDestination(link: LinkWithTargets, now: Date): string {
 
 /**
  * Counts one shopper's click: the LinkClick row (its id and the visitor id
- * make the attribution cookie), the link's counter, and an analytics event,
- * in one transaction.
+ * make the attribution cookie) and the link's counter in one transaction,
+ * then an analytics event through the buffered writer (it does not hold up
+ * the redirect; `request` lets it apply the bot filter and Sec-GPC).
  */
-export async function recordLinkClick(deps: Deps, input: { link: LinkWithTargets; visitorId: string; referrer: string }) {
+export async function recordLinkClick(deps: Deps, input: { link: LinkWithTargets; visitorId: string; referrer: string; request?: RequestLike }) {
   const { link } = input;
   const at = deps.now();
-  return deps.db.$transaction(async (tx) => {
+  const click = await deps.db.$transaction(async (tx) => {
     const click = await tx.linkClick.create({ data: { linkId: link.id, visitorId: input.visitorId, referrer: input.referrer, at } });
     await tx.shortLink.update({ where: { id: link.id }, data: { clickCount: { increment: 1 } } });
-    await tx.analyticsEvent.create({
-      data: {
-        type: "link_click",
-        at,
-        visitorId: input.visitorId,
-        linkId: link.id,
-        productId: link.productId,
-        postId: link.postId,
-        liveSessionId: link.liveSessionId,
-        channel: link.channel || null,
-        meta: JSON.stringify({
-          code: link.code,
-          targetType: link.targetType,
-          referrer: input.referrer,
-          ...(link.hostName ? { hostName: link.hostName } : {}),
-          ...(link.utmSource ? { utmSource: link.utmSource } : {}),
-          ...(link.utmMedium ? { utmMedium: link.utmMedium } : {}),
-          ...(link.utmCampaign ? { utmCampaign: link.utmCampaign } : {}),
-          ...(link.utmContent ? { utmContent: link.utmContent } : {}),
-        }),
-      },
-    });
     return click;
   });
+  recordEvent(
+    deps,
+    {
+      type: "link_click",
+      visitorId: input.visitorId,
+      linkId: link.id,
+      productId: link.productId,
+      postId: link.postId,
+      liveSessionId: link.liveSessionId,
+      channel: link.channel || null,
+      meta: {
+        code: link.code,
+        targetType: link.targetType,
+        referrer: input.referrer,
+        hostName: link.hostName || null,
+        utmSource: link.utmSource || null,
+        utmMedium: link.utmMedium || null,
+        utmCampaign: link.utmCampaign || null,
+        utmContent: link.utmContent || null,
+      },
+    },
+    input.request,
+  );
+  return click;
 }
 
 /** Only the referring site is kept (no path, no query): enough for "came from instagram.com", nothing personal. */
@@ -285,9 +289,9 @@ export function referrerHost(header: string | undefined): string {
 /** Options for the admin's new-link form: posts, collections and live sessions to choose from. */
 export async function listLinkTargetChoices(deps: Deps) {
   const [posts, collections, liveSessions] = await Promise.all([
-    deps.db.post.findMany({ orderBy: { createdAt: "desc" }, take: 100, select: { id: true, caption: true, platform: true, status: true } }),
-    deps.db.collection.findMany({ orderBy: { position: "asc" }, select: { id: true, title: true, slug: true } }),
-    deps.db.liveSession.findMany({ orderBy: { startsAt: "desc" }, take: 50, select: { id: true, title: true, code: true, status: true } }),
+    deps.db.post.findMany({ orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: 100, select: { id: true, caption: true, platform: true, status: true } }),
+    deps.db.collection.findMany({ orderBy: [{ position: "asc" }, { id: "asc" }], select: { id: true, title: true, slug: true } }),
+    deps.db.liveSession.findMany({ orderBy: [{ startsAt: "desc" }, { id: "desc" }], take: 50, select: { id: true, title: true, code: true, status: true } }),
   ]);
   return { posts, collections, liveSessions };
 }

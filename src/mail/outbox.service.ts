@@ -429,3 +429,9 @@ export async function unsubscribeByToken(deps: Deps, token: string) {
   }
   return found;
 }
+
+/** Emails waiting and emails that failed for good, for the admin home's banners. */
+export async function countOutboxAttention(deps: Pick<Deps, "db">) {
+  const [queued, failed] = await Promise.all([deps.db.outboxEmail.count({ where: { status: "queued" } }), deps.db.outboxEmail.count({ where: { status: "failed" } })]);
+  return { queued, failed };
+}

@@ -24,7 +24,14 @@ export interface CheckoutRequest {
 export interface ShippingOption {
   id: string;
   label: string;
+  /** The label on Persian pages; `label` when not given. */
+  labelFa?: string;
   amountMinor: number;
+}
+
+/** An option's label in the page's language. */
+export function shippingLabel(option: Pick<ShippingOption, "label" | "labelFa">, locale: string): string {
+  return locale === "fa" && option.labelFa ? option.labelFa : option.label;
 }
 
 export interface HostedCheckout {

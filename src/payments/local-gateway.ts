@@ -15,7 +15,9 @@ export class LocalGateway implements PaymentGateway {
     // The page is opened with the shopper's own order key (from the success
     // URL), which is what authorises paying or cancelling there.
     const key = new URL(request.successUrl).searchParams.get("key") ?? "";
-    return { ref, url: `${request.returnBase}/pay/${ref}?key=${encodeURIComponent(key)}` };
+    // Where "cancel" returns to (a live show instead of the cart), as Stripe's cancel_url would.
+    const back = new URL(request.cancelUrl).searchParams.get("back");
+    return { ref, url: `${request.returnBase}/pay/${ref}?key=${encodeURIComponent(key)}${back ? `&back=${encodeURIComponent(back)}` : ""}` };
   }
 
   /** The local page records its outcome directly; nothing to ask a provider. */

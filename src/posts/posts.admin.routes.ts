@@ -291,7 +291,9 @@ export function postsAdminRoutes(deps: Deps) {
       error: view.tagError?.tagId === tag.id ? view.tagError.problems : null,
     }));
     const newTagError = view.tagError && view.tagError.tagId === null ? view.tagError : null;
-    const newTagErrors: Record<string, string> = Object.fromEntries((newTagError?.problems ?? []).map((p) => [p.field, p.message]));
+    // A missing position is one problem in the admin's language ("click the photo"), not two about x and y.
+    const newTagProblems = localTagProblems(newTagError?.problems ?? [], t);
+    const newTagErrors: Record<string, string> = Object.fromEntries(newTagProblems.map((p) => [p.field, p.message]));
     const mediaType = (post?.mediaType ?? "image") as MediaType;
     res.render("admin/posts-form", {
       layout: "admin",
@@ -315,7 +317,7 @@ export function postsAdminRoutes(deps: Deps) {
       tagWarning: tags.length > TAG_WARN_LIMIT[mediaType] ? t(`tags.warn.${mediaType}`, { count: tags.length }) : null,
       newTag: {
         values: newTagError?.values ?? {},
-        problems: newTagError?.problems ?? [],
+        problems: newTagProblems,
         errors: newTagErrors,
         productError: newTagErrors.product ?? newTagErrors.productId ?? newTagErrors.variantId ?? null,
       },
@@ -329,8 +331,10 @@ export function postsAdminRoutes(deps: Deps) {
         msgSaved: t("tags.editor.savedAt", { n: "{n}", x: "{x}", y: "{y}" }),
         msgFailed: t("tags.editor.failed", { message: "{message}" }),
         msgResults: t("tags.editor.results", { count: "{count}" }),
+        msgResultsOne: t("tags.editor.results", { count: 1 }),
         msgNoResults: t("tags.editor.noResults"),
         msgChosen: t("tags.editor.chosen", { title: "{title}" }),
+        msgNeedPosition: t("tags.editor.needPosition"),
         msgAnyVariant: t("tags.editor.anyVariant"),
         msgDraft: t("tags.editor.draft"),
         msgSoldOut: t("product.soldOut"),
@@ -346,10 +350,25 @@ export function postsAdminRoutes(deps: Deps) {
  * message is the clearest sentence (detail messages of shared helpers such as
  * storeImage are terse), minus its "field: " prefix.
  */
+const FIELD_LABELS: Record<string, string> = { x: "tags.editor.x", y: "tags.editor.y", startSec: "tags.editor.startSec", endSec: "tags.editor.endSec", productId: "tags.editor.product", product: "tags.editor.product", variantId: "tags.editor.variant" };
+
+/** Tag problems for the page: known ones in words, each labelled with the field's name on the form. */
+function localTagProblems(problems: (Problem & { code?: string })[], t: T): (Problem & { label: string })[] {
+  const out: (Problem & { label: string })[] = [];
+  for (const p of problems) {
+    if (p.code === "position_missing") {
+      if (!out.some((o) => o.message === t("tags.editor.needPosition"))) out.push({ field: "x", message: t("tags.editor.needPosition"), label: "" });
+      continue;
+    }
+    out.push({ ...p, label: FIELD_LABELS[p.field] ? t(FIELD_LABELS[p.field]!) : "" });
+  }
+  return out;
+}
+
 function problemsOf(err: AppError): Problem[] {
   const details = Array.isArray(err.details) ? (err.details as Problem[]).filter((d) => d && typeof d.field === "string") : [];
   if (details.length === 0) return [{ field: "form", message: err.message }];
-  if (details.length === 1) return [{ field: details[0]!.field, message: err.message.replace(`${details[0]!.field}: `, "") }];
+  if (details.length === 1) return [{ ...details[0]!, message: err.message.replace(`${details[0]!.field}: `, "") }];
   return details;
 }
 

@@ -6,6 +6,7 @@
  * objects we do not need.
  */
 import type { Db } from "../db/client.js";
+import { empty, join, sql } from "../db/dialect.js";
 
 export interface PostRow {
   id: string;
@@ -27,10 +28,10 @@ export interface PostRow {
   posterAlt: string | null;
 }
 
-const POST_COLUMNS = `p.id, p.platform, p.permalink, p.mediaType, p.videoUrl, p.caption, p.status, p.publishedAt, p.createdAt,
-       m.storageKey AS mediaKey, m.width AS mediaWidth, m.height AS mediaHeight, m.alt AS mediaAlt,
-       pm.storageKey AS posterKey, pm.width AS posterWidth, pm.height AS posterHeight, pm.alt AS posterAlt
-  FROM Post p LEFT JOIN Media m ON m.id = p.mediaId LEFT JOIN Media pm ON pm.id = p.posterId`;
+const POST_COLUMNS = sql`p."id", p."platform", p."permalink", p."mediaType", p."videoUrl", p."caption", p."status", p."publishedAt", p."createdAt",
+       m."storageKey" AS "mediaKey", m."width" AS "mediaWidth", m."height" AS "mediaHeight", m."alt" AS "mediaAlt",
+       pm."storageKey" AS "posterKey", pm."width" AS "posterWidth", pm."height" AS "posterHeight", pm."alt" AS "posterAlt"
+  FROM "Post" p LEFT JOIN "Media" m ON m."id" = p."mediaId" LEFT JOIN "Media" pm ON pm."id" = p."posterId"`;
 
 /**
  * Published posts shoppers may see at `now` (a future publish date is a
@@ -38,23 +39,20 @@ const POST_COLUMNS = `p.id, p.platform, p.permalink, p.mediaType, p.videoUrl, p.
  * of its products.
  */
 export function readPublicPosts(db: Db, input: { now: Date; collectionId?: string; limit: number; offset: number }): Promise<PostRow[]> {
-  const params: unknown[] = [input.now];
-  let where = `p.status = 'published' AND (p.publishedAt IS NULL OR p.publishedAt <= ?)`;
-  if (input.collectionId) {
-    where += ` AND EXISTS (SELECT 1 FROM PostTag t JOIN CollectionProduct cp ON cp.productId = t.productId WHERE t.postId = p.id AND cp.collectionId = ?)`;
-    params.push(input.collectionId);
-  }
-  params.push(input.limit, input.offset);
-  return db.$queryRawUnsafe<PostRow[]>(
-    `SELECT ${POST_COLUMNS} WHERE ${where} ORDER BY coalesce(p.publishedAt, p.createdAt) DESC, p.id DESC LIMIT ? OFFSET ?`,
-    ...params,
+  const inCollection = input.collectionId
+    ? sql`AND EXISTS (SELECT 1 FROM "PostTag" t JOIN "CollectionProduct" cp ON cp."productId" = t."productId" WHERE t."postId" = p."id" AND cp."collectionId" = ${input.collectionId})`
+    : empty;
+  return db.$queryRaw<PostRow[]>(
+    sql`SELECT ${POST_COLUMNS}
+         WHERE p."status" = 'published' AND (p."publishedAt" IS NULL OR p."publishedAt" <= ${input.now}) ${inCollection}
+         ORDER BY coalesce(p."publishedAt", p."createdAt") DESC, p."id" DESC LIMIT ${input.limit} OFFSET ${input.offset}`,
   );
 }
 
 /** Posts by id, any status (admin pages, the post page decides visibility itself). */
 export function readPostsById(db: Db, ids: string[]): Promise<PostRow[]> {
   if (ids.length === 0) return Promise.resolve([]);
-  return db.$queryRawUnsafe<PostRow[]>(`SELECT ${POST_COLUMNS} WHERE p.id IN (${marks(ids.length)})`, ...ids);
+  return db.$queryRaw<PostRow[]>(sql`SELECT ${POST_COLUMNS} WHERE p."id" IN (${join(ids)})`);
 }
 
 export interface TagRow {
@@ -69,21 +67,18 @@ export interface TagRow {
   endSec: number | null;
 }
 
-const TAG_COLUMNS = `t.id, t.postId, t.productId, t.productTitle, t.variantId, t.x, t.y, t.startSec, t.endSec`;
+const TAG_COLUMNS = sql`t."id", t."postId", t."productId", t."productTitle", t."variantId", t."x", t."y", t."startSec", t."endSec"`;
 
 /** Tags of some posts, in the order they were placed. */
 export function readTags(db: Db, postIds: string[]): Promise<TagRow[]> {
   if (postIds.length === 0) return Promise.resolve([]);
-  return db.$queryRawUnsafe<TagRow[]>(
-    `SELECT ${TAG_COLUMNS} FROM PostTag t WHERE t.postId IN (${marks(postIds.length)}) ORDER BY t.postId, t.createdAt, t.rowid`,
-    ...postIds,
-  );
+  return db.$queryRaw<TagRow[]>(sql`SELECT ${TAG_COLUMNS} FROM "PostTag" t WHERE t."postId" IN (${join(postIds)}) ORDER BY t."postId", t."createdAt", t."id"`);
 }
 
 /** Every tag of the shop with its post's status (Tag health). */
 export function readAllTags(db: Db): Promise<(TagRow & { postStatus: string })[]> {
-  return db.$queryRawUnsafe(
-    `SELECT ${TAG_COLUMNS}, p.status AS postStatus FROM PostTag t JOIN Post p ON p.id = t.postId ORDER BY p.createdAt DESC, t.postId, t.createdAt, t.rowid`,
+  return db.$queryRaw(
+    sql`SELECT ${TAG_COLUMNS}, p."status" AS "postStatus" FROM "PostTag" t JOIN "Post" p ON p."id" = t."postId" ORDER BY p."createdAt" DESC, t."postId", t."createdAt", t."id"`,
   );
 }
 
@@ -114,16 +109,14 @@ export interface CatalogRow {
  */
 export function readTaggedCatalog(db: Db, productIds: string[], locale: string): Promise<CatalogRow[]> {
   if (productIds.length === 0) return Promise.resolve([]);
-  return db.$queryRawUnsafe<CatalogRow[]>(
-    `SELECT p.id AS productId, p.slug, p.title, tr.title AS localTitle, p.status,
-            v.id AS variantId, v.sku, v.option1, v.option2, v.option3, v.priceMinor, v.compareAtMinor, v.currency, v.stock, v.position, v.archivedAt
-       FROM Product p
-       LEFT JOIN ProductTranslation tr ON tr.productId = p.id AND tr.locale = ?
-       LEFT JOIN Variant v ON v.productId = p.id
-      WHERE p.id IN (${marks(productIds.length)})
-      ORDER BY p.id, v.position, v.rowid`,
-    locale,
-    ...productIds,
+  return db.$queryRaw<CatalogRow[]>(
+    sql`SELECT p."id" AS "productId", p."slug", p."title", tr."title" AS "localTitle", p."status",
+            v."id" AS "variantId", v."sku", v."option1", v."option2", v."option3", v."priceMinor", v."compareAtMinor", v."currency", v."stock", v."position", v."archivedAt"
+       FROM "Product" p
+       LEFT JOIN "ProductTranslation" tr ON tr."productId" = p."id" AND tr."locale" = ${locale}
+       LEFT JOIN "Variant" v ON v."productId" = p."id"
+      WHERE p."id" IN (${join(productIds)})
+      ORDER BY p."id", v."position", v."id"`,
   );
 }
 
@@ -139,15 +132,10 @@ export interface ImageRow {
 /** The images a tag card can show: each product's first image and any variant images. */
 export function readTagImages(db: Db, productIds: string[]): Promise<ImageRow[]> {
   if (productIds.length === 0) return Promise.resolve([]);
-  return db.$queryRawUnsafe<ImageRow[]>(
-    `SELECT pi.productId, pi.variantId, m.storageKey, m.width, m.height, coalesce(nullif(pi.alt, ''), m.alt) AS alt
-       FROM ProductImage pi JOIN Media m ON m.id = pi.mediaId
-      WHERE pi.productId IN (${marks(productIds.length)})
-      ORDER BY pi.productId, pi.position, pi.rowid`,
-    ...productIds,
+  return db.$queryRaw<ImageRow[]>(
+    sql`SELECT pi."productId", pi."variantId", m."storageKey", m."width", m."height", coalesce(nullif(pi."alt", ''), m."alt") AS "alt"
+       FROM "ProductImage" pi JOIN "Media" m ON m."id" = pi."mediaId"
+      WHERE pi."productId" IN (${join(productIds)})
+      ORDER BY pi."productId", pi."position", pi."id"`,
   );
-}
-
-function marks(n: number): string {
-  return Array.from({ length: n }, () => "?").join(",");
 }

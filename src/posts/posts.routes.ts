@@ -1,4 +1,5 @@
 import { Router } from "express";
+import { recordEvent } from "../analytics/events.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { validate } from "../http/validate.js";
@@ -22,6 +23,8 @@ export function postsRoutes(deps: Deps) {
     const t = res.locals.t as T;
     const list = await listGalleryPosts(deps, { locale, available: available === "1", collectionSlug: collection, page });
     const posts = list.posts.map((p) => postForPage(p, locale));
+    // "More posts" pages are the same visit to the gallery.
+    if (page === 1) recordEvent(deps, { type: "gallery_view" }, req);
     res.render("posts/gallery", {
       title: t("gallery.title"),
       nav: "gallery",
@@ -31,7 +34,6 @@ export function postsRoutes(deps: Deps) {
       collection: list.collection,
       page,
       nextPage: list.hasMore ? page + 1 : null,
-      initial: deps.shop.name.trim().charAt(0).toUpperCase(),
       meta: galleryMeta(posts, t, locale, deps.shop.name),
     });
   });
@@ -40,6 +42,7 @@ export function postsRoutes(deps: Deps) {
     const locale = res.locals.locale as Locale;
     const found = await getPublicPost(deps, { id: req.valid.params.id, locale });
     if (!found) throw AppError.notFound("post");
+    recordEvent(deps, { type: "post_view", postId: found.id }, req);
     const post = postForPage(found, locale);
     res.render("posts/post", {
       title: post.excerpt || post.title,

@@ -1,5 +1,5 @@
 import { formatMoney } from "../i18n/format.js";
-import { translate, type Locale } from "../i18n/translate.js";
+import { translateForPage, type Locale } from "../i18n/translate.js";
 import type { PostView } from "./posts.service.js";
 import type { ResolvedTag } from "./tags.service.js";
 
@@ -21,7 +21,7 @@ export function formatClock(seconds: number, locale: Locale): string {
 export function timeLabel(tag: { startSec: number | null; endSec: number | null }, locale: Locale): string | null {
   if (tag.startSec === null) return null;
   const start = formatClock(tag.startSec, locale);
-  return tag.endSec === null ? translate(locale, "post.at", { time: start }) : translate(locale, "post.from", { start, end: formatClock(tag.endSec, locale) });
+  return tag.endSec === null ? translateForPage(locale, "post.at", { time: start }) : translateForPage(locale, "post.from", { start, end: formatClock(tag.endSec, locale) });
 }
 
 export interface TagForPage extends ResolvedTag {
@@ -33,7 +33,7 @@ export interface TagForPage extends ResolvedTag {
 
 export function tagForPage(tag: ResolvedTag, index: number, locale: Locale): TagForPage {
   const price = tag.offer ? formatMoney(tag.offer.priceMinor, tag.offer.currency, locale) : null;
-  const priceLabel = price && tag.priceVaries ? translate(locale, "product.from", { price }) : price;
+  const priceLabel = price && tag.priceVaries ? translateForPage(locale, "product.from", { price }) : price;
   const n = index + 1;
   // Decorated in place rather than copied: the tags were resolved for this
   // page alone, and copying hundreds of wide objects with a spread was the
@@ -44,8 +44,8 @@ export function tagForPage(tag: ResolvedTag, index: number, locale: Locale): Tag
   page.priceLabel = priceLabel;
   page.hotspotLabel =
     tag.state === "sold_out" && !tag.alternative
-      ? translate(locale, "post.hotspotSoldOut", { n, title: tag.title })
-      : translate(locale, "post.hotspot", { n, title: tag.title, price: priceLabel ?? "" });
+      ? translateForPage(locale, "post.hotspotSoldOut", { n, title: tag.title })
+      : translateForPage(locale, "post.hotspot", { n, title: tag.title, price: priceLabel ?? "" });
   return page;
 }
 
@@ -56,14 +56,14 @@ export function captionExcerpt(caption: string, max = 90): string {
 }
 
 export function postForPage(post: PostView, locale: Locale) {
-  const platformLabel = translate(locale, `platform.${post.platform}`);
+  const platformLabel = translateForPage(locale, `platform.${post.platform}`);
   const excerpt = captionExcerpt(post.caption);
   return {
     ...post,
     platformLabel,
     excerpt,
-    title: translate(locale, "post.title", { platform: platformLabel }),
-    openLabel: excerpt ? translate(locale, "gallery.open", { platform: platformLabel, caption: excerpt }) : translate(locale, "post.title", { platform: platformLabel }),
+    title: translateForPage(locale, "post.title", { platform: platformLabel }),
+    openLabel: excerpt ? translateForPage(locale, "gallery.open", { platform: platformLabel, caption: excerpt }) : translateForPage(locale, "post.title", { platform: platformLabel }),
     hasHotspots: post.mediaType === "image" && post.tags.length > 0,
     tags: post.tags.map((t, i) => tagForPage(t, i, locale)),
   };

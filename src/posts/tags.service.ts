@@ -2,6 +2,7 @@ import { recordAudit, type Actor } from "../audit/audit.service.js";
 import { getHeldQuantities, variantLabel } from "../catalog/catalog.service.js";
 import { LOW_STOCK, offerFor, type Offer } from "../catalog/offer.js";
 import type { Prisma } from "../db/client.js";
+import { containsText, dialectOf, lockInTx } from "../db/dialect.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import type { Locale } from "../i18n/translate.js";
@@ -280,10 +281,10 @@ async function findTagTarget(tx: Tx, productId: string, variantId: string | null
 
 /** Image posts take x/y, video posts a start (and end) second; never both. */
 function checkPlacement(mediaType: MediaType, t: { x?: number | null; y?: number | null; startSec?: number | null; endSec?: number | null }) {
-  const problems: { field: string; message: string }[] = [];
+  const problems: { field: string; message: string; code?: string }[] = [];
   if (mediaType === "image") {
-    if (t.x === undefined || t.x === null) problems.push({ field: "x", message: "An image tag needs x (0 to 1 from the left edge)." });
-    if (t.y === undefined || t.y === null) problems.push({ field: "y", message: "An image tag needs y (0 to 1 from the top edge)." });
+    if (t.x === undefined || t.x === null) problems.push({ field: "x", message: "An image tag needs x (0 to 1 from the left edge).", code: "position_missing" });
+    if (t.y === undefined || t.y === null) problems.push({ field: "y", message: "An image tag needs y (0 to 1 from the top edge).", code: "position_missing" });
     if (t.startSec != null || t.endSec != null) problems.push({ field: "startSec", message: "Seconds are for video posts; this is an image post." });
   } else {
     if (t.startSec === undefined || t.startSec === null) problems.push({ field: "startSec", message: "A video tag needs startSec, the second it appears." });
@@ -295,6 +296,8 @@ function checkPlacement(mediaType: MediaType, t: { x?: number | null; y?: number
 
 export async function addTag(deps: Deps, input: { postId: string; tag: TagInputT; actor: Actor }): Promise<TagWriteResult> {
   return deps.db.$transaction(async (tx) => {
+    // The tag limit is counted, then a tag inserted: one writer per post at a time.
+    await lockInTx(tx, "post-tags", input.postId);
     const post = await findPost(tx, input.postId);
     const t = input.tag;
     const product = await findTagTarget(tx, t.productId, t.variantId);
@@ -377,21 +380,22 @@ function pickTag(t: TagWriteResult["tag"]): TagWriteResult["tag"] {
  */
 export async function searchTaggableProducts(deps: Deps, input: { q: string; locale: Locale; limit?: number }) {
   const q = input.q.trim();
+  const like = containsText(dialectOf(deps.db), q);
   const products = await deps.db.product.findMany({
     where: {
       status: { in: ["active", "draft"] },
       ...(q
         ? {
             OR: [
-              { title: { contains: q } },
-              { slug: { contains: q.toLowerCase() } },
-              { translations: { some: { title: { contains: q } } } },
-              { variants: { some: { sku: { contains: q }, archivedAt: null } } },
+              { title: like },
+              { slug: containsText(dialectOf(deps.db), q.toLowerCase()) },
+              { translations: { some: { title: like } } },
+              { variants: { some: { sku: like, archivedAt: null } } },
             ],
           }
         : {}),
     },
-    orderBy: [{ status: "asc" }, { updatedAt: "desc" }],
+    orderBy: [{ status: "asc" }, { updatedAt: "desc" }, { id: "asc" }],
     take: input.limit ?? 10,
     select: { id: true },
   });

@@ -98,7 +98,7 @@ export async function listQuestionsForAdmin(deps: Deps, input: { filter: "unansw
     where,
     take: 500,
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-    include: { product: { select: { slug: true, title: true } }, answers: { orderBy: { createdAt: "asc" } } },
+    include: { product: { select: { slug: true, title: true } }, answers: { orderBy: [{ createdAt: "asc" }, { id: "asc" }] } },
   });
   const unanswered = rows.filter((q) => !q.answeredAt);
   const answered = rows.filter((q) => q.answeredAt).sort((a, b) => b.answeredAt!.getTime() - a.answeredAt!.getTime());
@@ -122,7 +122,7 @@ export function questionWait(q: { createdAt: Date; answeredAt: Date | null; stat
 /** Median time from question to first answer, over the last 1,000 answered questions (null if none). */
 export async function getAnswerStats(deps: Deps) {
   const [answered, waiting] = await Promise.all([
-    deps.db.question.findMany({ where: { answeredAt: { not: null } }, select: { createdAt: true, answeredAt: true }, orderBy: { answeredAt: "desc" }, take: 1000 }),
+    deps.db.question.findMany({ where: { answeredAt: { not: null } }, select: { createdAt: true, answeredAt: true }, orderBy: [{ answeredAt: "desc" }, { id: "desc" }], take: 1000 }),
     deps.db.question.count({ where: { answeredAt: null, status: { not: "rejected" } } }),
   ]);
   return { medianMs: median(answered.map((q) => q.answeredAt!.getTime() - q.createdAt.getTime())), answered: answered.length, waiting };

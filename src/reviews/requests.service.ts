@@ -38,7 +38,7 @@ export async function scheduleReviewRequestInTx(tx: Tx, deps: Pick<Deps, "now" |
   const settings = await getReviewSettings(tx);
   if (!settings.requestsEnabled || settings.requestTrigger !== input.trigger) return null;
   if (await tx.reviewRequest.findUnique({ where: { orderId: input.orderId }, select: { id: true } })) return null;
-  const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { lines: { select: { title: true, variantTitle: true } } } });
+  const order = await tx.order.findUnique({ where: { id: input.orderId }, include: { lines: { select: { title: true, variantTitle: true }, orderBy: { id: "asc" } } } });
   if (!order || !order.email || order.lines.length === 0) return null;
 
   const now = deps.now();
@@ -51,7 +51,7 @@ export async function scheduleReviewRequestInTx(tx: Tx, deps: Pick<Deps, "now" |
   await queueEmail(tx, {
     to: order.email,
     template: "review_request",
-    dedupeKey: `order:${order.id}:review-request`,
+    dedupeKey: reviewRequestEmailKey(order.id),
     subject: translate(locale, "reviews.request.subject", { shop: deps.shop.name, number: formatDigits(order.number, locale) }),
     text: reviewRequestText({ locale, shop: deps.shop.name, name: order.customerName, orderNumber: order.number, lines: order.lines, link, expiresAt, incentive: settings.incentive }),
     sendAfter,
@@ -71,6 +71,11 @@ export async function scheduleReviewRequestInTx(tx: Tx, deps: Pick<Deps, "now" |
   });
   await recordAudit(tx, { actor: { type: "system" }, action: "review_request.schedule", entityType: "order", entityId: order.id, rule: input.trigger, details: { sendAfter, expiresAt } });
   return request;
+}
+
+/** The request email's outbox key: one per order, so retries never queue it twice. */
+export function reviewRequestEmailKey(orderId: string): string {
+  return `order:${orderId}:review-request`;
 }
 
 /**
@@ -132,7 +137,7 @@ export async function getReviewRequestByToken(deps: Deps, input: { token: string
   const productIds = request.order.lines.map((l) => l.productId).filter((id): id is string => !!id);
   const products = await deps.db.product.findMany({
     where: { id: { in: productIds } },
-    select: { id: true, slug: true, title: true, status: true, images: { orderBy: { position: "asc" }, take: 1, include: { media: { select: { storageKey: true } } } } },
+    select: { id: true, slug: true, title: true, status: true, images: { orderBy: [{ position: "asc" }, { id: "asc" }], take: 1, include: { media: { select: { storageKey: true } } } } },
   });
   const reviewed = new Set(request.order.reviews.map((r) => r.orderLineId));
   return {
@@ -174,6 +179,14 @@ export async function listReviewRequests(deps: Deps, input: { limit: number }) {
     take: input.limit,
     include: { order: { select: { id: true, number: true, email: true, _count: { select: { reviews: true, lines: true } } } } },
   });
+  // The outbox is the one record of what was sent: each request's email is
+  // found by its dedupe key, so the list says "sent", "waiting" or "failed"
+  // from what the mail worker really did, not from the schedule.
+  const emails = await deps.db.outboxEmail.findMany({
+    where: { dedupeKey: { in: rows.map((r) => reviewRequestEmailKey(r.order.id)) } },
+    select: { dedupeKey: true, status: true, sentAt: true, attempts: true },
+  });
+  const emailByKey = new Map(emails.map((e) => [e.dedupeKey, e]));
   const now = deps.now().getTime();
   return rows.map((r) => ({
     id: r.id,
@@ -186,5 +199,7 @@ export async function listReviewRequests(deps: Deps, input: { limit: number }) {
     reviews: r.order._count.reviews,
     lines: r.order._count.lines,
     state: r.expiresAt.getTime() <= now ? "expired" : r.sendAfter.getTime() > now ? "scheduled" : "due",
+    emailStatus: (emailByKey.get(reviewRequestEmailKey(r.order.id))?.status ?? "missing") as "queued" | "sent" | "failed" | "missing",
+    emailSentAt: emailByKey.get(reviewRequestEmailKey(r.order.id))?.sentAt ?? null,
   }));
 }

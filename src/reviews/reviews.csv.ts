@@ -316,7 +316,7 @@ function safeCell(value: string): string {
 export async function exportReviewsCsv(deps: Deps, input: { publicBase: string }): Promise<string> {
   const reviews = await deps.db.review.findMany({
     orderBy: [{ createdAt: "asc" }, { id: "asc" }],
-    include: { product: { select: { slug: true } }, variant: { select: { sku: true } }, reply: true, photos: { orderBy: { position: "asc" }, include: { media: { select: { storageKey: true } } } } },
+    include: { product: { select: { slug: true } }, variant: { select: { sku: true } }, reply: true, photos: { orderBy: [{ position: "asc" }, { id: "asc" }], include: { media: { select: { storageKey: true } } } } },
   });
   const rows = reviews.map((r) => [
     r.id,

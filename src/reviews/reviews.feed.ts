@@ -40,9 +40,9 @@ export async function writeGoogleReviewFeed(deps: Deps, input: { publicBase: str
       take: BATCH,
       ...(cursor ? { cursor: { id: cursor }, skip: 1 } : {}),
       include: {
-        product: { select: { slug: true, title: true, brand: true, variants: { where: { archivedAt: null }, select: { sku: true, gtin: true, mpn: true }, orderBy: { position: "asc" } } } },
+        product: { select: { slug: true, title: true, brand: true, variants: { where: { archivedAt: null }, select: { sku: true, gtin: true, mpn: true }, orderBy: [{ position: "asc" }, { id: "asc" }] } } },
         variant: { select: { sku: true, gtin: true, mpn: true } },
-        photos: { orderBy: { position: "asc" }, include: { media: { select: { storageKey: true } } } },
+        photos: { orderBy: [{ position: "asc" }, { id: "asc" }], include: { media: { select: { storageKey: true } } } },
       },
     });
     if (batch.length === 0) break;

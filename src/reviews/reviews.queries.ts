@@ -1,12 +1,14 @@
 /**
  * Raw SQL for the product page's reviews block. The page runs on every view,
- * so the block reads in one statement on the read-only connection of
- * src/db/reader.ts (Prisma's per-query cost is several times the SQL here): the page of reviews with photos and replies folded in
- * as JSON, answered questions, units sold, the who-can-review setting and the
- * top-rated collections. Each ordering is read straight off an index on
- * Review, and no count is taken: totals come from RatingSummary.
+ * so the block reads in one statement through the reader of
+ * src/db/reader.ts (Prisma's per-query cost is several times the SQL here):
+ * the page of reviews with photos and replies folded in as JSON, answered
+ * questions, units sold, the who-can-review setting and the top-rated
+ * collections. Each ordering follows an index on Review, ends with the
+ * unique id, and no count is taken: totals come from RatingSummary.
  */
 import type { Db } from "../db/client.js";
+import { bool, date, dialectOf, empty, fromJson, jsonArray, nestedJson, num, raw, sql, type Dialect, type Sql } from "../db/dialect.js";
 import { readerFor } from "../db/reader.js";
 import type { ReviewSort } from "./reviews.schema.js";
 
@@ -40,31 +42,31 @@ export interface PublicQuestion {
   answers: { body: string; createdAt: Date }[];
 }
 
-// The last key is the rowid, which every index carries as its hidden last
-// column: with it each ordering is read straight off an index (no sort step),
-// even 400 pages deep. "lowest" has its own index with createdAt descending.
+// Each ordering ends with the unique id, so pages never overlap or skip a
+// review when several share a timestamp (a CSV import writes many at once).
 const SORT_KEYS: Record<ReviewSort, [column: string, direction: "ASC" | "DESC"][]> = {
-  newest: [["createdAt", "DESC"], ["rowid", "DESC"]],
-  highest: [["rating", "DESC"], ["createdAt", "DESC"], ["rowid", "DESC"]],
-  lowest: [["rating", "ASC"], ["createdAt", "DESC"], ["rowid", "ASC"]],
-  helpful: [["helpfulCount", "DESC"], ["createdAt", "DESC"], ["rowid", "DESC"]],
-  photos: [["hasPhotos", "DESC"], ["createdAt", "DESC"], ["rowid", "DESC"]],
+  newest: [["createdAt", "DESC"], ["id", "DESC"]],
+  highest: [["rating", "DESC"], ["createdAt", "DESC"], ["id", "DESC"]],
+  lowest: [["rating", "ASC"], ["createdAt", "DESC"], ["id", "ASC"]],
+  helpful: [["helpfulCount", "DESC"], ["createdAt", "DESC"], ["id", "DESC"]],
+  photos: [["hasPhotos", "DESC"], ["createdAt", "DESC"], ["id", "DESC"]],
 };
 
-/** ORDER BY for a sort; `rowid` names the rowid column ("rowid" on the table, "rid" on a subquery). */
-function orderBy(sort: ReviewSort, rowid: string) {
-  return SORT_KEYS[sort].map(([column, direction]) => `r.${column === "rowid" ? rowid : `"${column}"`} ${direction}`).join(", ");
+/** ORDER BY for a sort, on the table or on a subquery aliased `r`. */
+function orderBy(sort: ReviewSort): Sql {
+  return raw(SORT_KEYS[sort].map(([column, direction]) => `r."${column}" ${direction}`).join(", "));
 }
 
-const REVIEW_COLUMNS = `r."id", r."rating", r."title", r."body", r."displayName", r."locale", r."verifiedBuyer", r."incentivized",
-            r."helpfulCount", r."createdAt", r."publishedAt", r."hasPhotos", r.rowid AS rid,
+function reviewColumns(d: Dialect): Sql {
+  const photos = jsonArray(d, { storageKey: sql`m."storageKey"`, width: sql`m."width"`, height: sql`m."height"` }, sql`rp."position", rp."id"`);
+  return sql`r."id", r."rating", r."title", r."body", r."displayName", r."locale", r."verifiedBuyer", r."incentivized",
+            r."helpfulCount", r."createdAt", r."publishedAt", r."hasPhotos",
             CASE WHEN r."hasPhotos" THEN (
-              SELECT json_group_array(json_object('storageKey', m."storageKey", 'width', m."width", 'height', m."height"))
-                FROM (SELECT rp."mediaId" FROM "ReviewPhoto" rp WHERE rp."reviewId" = r."id" ORDER BY rp."position", rp."id") ph
-                JOIN "Media" m ON m."id" = ph."mediaId"
-            ) END AS photos,
-            (SELECT rr."body" FROM "ReviewReply" rr WHERE rr."reviewId" = r."id") AS replyBody,
-            (SELECT rr."createdAt" FROM "ReviewReply" rr WHERE rr."reviewId" = r."id") AS replyAt`;
+              SELECT ${photos} FROM "ReviewPhoto" rp JOIN "Media" m ON m."id" = rp."mediaId" WHERE rp."reviewId" = r."id"
+            ) END AS "photos",
+            (SELECT rr."body" FROM "ReviewReply" rr WHERE rr."reviewId" = r."id") AS "replyBody",
+            (SELECT rr."createdAt" FROM "ReviewReply" rr WHERE rr."reviewId" = r."id") AS "replyAt"`;
+}
 
 export interface PageSpec {
   productId: string;
@@ -74,16 +76,13 @@ export interface PageSpec {
   offset: number;
 }
 
-/** One page of published reviews, in index order: the SQL and its parameters. */
-function pageSql(spec: PageSpec) {
-  return {
-    sql: `SELECT ${REVIEW_COLUMNS}
+/** One page of published reviews, in index order. */
+function pageSql(d: Dialect, spec: PageSpec): Sql {
+  return sql`SELECT ${reviewColumns(d)}
        FROM "Review" r
-      WHERE r."productId" = ? AND r."status" = 'published' ${spec.star ? `AND r."rating" = ?` : ""}
-      ORDER BY ${orderBy(spec.sort, "rowid")}
-      LIMIT ? OFFSET ?`,
-    params: [spec.productId, ...(spec.star ? [spec.star] : []), spec.limit, spec.offset] as unknown[],
-  };
+      WHERE r."productId" = ${spec.productId} AND r."status" = 'published' ${spec.star ? sql`AND r."rating" = ${spec.star}` : empty}
+      ORDER BY ${orderBy(spec.sort)}
+      LIMIT ${spec.limit} OFFSET ${spec.offset}`;
 }
 
 interface ReviewRow {
@@ -106,40 +105,47 @@ interface ReviewRow {
 
 /** One page of a product's published reviews, with photos and the merchant's reply. */
 export async function readPublishedReviews(db: Db, input: PageSpec): Promise<PublicReview[]> {
-  const { sql, params } = pageSql(input);
-  const rows = await (await readerFor(db)).all<ReviewRow>(sql, params);
+  const rows = await (await readerFor(db)).all<ReviewRow>(pageSql(dialectOf(db), input));
   return rows.map(toPublicReview);
 }
 
 function toPublicReview(r: ReviewRow): PublicReview {
   return {
     id: r.id,
-    rating: Number(r.rating),
+    rating: num(r.rating),
     title: r.title,
     body: r.body,
     displayName: r.displayName,
     locale: r.locale,
-    verifiedBuyer: Boolean(Number(r.verifiedBuyer)),
-    incentivized: Boolean(Number(r.incentivized)),
-    helpfulCount: Number(r.helpfulCount),
-    createdAt: new Date(r.createdAt),
-    publishedAt: r.publishedAt ? new Date(r.publishedAt) : null,
-    photos: typeof r.photos === "string" ? (JSON.parse(r.photos) as ReviewPhotoView[]) : (r.photos ?? []),
-    reply: r.replyBody ? { body: r.replyBody, createdAt: new Date(r.replyAt!) } : null,
+    verifiedBuyer: bool(r.verifiedBuyer),
+    incentivized: bool(r.incentivized),
+    helpfulCount: num(r.helpfulCount),
+    createdAt: date(r.createdAt),
+    publishedAt: r.publishedAt ? date(r.publishedAt) : null,
+    photos: fromJson<ReviewPhotoView[]>(r.photos) ?? [],
+    reply: r.replyBody ? { body: r.replyBody, createdAt: date(r.replyAt) } : null,
   };
 }
 
-const QUESTIONS_SQL = `SELECT json_group_array(json_object('id', q."id", 'body', q."body", 'askerName', q."askerName", 'createdAt', q."createdAt",
-           'answers', (SELECT json_group_array(json_object('body', a."body", 'createdAt', a."createdAt"))
-                         FROM (SELECT "body", "createdAt" FROM "Answer" WHERE "questionId" = q."id" ORDER BY "createdAt", "id") a))
-           ORDER BY q."answeredAt" DESC, q."id" DESC)
+function questionsSql(d: Dialect, input: { productId: string; limit: number }): Sql {
+  const answers = jsonArray(d, { body: sql`a."body"`, createdAt: sql`a."createdAt"` }, sql`a."createdAt", a."id"`);
+  const questions = jsonArray(
+    d,
+    { id: sql`q."id"`, body: sql`q."body"`, askerName: sql`q."askerName"`, createdAt: sql`q."createdAt"`, answers: sql`(SELECT ${answers} FROM "Answer" a WHERE a."questionId" = q."id")` },
+    sql`q."answeredAt" DESC, q."id" DESC`,
+  );
+  return sql`SELECT ${questions}
       FROM (SELECT * FROM "Question" q0
-             WHERE q0."productId" = ? AND q0."status" = 'published' AND q0."answeredAt" IS NOT NULL
-             ORDER BY q0."answeredAt" DESC, q0."id" DESC LIMIT ?) q`;
+             WHERE q0."productId" = ${input.productId} AND q0."status" = 'published' AND q0."answeredAt" IS NOT NULL
+             ORDER BY q0."answeredAt" DESC, q0."id" DESC LIMIT ${input.limit}) q`;
+}
 
-const UNITS_SQL = `SELECT SUM(ol."quantity")
+function unitsSql(input: { productId: string; since: Date; until: Date }): Sql {
+  return sql`SELECT SUM(ol."quantity")
       FROM "OrderLine" ol JOIN "Order" o ON o."id" = ol."orderId"
-     WHERE ol."productId" = ? AND o."paidAt" >= ? AND o."paidAt" < ? AND o."status" IN ('paid', 'fulfilled', 'partially_refunded')`;
+     WHERE ol."productId" = ${input.productId} AND o."paidAt" >= ${input.since} AND o."paidAt" < ${input.until}
+       AND o."status" IN ('paid', 'fulfilled', 'partially_refunded')`;
+}
 
 /**
  * Everything the product page's reviews block reads, in one statement: the
@@ -151,42 +157,45 @@ const UNITS_SQL = `SELECT SUM(ol."quantity")
  */
 export async function readProductSocial(
   db: Db,
-  input: { productId: string; questions: number; since: Date; until: Date; page?: PageSpec; topRated?: { sql: string; params: unknown[] } },
+  input: { productId: string; questions: number; since: Date; until: Date; page?: PageSpec; topRated?: (d: Dialect) => Sql },
 ) {
-  const page = input.page ? pageSql(input.page) : null;
-  // json_group_array(... ORDER BY ...) keeps the page's order explicitly.
-  const reviewsSql = page
-    ? `(SELECT json_group_array(json_object(
-          'id', r."id", 'rating', r."rating", 'title', r."title", 'body', r."body", 'displayName', r."displayName", 'locale', r."locale",
-          'verifiedBuyer', r."verifiedBuyer", 'incentivized', r."incentivized", 'helpfulCount', r."helpfulCount",
-          'createdAt', r."createdAt", 'publishedAt', r."publishedAt", 'photos', json(r.photos), 'replyBody', r.replyBody, 'replyAt', r.replyAt)
-          ORDER BY ${orderBy(input.page!.sort, "rid")})
-        FROM (${page.sql}) r)`
-    : "NULL";
-  const [row] = await (await readerFor(db)).all<{ reviews: string | null; questions: string | null; units: number | bigint | null; whoCanReview: string | null; topRated: string | null }>(
-    `SELECT ${reviewsSql} AS reviews,
-            (${QUESTIONS_SQL}) AS questions,
-            (${UNITS_SQL}) AS units,
-            (SELECT "value" FROM "Setting" WHERE "key" = 'reviews.whoCanReview') AS whoCanReview,
-            ${input.topRated ? `(${input.topRated.sql})` : "NULL"} AS topRated`,
-    [...(page ? page.params : []), input.productId, input.questions, input.productId, input.since, input.until, ...(input.topRated ? input.topRated.params : [])],
+  const d = dialectOf(db);
+  // The aggregate repeats the page's ORDER BY: a subquery's order is not kept by the rows around it.
+  const reviews = input.page
+    ? sql`(SELECT ${jsonArray(
+        d,
+        {
+          id: sql`r."id"`, rating: sql`r."rating"`, title: sql`r."title"`, body: sql`r."body"`, displayName: sql`r."displayName"`, locale: sql`r."locale"`,
+          verifiedBuyer: sql`r."verifiedBuyer"`, incentivized: sql`r."incentivized"`, helpfulCount: sql`r."helpfulCount"`,
+          createdAt: sql`r."createdAt"`, publishedAt: sql`r."publishedAt"`, photos: nestedJson(d, sql`r."photos"`), replyBody: sql`r."replyBody"`, replyAt: sql`r."replyAt"`,
+        },
+        orderBy(input.page.sort),
+      )} FROM (${pageSql(d, input.page)}) r)`
+    : sql`NULL`;
+  const [row] = await (await readerFor(db)).all<{ reviews: unknown; questions: unknown; units: unknown; whoCanReview: string | null; topRated: unknown }>(
+    sql`SELECT ${reviews} AS "reviews",
+            (${questionsSql(d, { productId: input.productId, limit: input.questions })}) AS "questions",
+            (${unitsSql(input)}) AS "units",
+            (SELECT "value" FROM "Setting" WHERE "key" = 'reviews.whoCanReview') AS "whoCanReview",
+            ${input.topRated ? sql`(${input.topRated(d)})` : sql`NULL`} AS "topRated"`,
   );
   return {
-    reviews: row?.reviews ? (JSON.parse(row.reviews) as ReviewRow[]).map(toPublicReview) : [],
-    questions: toQuestions(row?.questions ?? "[]"),
-    unitsSold: Number(row?.units ?? 0),
+    reviews: (fromJson<ReviewRow[]>(row?.reviews) ?? []).map(toPublicReview),
+    questions: toQuestions(fromJson<RawQuestion[]>(row?.questions) ?? []),
+    unitsSold: num(row?.units),
     whoCanReview: row?.whoCanReview ?? null,
-    topRatedIn: row?.topRated ? (JSON.parse(row.topRated) as { slug: string; title: string }[]) : [],
+    topRatedIn: fromJson<{ slug: string; title: string }[]>(row?.topRated) ?? [],
   };
 }
 
-function toQuestions(json: string): PublicQuestion[] {
-  const rows = JSON.parse(json) as { id: string; body: string; askerName: string; createdAt: string; answers: { body: string; createdAt: string }[] }[];
+type RawQuestion = { id: string; body: string; askerName: string; createdAt: string; answers: { body: string; createdAt: string }[] };
+
+function toQuestions(rows: RawQuestion[]): PublicQuestion[] {
   return rows.map((q) => ({
     id: q.id,
     body: q.body,
     askerName: q.askerName,
-    createdAt: new Date(q.createdAt),
-    answers: q.answers.map((a) => ({ body: a.body, createdAt: new Date(a.createdAt) })),
+    createdAt: date(q.createdAt),
+    answers: (fromJson<RawQuestion["answers"]>(q.answers) ?? []).map((a) => ({ body: a.body, createdAt: date(a.createdAt) })),
   }));
 }

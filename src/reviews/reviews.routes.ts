@@ -56,7 +56,7 @@ export function reviewsRoutes(deps: Deps) {
       select: {
         id: true, slug: true, title: true, status: true,
         translations: { where: { locale }, select: { title: true } },
-        variants: { where: { archivedAt: null }, orderBy: { position: "asc" }, select: { id: true, option1: true, option2: true, option3: true, sku: true } },
+        variants: { where: { archivedAt: null }, orderBy: [{ position: "asc" }, { id: "asc" }], select: { id: true, option1: true, option2: true, option3: true, sku: true } },
       },
     });
     if (!product || product.status !== "active") throw AppError.notFound("product");
@@ -214,9 +214,9 @@ export function reviewsRoutes(deps: Deps) {
     const ranked = await listTopRatedProducts(deps, { collectionId: collection?.id, limit: 24 });
     const products = await deps.db.product.findMany({
       where: { id: { in: ranked.map((r) => r.productId) } },
-      select: { id: true, slug: true, title: true, translations: { where: { locale: res.locals.locale as string }, select: { title: true } }, images: { orderBy: { position: "asc" }, take: 1, include: { media: true } } },
+      select: { id: true, slug: true, title: true, translations: { where: { locale: res.locals.locale as string }, select: { title: true } }, images: { orderBy: [{ position: "asc" }, { id: "asc" }], take: 1, include: { media: true } } },
     });
-    const collections = await deps.db.collection.findMany({ orderBy: { position: "asc" }, select: { slug: true, title: true } });
+    const collections = await deps.db.collection.findMany({ orderBy: [{ position: "asc" }, { id: "asc" }], select: { slug: true, title: true } });
     const t = res.locals.t as (k: string, v?: Record<string, unknown>) => string;
     res.render("reviews/top-rated", {
       title: collection ? t("reviews.top.inCollection", { collection: collection.title }) : t("reviews.top.title"),

@@ -281,7 +281,7 @@ export async function listReviewsForAdmin(deps: Deps, input: { status: ReviewSta
     ...(input.cursor ? { cursor: { id: input.cursor }, skip: 1 } : {}),
     include: {
       product: { select: { id: true, slug: true, title: true } },
-      photos: { orderBy: { position: "asc" }, include: { media: { select: { storageKey: true, width: true, height: true } } } },
+      photos: { orderBy: [{ position: "asc" }, { id: "asc" }], include: { media: { select: { storageKey: true, width: true, height: true } } } },
       reply: true,
     },
   });
@@ -327,7 +327,7 @@ export async function getReviewForAdmin(deps: Deps, input: { reviewId: string })
     where: { id: input.reviewId },
     include: {
       product: { select: { id: true, slug: true, title: true } },
-      photos: { orderBy: { position: "asc" }, include: { media: { select: { storageKey: true, width: true, height: true } } } },
+      photos: { orderBy: [{ position: "asc" }, { id: "asc" }], include: { media: { select: { storageKey: true, width: true, height: true } } } },
       reply: true,
     },
   });

@@ -10,6 +10,7 @@
  * pages read the summary instead of recomputing it.
  */
 import type { Db, Prisma } from "../db/client.js";
+import { empty, ident, jsonArray, num, sql, type Dialect } from "../db/dialect.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import type { ReviewStatus } from "./reviews.schema.js";
@@ -58,19 +59,16 @@ async function adjustSummaryInTx(tx: Tx, input: { productId: string; rating: num
   if (!Number.isInteger(input.rating) || input.rating < 1 || input.rating > 5) throw new Error(`Review rating out of range: ${input.rating}`);
   const column = STAR_COLUMNS[input.rating - 1]!;
   // The histogram column is picked from a fixed list, never from input text.
-  await tx.$executeRawUnsafe(
-    `INSERT INTO "RatingSummary" ("productId", "count", "sum", "${column}", "updatedAt") VALUES (?, ?, ?, ?, ?)
+  // The old value is table-qualified ("RatingSummary"."count"): PostgreSQL
+  // requires it in ON CONFLICT … DO UPDATE, SQLite accepts it.
+  const star = ident(column);
+  await tx.$executeRaw(sql`INSERT INTO "RatingSummary" ("productId", "count", "sum", ${star}, "updatedAt")
+     VALUES (${input.productId}, ${input.delta}, ${input.delta * input.rating}, ${input.delta}, ${input.at})
      ON CONFLICT ("productId") DO UPDATE SET
-       "count" = "count" + excluded."count",
-       "sum" = "sum" + excluded."sum",
-       "${column}" = "${column}" + excluded."${column}",
-       "updatedAt" = excluded."updatedAt"`,
-    input.productId,
-    input.delta,
-    input.delta * input.rating,
-    input.delta,
-    input.at,
-  );
+       "count" = "RatingSummary"."count" + excluded."count",
+       "sum" = "RatingSummary"."sum" + excluded."sum",
+       ${star} = "RatingSummary".${star} + excluded.${star},
+       "updatedAt" = excluded."updatedAt"`);
   summaryVersion++;
 }
 
@@ -115,11 +113,9 @@ const PRIOR_TTL_MS = 60_000;
 export async function getRatingPrior(deps: Pick<Deps, "db">): Promise<Prior> {
   const cached = priorCache.get(deps.db);
   if (cached && cached.version === summaryVersion && Date.now() - cached.at < PRIOR_TTL_MS) return cached.prior;
-  const [row] = await deps.db.$queryRawUnsafe<{ total: number | bigint | null; stars: number | bigint | null }[]>(
-    `SELECT SUM("count") AS total, SUM("sum") AS stars FROM "RatingSummary"`,
-  );
-  const total = Number(row?.total ?? 0);
-  const prior = { mean: total > 0 ? Number(row?.stars ?? 0) / total : NEUTRAL_MEAN, weight: PRIOR_WEIGHT };
+  const [row] = await deps.db.$queryRaw<{ total: unknown; stars: unknown }[]>(sql`SELECT SUM("count") AS "total", SUM("sum") AS "stars" FROM "RatingSummary"`);
+  const total = num(row?.total);
+  const prior = { mean: total > 0 ? num(row?.stars) / total : NEUTRAL_MEAN, weight: PRIOR_WEIGHT };
   priorCache.set(deps.db, { version: summaryVersion, at: Date.now(), prior });
   return prior;
 }
@@ -133,24 +129,24 @@ export const TOP_RATED_MIN_REVIEWS = 3;
  */
 export async function listTopRatedProducts(deps: Pick<Deps, "db">, input: { collectionId?: string; limit: number; minReviews?: number }) {
   const prior = await getRatingPrior(deps);
-  const rows = await deps.db.$queryRawUnsafe<{ productId: string; count: number | bigint; sum: number | bigint }[]>(
-    `SELECT rs."productId" AS productId, rs."count" AS count, rs."sum" AS sum
+  const rows = await deps.db.$queryRaw<{ productId: string; count: unknown; sum: unknown }[]>(
+    sql`SELECT rs."productId" AS "productId", rs."count" AS "count", rs."sum" AS "sum"
        FROM "RatingSummary" rs JOIN "Product" p ON p."id" = rs."productId"
-      WHERE p."status" = 'active' AND rs."count" >= ?
-        ${input.collectionId ? `AND rs."productId" IN (SELECT "productId" FROM "CollectionProduct" WHERE "collectionId" = ?)` : ""}
-      ORDER BY (? * ? + rs."sum") * 1.0 / (? + rs."count") DESC, rs."count" DESC, rs."productId"
-      LIMIT ?`,
-    input.minReviews ?? 1,
-    ...(input.collectionId ? [input.collectionId] : []),
-    prior.weight,
-    prior.mean,
-    prior.weight,
-    input.limit,
+      WHERE p."status" = 'active' AND rs."count" >= ${input.minReviews ?? 1}
+        ${input.collectionId ? sql`AND rs."productId" IN (SELECT "productId" FROM "CollectionProduct" WHERE "collectionId" = ${input.collectionId})` : empty}
+      ORDER BY ${bayesianSql(prior)} DESC, rs."count" DESC, rs."productId"
+      LIMIT ${input.limit}`,
   );
   return rows.map((r) => {
-    const summary = { count: Number(r.count), sum: Number(r.sum) };
+    const summary = { count: num(r.count), sum: num(r.sum) };
     return { productId: r.productId, ...summary, score: bayesianAverage(summary, prior) };
   });
+}
+
+/** bayesianAverage() in SQL over RatingSummary `rs`; the prior is cast so PostgreSQL knows the parameters' type. */
+function bayesianSql(prior: Prior) {
+  const weight = sql`CAST(${prior.weight} AS DOUBLE PRECISION)`;
+  return sql`(${weight} * CAST(${prior.mean} AS DOUBLE PRECISION) + rs."sum") / (${weight} + rs."count")`;
 }
 
 /**
@@ -159,18 +155,15 @@ export async function listTopRatedProducts(deps: Pick<Deps, "db">, input: { coll
  * formula as bayesianAverage, at least TOP_RATED_MIN_REVIEWS reviews).
  */
 export function topRatedCollectionsSql(input: { productId: string; prior: Prior }) {
-  return {
-    sql: `SELECT json_group_array(json_object('slug', c."slug", 'title', c."title") ORDER BY c."position", c."slug")
+  return (d: Dialect) => sql`SELECT ${jsonArray(d, { slug: sql`c."slug"`, title: sql`c."title"` }, sql`c."position", c."slug"`)}
        FROM "CollectionProduct" mine JOIN "Collection" c ON c."id" = mine."collectionId"
-      WHERE mine."productId" = ?
+      WHERE mine."productId" = ${input.productId}
         AND (SELECT rs."productId" FROM "CollectionProduct" cp
                JOIN "RatingSummary" rs ON rs."productId" = cp."productId"
                JOIN "Product" p ON p."id" = cp."productId"
-              WHERE cp."collectionId" = mine."collectionId" AND p."status" = 'active' AND rs."count" >= ?
-              ORDER BY (? * ? + rs."sum") * 1.0 / (? + rs."count") DESC, rs."count" DESC, rs."productId"
-              LIMIT 1) = mine."productId"`,
-    params: [input.productId, TOP_RATED_MIN_REVIEWS, input.prior.weight, input.prior.mean, input.prior.weight] as unknown[],
-  };
+              WHERE cp."collectionId" = mine."collectionId" AND p."status" = 'active' AND rs."count" >= ${TOP_RATED_MIN_REVIEWS}
+              ORDER BY ${bayesianSql(input.prior)} DESC, rs."count" DESC, rs."productId"
+              LIMIT 1) = mine."productId"`;
 }
 
 /**

@@ -82,7 +82,8 @@ describe.each(["en", "fa"] as const)("shoppable posts in %s", (lang) => {
     await expect.poll(async () => Number(await page.locator("#tag-y").inputValue())).toBeCloseTo(0.4, 2);
     await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe("tag-product");
     await page.keyboard.type("TEX-KIL");
-    await page.locator("#tag-product-results [role=option]", { hasText: "TEX-KIL-40" }).waitFor();
+    // The list answers each keystroke: wait until it answers the whole search (its first option), not an earlier one.
+    await expect.poll(() => page.locator("#tag-product-results [role=option]").first().innerText()).toContain("TEX-KIL-40");
     await page.keyboard.press("ArrowDown");
     await page.keyboard.press("Enter");
     await expect.poll(() => page.locator("#tag-product").inputValue()).toBe(lang === "en" ? "Kilim Cushion Cover" : "روکش کوسن گلیمی");
@@ -118,7 +119,8 @@ describe.each(["en", "fa"] as const)("shoppable posts in %s", (lang) => {
     await expect.poll(async () => Number(await page.locator("#tag-y").inputValue())).toBeCloseTo(0.6, 3);
     await page.locator("#tag-product").focus();
     await page.keyboard.type("HOM-CND");
-    await page.locator("#tag-product-results [role=option]", { hasText: "HOM-CND-200" }).waitFor();
+    // The list answers each keystroke: wait until it answers the whole search (its first option), not an earlier one.
+    await expect.poll(() => page.locator("#tag-product-results [role=option]").first().innerText()).toContain("HOM-CND-200");
     await page.keyboard.press("ArrowDown");
     await page.keyboard.press("Enter");
     await page.locator(".tag-new button[type=submit]").focus();

@@ -4,19 +4,40 @@ import path from "node:path";
 import express from "express";
 import { pino } from "pino";
 import { inject } from "vitest";
-import { openDatabase } from "../../src/db/client.js";
+import { openDatabase, type Db } from "../../src/db/client.js";
 import { createStorefront, type StorefrontOptions } from "../../src/storefront.js";
+import { createDatabaseFrom, dropDatabase, newDatabaseName, onPostgres, TEST_DATABASE_URL, TEST_TRANSACTIONS, urlForDatabase } from "./engine.js";
 
 export const MOUNT = "/shop";
 
-/** A fresh, migrated SQLite file (a copy of the template made in global setup). */
+/** Connections per test database on PostgreSQL: more than one, so concurrency tests race for real. */
+export const TEST_POOL_SIZE = 5;
+
+/**
+ * A fresh, migrated database: on SQLite a copy of the template file made in
+ * global setup, on PostgreSQL a database created from the template database.
+ * `url` is its DATABASE_URL (for child processes); `drop()` disconnects and,
+ * on PostgreSQL, removes it.
+ */
 export async function freshDatabase() {
   const dir = path.join(inject("testTmpDir"), randomUUID());
   mkdirSync(dir, { recursive: true });
+  if (onPostgres) {
+    const name = newDatabaseName(inject("pgPrefix"));
+    await createDatabaseFrom(TEST_DATABASE_URL, name, inject("templateDb"));
+    const url = urlForDatabase(TEST_DATABASE_URL, name);
+    const db = await openDatabase(url, { poolSize: TEST_POOL_SIZE, transactions: TEST_TRANSACTIONS });
+    const drop = async () => {
+      await db.$disconnect();
+      await dropDatabase(TEST_DATABASE_URL, name);
+    };
+    return { db, url, file: null, dir, drop };
+  }
   const file = path.join(dir, "test.db");
   copyFileSync(inject("templateDb"), file);
-  const db = await openDatabase(`file:${file}`);
-  return { db, file, dir };
+  const url = `file:${file}`;
+  const db = await openDatabase(url);
+  return { db, url, file, dir, drop: () => db.$disconnect() };
 }
 
 /**
@@ -24,7 +45,14 @@ export async function freshDatabase() {
  * would mount it, over a fresh database. Tests drive `app` with supertest.
  */
 export async function buildTestApp(overrides: Partial<StorefrontOptions> = {}) {
-  const { db, file, dir } = await freshDatabase();
+  const { db, url, file, dir, drop } = await freshDatabase();
+  const { app, shop, deps } = mountTestStorefront(db, dir, overrides);
+  // With a `prisma` override the storefront runs on that client; the fresh database is still dropped at close.
+  return { app, shop, db, deps, url, file, dir, close: drop };
+}
+
+/** The test storefront (as buildTestApp mounts it) over a database opened elsewhere. */
+export function mountTestStorefront(db: Db, dir: string, overrides: Partial<StorefrontOptions> = {}) {
   const shop = createStorefront({
     prisma: db,
     shopName: "Test Shop",
@@ -43,8 +71,7 @@ export async function buildTestApp(overrides: Partial<StorefrontOptions> = {}) {
     res.send("host home");
   });
   app.use(MOUNT, shop);
-  const deps = shop.bazaarche.deps;
-  return { app, shop, db, deps, file, dir, close: () => db.$disconnect() };
+  return { app, shop, deps: shop.bazaarche.deps };
 }
 
 export type TestApp = Awaited<ReturnType<typeof buildTestApp>>;

@@ -25,6 +25,8 @@ interface SessionRecord {
 
 export interface FakeStripe {
   gateway: StripeGateway;
+  /** Where it listens on 127.0.0.1 (app processes build their own gateway to it). */
+  port: number;
   requests: { method: string; path: string; idempotencyKey: string | undefined; body: Record<string, unknown> }[];
   sessions: Map<string, SessionRecord>;
   /** Pays a session as Checkout would, choosing a shipping option (index). */
@@ -139,6 +141,7 @@ export async function startFakeStripe(): Promise<FakeStripe> {
 
   return {
     gateway,
+    port,
     requests,
     sessions,
     complete(sessionId, opts = {}) {

@@ -6,7 +6,8 @@ import { sendDueEmails } from "../../src/mail/outbox.service.js";
 import { createSmtpSender } from "../../src/mail/sender.js";
 import { createStorefront } from "../../src/storefront.js";
 
-const prisma = await openDatabase(`file:${process.env.DB_FILE}`);
+// The test's database (SQLite file or PostgreSQL), as a second app instance would open it.
+const prisma = await openDatabase(process.env.DB_URL!);
 const sender = createSmtpSender(process.env.SMTP_URL!);
 const deps = createStorefront({
   prisma,

@@ -5,8 +5,11 @@ import { CART_COOKIE, createCartWithItems } from "../../src/checkout/cart.servic
 import type { Deps } from "../../src/deps.js";
 import { csrfFrom } from "./html.js";
 
+/** The app under test: in this process, or the base URL of an app process (./processes.ts). */
+export type AppTarget = Express | string;
+
 /** A shopper's browser: its own cookies, CSRF token and cart. */
-export async function newShopper(app: Express) {
+export async function newShopper(app: AppTarget) {
   const agent = request.agent(app);
   // The cart page is the cheapest page that carries the CSRF token.
   const page = await agent.get("/shop/cart").expect(200);
@@ -23,7 +26,7 @@ export async function newShopper(app: Express) {
 export type Shopper = Awaited<ReturnType<typeof newShopper>>;
 
 /** A shopper whose cart (items, codes) was made directly, for tests that need many carts fast. */
-export async function shopperWithCart(app: Express, deps: Deps, cart: { items: { variantId: string; quantity: number }[]; couponCodes?: string[] }) {
+export async function shopperWithCart(app: AppTarget, deps: Deps, cart: { items: { variantId: string; quantity: number }[]; couponCodes?: string[] }) {
   const shopper = await newShopper(app);
   const token = await createCartWithItems(deps, cart);
   shopper.agent.jar.setCookie(`${CART_COOKIE}=${token}`, "127.0.0.1", "/shop");
@@ -31,7 +34,7 @@ export async function shopperWithCart(app: Express, deps: Deps, cart: { items: {
 }
 
 /** Sends a signed Stripe webhook the way Stripe does (raw JSON body). */
-export function deliverWebhook(app: Express, event: { payload: string; signature: string }) {
+export function deliverWebhook(app: AppTarget, event: { payload: string; signature: string }) {
   return request(app).post("/shop/webhooks/stripe").set("Content-Type", "application/json").set("Stripe-Signature", event.signature).send(event.payload);
 }
 

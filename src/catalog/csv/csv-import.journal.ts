@@ -91,7 +91,10 @@ export async function restoreProduct(tx: Tx, deps: Pick<Deps, "now">, input: { b
 
   for (const added of current.variants.filter((v) => !beforeIds.has(String(v.id)))) {
     const id = String(added.id);
-    const used = (await tx.orderLine.count({ where: { variantId: id } })) + (await tx.stockHold.count({ where: { variantId: id } })) + (await tx.cartItem.count({ where: { variantId: id } }));
+    // Anything a shopper or the owner attached to it meanwhile keeps it (deleting would cascade to claims and carts).
+    const where = { variantId: id };
+    const counts = await Promise.all([tx.orderLine.count({ where }), tx.stockHold.count({ where }), tx.cartItem.count({ where }), tx.liveClaim.count({ where }), tx.postTag.count({ where }), tx.review.count({ where })]);
+    const used = counts.reduce((a, b) => a + b, 0);
     if (used > 0) await tx.variant.update({ where: { id }, data: { archivedAt: deps.now() } });
     else await tx.variant.delete({ where: { id } });
   }

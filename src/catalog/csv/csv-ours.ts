@@ -14,6 +14,10 @@ export const OUR_COLUMN_MAP: ColumnMap = {
     condition: "condition",
     googleCategory: "google_category",
     identifierExists: "identifier_exists",
+    gender: "gender",
+    ageGroup: "age_group",
+    color: "color",
+    size: "size",
     status: "status",
     optionNames: "option1_name",
     collections: "collections",
@@ -121,6 +125,11 @@ function productFields(fields: string[], line: number, cell: Cell, problems: Csv
   given.description = text("description");
   given.brand = text("brand");
   given.googleCategory = text("google_category")?.trim();
+  // Apparel attributes: a blank cell means "not set", like brand.
+  given.gender = text("gender")?.trim().toLowerCase();
+  given.ageGroup = text("age_group")?.trim().toLowerCase();
+  given.color = text("color")?.trim();
+  given.size = text("size")?.trim();
   given.titleFa = text("title_fa");
   given.descriptionFa = text("description_fa");
   // Blank enum/boolean cells keep the current value (a new product gets the

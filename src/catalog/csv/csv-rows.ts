@@ -35,6 +35,10 @@ export interface ParsedProduct {
     condition?: string;
     googleCategory?: string;
     identifierExists?: boolean;
+    gender?: string;
+    ageGroup?: string;
+    color?: string;
+    size?: string;
     status?: string;
     optionNames?: string[];
     collections?: string[];

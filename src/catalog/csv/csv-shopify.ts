@@ -14,7 +14,7 @@ export function isShopifyHeader(header: string[]): boolean {
   return header.includes("Handle") && (header.includes("Variant Price") || header.includes("Body (HTML)") || header.includes("Variant SKU"));
 }
 
-const PRODUCT_COLUMNS = ["Title", "Body (HTML)", "Vendor", "Product Category", "Published", "Status", "Option1 Name", "Option2 Name", "Option3 Name", "Google Shopping / Condition"];
+const PRODUCT_COLUMNS = ["Title", "Body (HTML)", "Vendor", "Product Category", "Published", "Status", "Option1 Name", "Option2 Name", "Option3 Name", "Google Shopping / Condition", "Google Shopping / Gender", "Google Shopping / Age Group"];
 const VARIANT_COLUMNS = ["Option1 Value", "Option2 Value", "Option3 Value", "Variant SKU", "Variant Price", "Variant Inventory Qty", "Variant Compare At Price", "Variant Barcode", "Variant Grams"];
 
 function columnMap(categoryColumn: string): ColumnMap {
@@ -28,6 +28,8 @@ function columnMap(categoryColumn: string): ColumnMap {
       googleCategory: categoryColumn,
       status: "Status",
       condition: "Google Shopping / Condition",
+      gender: "Google Shopping / Gender",
+      ageGroup: "Google Shopping / Age Group",
       optionNames: "Option1 Name",
       variants: "Variant SKU",
     },
@@ -157,6 +159,11 @@ function productFields(fields: string[], line: number, get: Get, problems: CsvPr
 
   const condition = (get(fields, "Google Shopping / Condition") ?? "").trim().toLowerCase();
   if (condition) given.condition = condition;
+  // Shopify writes "Female", "Adult": our values are Google's lower-case ones.
+  const gender = (get(fields, "Google Shopping / Gender") ?? "").trim().toLowerCase();
+  if (gender) given.gender = gender;
+  const ageGroup = (get(fields, "Google Shopping / Age Group") ?? "").trim().toLowerCase();
+  if (ageGroup) given.ageGroup = ageGroup;
 
   const names = ["Option1 Name", "Option2 Name", "Option3 Name"].map((c) => (get(fields, c) ?? "").trim());
   const last = names.findLastIndex((n) => n !== "");

@@ -7,7 +7,7 @@ export const SNAPSHOT_INCLUDE = {
   variants: { orderBy: [{ position: "asc" }, { id: "asc" }] },
   images: { orderBy: [{ position: "asc" }, { id: "asc" }], include: { media: { select: { storageKey: true } }, variant: { select: { sku: true, archivedAt: true } } } },
   translations: { where: { locale: "fa" } },
-  collections: { include: { collection: { select: { slug: true } } } },
+  collections: { include: { collection: { select: { slug: true } } }, orderBy: [{ collection: { position: "asc" } }, { collectionId: "asc" }] },
 } satisfies Prisma.ProductInclude;
 
 export type SnapshotRow = Prisma.ProductGetPayload<{ include: typeof SNAPSHOT_INCLUDE }>;
@@ -41,6 +41,10 @@ export interface ProductSnapshot {
   condition: string;
   googleCategory: string;
   identifierExists: boolean;
+  gender: string;
+  ageGroup: string;
+  color: string;
+  size: string;
   status: string;
   optionNames: string[];
   fa: { title: string; description: string } | null;
@@ -77,6 +81,10 @@ export function snapshotOf(p: SnapshotRow): ProductSnapshot {
     condition: p.condition,
     googleCategory: p.googleCategory,
     identifierExists: p.identifierExists,
+    gender: p.gender,
+    ageGroup: p.ageGroup,
+    color: p.color,
+    size: p.size,
     status: p.status,
     optionNames: JSON.parse(p.optionNames) as string[],
     fa: fa ? { title: fa.title, description: fa.description } : null,
@@ -92,11 +100,12 @@ export function snapshotOf(p: SnapshotRow): ProductSnapshot {
 /** The comparable part of a product: what saveProductInTx would write. */
 function comparable(s: {
   title: string; description: string; brand: string; condition: string; googleCategory: string; identifierExists: boolean; status: string;
+  gender: string; ageGroup: string; color: string; size: string;
   optionNames: string[]; fa: { title: string; description: string } | null; collections: string[];
   images: { mediaId: string; alt: string; sku: string | null }[]; variants: Omit<VariantSnapshot, "id" | "currency">[];
 }) {
   return JSON.stringify([
-    s.title, s.description, s.brand, s.condition, s.googleCategory, s.identifierExists, s.status, s.optionNames, s.fa,
+    s.title, s.description, s.brand, s.condition, s.googleCategory, s.identifierExists, s.status, s.optionNames, s.fa, s.gender, s.ageGroup, s.color, s.size,
     [...new Set(s.collections)].sort(),
     s.images.map((i) => [i.mediaId, i.alt, i.sku?.toUpperCase() ?? null]),
     s.variants.map((v) => [v.sku, v.option1, v.option2, v.option3, v.priceMinor, v.compareAtMinor, v.stock, v.gtin, v.mpn, v.weightGrams]),

@@ -1,4 +1,4 @@
-import type { FeedFormat, FeedItem } from "./item.js";
+import type { FeedField, FeedFormat, FeedItem } from "./item.js";
 
 /**
  * RFC 4180 field: quoted when it holds a comma, quote, line break or leading
@@ -14,11 +14,9 @@ export function csvLine(values: readonly string[]): string {
   return `${values.map(csvField).join(",")}\r\n`;
 }
 
-export type CsvColumn = readonly [header: string, value: (item: FeedItem) => string | number | null];
-
-/** A CSV feed from a list of columns: header row, then one row per item. */
-export function csvFormat(fileName: string, columns: readonly CsvColumn[]): FeedFormat {
-  const header = csvLine(columns.map(([name]) => name));
+/** A CSV feed from a list of fields (the columns): header row, then one row per item. */
+export function csvFormat(fileName: string, columns: readonly FeedField[]): FeedFormat {
+  const header = csvLine(columns.map((c) => c.name));
   // Last value and its quoted cell per column: the product's columns
   // (description, brand, category) repeat for each of its variants.
   const lastValue: string[] = columns.map(() => "");
@@ -26,12 +24,13 @@ export function csvFormat(fileName: string, columns: readonly CsvColumn[]): Feed
   return {
     contentType: "text/csv; charset=utf-8",
     fileName,
+    fields: columns,
     head: () => header,
     item: (item) => {
       let line = "";
       for (let i = 0; i < columns.length; i++) {
-        const raw = columns[i]![1](item);
-        const value = raw === null ? "" : String(raw);
+        const raw = columns[i]!.value(item);
+        const value = raw === null ? "" : Array.isArray(raw) ? raw.join(",") : String(raw);
         if (value !== lastValue[i]) {
           lastValue[i] = value;
           lastCell[i] = csvField(value);
@@ -59,3 +58,33 @@ export function imageList(item: FeedItem, max: number): string {
     .map((u) => u.replace(/,/g, "%2C"))
     .join(",");
 }
+
+/** Fields every CSV platform reads the same way. */
+export const field = {
+  title: { name: "title", value: (i: FeedItem) => i.title, required: { rule: "title_missing" } },
+  description: { name: "description", value: (i: FeedItem) => i.description, required: { rule: "description_missing" } },
+  availability: { name: "availability", value: spacedAvailability, required: { rule: "field_missing" } },
+  price: { name: "price", value: (i: FeedItem) => i.price, required: { rule: "field_missing" } },
+  link: { name: "link", value: (i: FeedItem) => i.link, required: { rule: "field_missing" } },
+  imageLink: { name: "image_link", value: (i: FeedItem) => i.imageLink, required: { rule: "image_missing" } },
+  condition: { name: "condition", value: (i: FeedItem) => i.condition },
+  salePrice: { name: "sale_price", value: (i: FeedItem) => i.salePrice },
+  gtin: { name: "gtin", value: (i: FeedItem) => i.gtin },
+  mpn: { name: "mpn", value: (i: FeedItem) => i.mpn },
+  itemGroupId: { name: "item_group_id", value: (i: FeedItem) => i.itemGroupId },
+  googleCategory: { name: "google_product_category", value: (i: FeedItem) => i.googleCategory },
+  productType: { name: "product_type", value: (i: FeedItem) => i.productType },
+  color: { name: "color", value: (i: FeedItem) => i.color },
+  size: { name: "size", value: (i: FeedItem) => i.size },
+  gender: { name: "gender", value: (i: FeedItem) => i.gender },
+  ageGroup: { name: "age_group", value: (i: FeedItem) => i.ageGroup },
+  material: { name: "material", value: (i: FeedItem) => i.material },
+  pattern: { name: "pattern", value: (i: FeedItem) => i.pattern },
+} satisfies Record<string, FeedField>;
+
+/** Meta and TikTok have no identifier_exists: an item needs a brand unless it has a GTIN or MPN. */
+export const brandOrIdentifier: FeedField = {
+  name: "brand",
+  value: (i) => i.brand,
+  required: { rule: "brand_missing", severity: (i) => (i.gtin || i.mpn ? null : "error") },
+};

@@ -1,4 +1,5 @@
 import type { Availability } from "../../catalog/offer.js";
+import type { RequiredField } from "../feeds.rules.js";
 
 /** One variant, ready for any platform: cleaned text, absolute URLs, formatted prices. */
 export interface FeedItem {
@@ -24,8 +25,13 @@ export interface FeedItem {
   identifierExists: boolean;
   googleCategory: string;
   productType: string;
+  /** The variant's Colour / Size option, else the product's own field. */
   color: string | null;
   size: string | null;
+  /** male | female | unisex */
+  gender: string | null;
+  /** newborn | infant | toddler | kids | adult */
+  ageGroup: string | null;
   material: string | null;
   pattern: string | null;
   /** Average of the product's published reviews, "4.6"; null without reviews. */
@@ -33,10 +39,23 @@ export interface FeedItem {
   reviewCount: number;
 }
 
+/**
+ * One field of a platform's file: the column (CSV) or element (XML) name, the
+ * value written, and, when the platform needs it, the rule Feed health
+ * reports if that value is empty. The writer and the judgement read the same
+ * list, so a required column can never go out empty unnoticed.
+ */
+export interface FeedField extends RequiredField<FeedItem> {
+  /** Same for every variant of a product (the XML writer writes it once per product). */
+  perProduct?: boolean;
+}
+
 /** Writes one platform's file: a head, one chunk per item, a tail. */
 export interface FeedFormat {
   contentType: string;
   fileName: string;
+  /** Every field the file has, in order; `required` ones are checked before an item is written. */
+  fields: readonly FeedField[];
   head(channel: { title: string; link: string; description: string }): string;
   item(item: FeedItem): string;
   tail(): string;

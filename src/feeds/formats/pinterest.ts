@@ -1,29 +1,35 @@
-import { csvFormat, imageList, spacedAvailability } from "./csv.js";
+import { csvFormat, field, imageList } from "./csv.js";
 
-/** Pinterest Catalogs data source (CSV). */
+/**
+ * Pinterest Catalogs data source (CSV). Required: id, title, description,
+ * link, image_link, price, availability.
+ */
 export const pinterestFeed = csvFormat("pinterest.csv", [
-  ["id", (i) => i.id],
-  ["title", (i) => i.title],
-  ["description", (i) => i.description],
-  ["link", (i) => i.link],
-  ["image_link", (i) => i.imageLink.replace(/,/g, "%2C")],
-  ["additional_image_link", (i) => imageList(i, 10)],
-  ["price", (i) => i.price],
-  ["sale_price", (i) => i.salePrice],
-  ["availability", spacedAvailability],
-  ["condition", (i) => i.condition],
-  ["brand", (i) => i.brand],
-  ["gtin", (i) => i.gtin],
-  ["mpn", (i) => i.mpn],
-  ["item_group_id", (i) => i.itemGroupId],
-  ["google_product_category", (i) => i.googleCategory],
-  ["product_type", (i) => i.productType],
-  ["color", (i) => i.color],
-  ["size", (i) => i.size],
-  ["material", (i) => i.material],
-  ["pattern", (i) => i.pattern],
+  { name: "id", value: (i) => i.id, required: { rule: "field_missing" } },
+  field.title,
+  field.description,
+  field.link,
+  // Pinterest reads a comma in an image URL as a list separator.
+  { ...field.imageLink, value: (i) => i.imageLink.replace(/,/g, "%2C") },
+  { name: "additional_image_link", value: (i) => imageList(i, 10) },
+  field.price,
+  field.salePrice,
+  field.availability,
+  field.condition,
+  { name: "brand", value: (i) => i.brand },
+  field.gtin,
+  field.mpn,
+  field.itemGroupId,
+  field.googleCategory,
+  field.productType,
+  field.color,
+  field.size,
+  field.gender,
+  field.ageGroup,
+  field.material,
+  field.pattern,
   // Pinterest's names for the rating of the product (all its variants share it).
-  ["average_review_rating", (i) => i.averageReviewRating],
-  ["number_of_ratings", (i) => (i.reviewCount > 0 ? String(i.reviewCount) : null)],
-  ["number_of_reviews", (i) => (i.reviewCount > 0 ? String(i.reviewCount) : null)],
+  { name: "average_review_rating", value: (i) => i.averageReviewRating },
+  { name: "number_of_ratings", value: (i) => (i.reviewCount > 0 ? String(i.reviewCount) : null) },
+  { name: "number_of_reviews", value: (i) => (i.reviewCount > 0 ? String(i.reviewCount) : null) },
 ]);

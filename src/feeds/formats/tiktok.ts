@@ -1,25 +1,31 @@
-import { csvFormat, imageList, spacedAvailability } from "./csv.js";
+import { brandOrIdentifier, csvFormat, field, imageList } from "./csv.js";
 
-/** TikTok catalog template (CSV): `sku_id` is the item id. */
+/**
+ * TikTok catalog template (CSV): `sku_id` is the item id. Required: sku_id,
+ * title, description, availability, condition, price, link, image_link and
+ * brand (no identifier_exists, as on Meta).
+ */
 export const tiktokFeed = csvFormat("tiktok.csv", [
-  ["sku_id", (i) => i.id],
-  ["title", (i) => i.title],
-  ["description", (i) => i.description],
-  ["availability", spacedAvailability],
-  ["condition", (i) => i.condition],
-  ["price", (i) => i.price],
-  ["sale_price", (i) => i.salePrice],
-  ["link", (i) => i.link],
-  ["image_link", (i) => i.imageLink],
-  ["additional_image_link", (i) => imageList(i, 10)],
-  ["brand", (i) => i.brand],
-  ["gtin", (i) => i.gtin],
-  ["mpn", (i) => i.mpn],
-  ["item_group_id", (i) => i.itemGroupId],
-  ["google_product_category", (i) => i.googleCategory],
-  ["product_type", (i) => i.productType],
-  ["color", (i) => i.color],
-  ["size", (i) => i.size],
-  ["material", (i) => i.material],
-  ["pattern", (i) => i.pattern],
+  { name: "sku_id", value: (i) => i.id, required: { rule: "field_missing" } },
+  field.title,
+  field.description,
+  field.availability,
+  { ...field.condition, required: { rule: "field_missing" } },
+  field.price,
+  field.salePrice,
+  field.link,
+  field.imageLink,
+  { name: "additional_image_link", value: (i) => imageList(i, 10) },
+  brandOrIdentifier,
+  field.gtin,
+  field.mpn,
+  field.itemGroupId,
+  field.googleCategory,
+  field.productType,
+  field.color,
+  field.size,
+  field.gender,
+  field.ageGroup,
+  field.material,
+  field.pattern,
 ]);

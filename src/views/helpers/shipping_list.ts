@@ -2,10 +2,11 @@
 import type { HelperOptions } from "handlebars";
 import { formatMoney } from "../../i18n/format.js";
 import type { Locale } from "../../i18n/translate.js";
+import { shippingLabel } from "../../payments/gateway.js";
 
-export default function shippingList(options: { label: string; amountMinor: number }[], hb: HelperOptions) {
+export default function shippingList(options: { label: string; labelFa?: string; amountMinor: number }[], hb: HelperOptions) {
   const locale = (hb.data?.root?.locale as Locale | undefined) ?? "en";
   const currency = (hb.data?.root?.cart?.currency as string | undefined) ?? "USD";
   const sep = locale === "fa" ? "، " : ", ";
-  return (options ?? []).map((o) => `${o.label} ${formatMoney(o.amountMinor, currency, locale)}`).join(sep);
+  return (options ?? []).map((o) => `${shippingLabel(o, locale)} ${formatMoney(o.amountMinor, currency, locale)}`).join(sep);
 }

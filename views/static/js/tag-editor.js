@@ -89,13 +89,26 @@ function setUpEditor(root) {
       place(pin, Number(pin.dataset.x), Number(pin.dataset.y));
       pin.hidden = false;
     }
-    // The new pin appears where the admin first clicks (or when it gets focus by keyboard).
-    newPin.classList.add("tag-pin--idle");
+    // The new pin has no place until the admin clicks the photo (or reaches it
+    // with Tab, which puts it in the middle): what the pin shows and what the
+    // form sends are always the same position.
+    const prompt = canvas.querySelector("[data-prompt]");
+    const needPosition = root.querySelector("[data-need-position]");
     const fieldX = newForm?.querySelector('[data-field="x"]');
     const fieldY = newForm?.querySelector('[data-field="y"]');
-    if (fieldX?.value && fieldY?.value && Number.isFinite(Number(fieldX.value)) && Number.isFinite(Number(fieldY.value))) {
+    const isPlaced = () => fieldX?.value.trim() !== "" && fieldY?.value.trim() !== "" && Number.isFinite(Number(fieldX?.value)) && Number.isFinite(Number(fieldY?.value));
+    const markPlaced = () => {
+      newPin.classList.remove("tag-pin--unplaced", "tag-pin--idle");
+      if (prompt) prompt.hidden = true;
+      canvas.classList.remove("tag-canvas--attention");
+      if (needPosition) needPosition.hidden = true;
+    };
+    if (isPlaced()) {
       place(newPin, round(Number(fieldX.value)), round(Number(fieldY.value)));
-      newPin.classList.remove("tag-pin--idle");
+      markPlaced();
+    } else {
+      newPin.classList.add("tag-pin--unplaced");
+      if (prompt) prompt.hidden = false;
     }
 
     const pointToShare = (event) => {
@@ -107,7 +120,7 @@ function setUpEditor(root) {
       if (event.target.closest(".tag-pin")) return;
       const [x, y] = pointToShare(event);
       moved(newPin, x, y, 0);
-      newPin.classList.remove("tag-pin--idle");
+      markPlaced();
       say(fill(msg.msgPlaced, { x: pct(round(x)), y: pct(round(y)) }));
       newForm?.querySelector("[data-product-search]")?.focus();
     });
@@ -133,7 +146,7 @@ function setUpEditor(root) {
       pin.classList.remove("tag-pin--dragging");
       if (drag.moved) {
         moved(pin, Number(pin.dataset.x), Number(pin.dataset.y), 0);
-        if (pin === newPin) newPin.classList.remove("tag-pin--idle");
+        if (pin === newPin) markPlaced();
       }
       drag = null;
     };
@@ -149,9 +162,27 @@ function setUpEditor(root) {
       if (!delta) return;
       event.preventDefault();
       moved(pin, Number(pin.dataset.x) + delta[0], Number(pin.dataset.y) + delta[1], 700);
-      if (pin === newPin) newPin.classList.remove("tag-pin--idle");
+      if (pin === newPin) markPlaced();
     });
-    newPin.addEventListener("focus", () => newPin.classList.remove("tag-pin--idle"));
+    // Reaching the new pin by keyboard places it in the middle, and fills the form.
+    newPin.addEventListener("focus", () => {
+      if (isPlaced()) return;
+      moved(newPin, Number(newPin.dataset.x), Number(newPin.dataset.y), 0);
+      markPlaced();
+      say(fill(msg.msgPlaced, { x: pct(Number(newPin.dataset.x)), y: pct(Number(newPin.dataset.y)) }));
+    });
+
+    // "Add tag" before the photo was clicked: nothing is sent; say what to do, and show where.
+    newForm?.addEventListener("submit", (event) => {
+      if (isPlaced()) return;
+      event.preventDefault();
+      if (needPosition) {
+        needPosition.textContent = msg.msgNeedPosition;
+        needPosition.hidden = false;
+      }
+      canvas.classList.add("tag-canvas--attention");
+      canvas.scrollIntoView({ block: "nearest", behavior: "smooth" });
+    });
 
     // Clicking an existing pin (without dragging) shows its row.
     canvas.addEventListener("click", (event) => {
@@ -236,7 +267,7 @@ function setUpEditor(root) {
       });
       list.hidden = results.length === 0;
       input.setAttribute("aria-expanded", String(results.length > 0));
-      say(results.length ? fill(msg.msgResults, { count: numberFormat.format(results.length) }) : msg.msgNoResults);
+      say(results.length === 1 ? msg.msgResultsOne : results.length ? fill(msg.msgResults, { count: numberFormat.format(results.length) }) : msg.msgNoResults);
     };
 
     const search = async () => {

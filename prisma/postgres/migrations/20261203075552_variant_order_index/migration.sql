@@ -1,0 +1,6 @@
+-- DropIndex
+DROP INDEX "Variant_productId_position_idx";
+
+-- CreateIndex
+CREATE INDEX "Variant_productId_position_id_idx" ON "Variant"("productId", "position", "id");
+
