@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { recordAudit, type Actor } from "../../audit/audit.service.js";
 import type { Prisma } from "../../db/client.js";
+import { dialectOf, type Dialect } from "../../db/dialect.js";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../http/errors.js";
 import { saveProductInTx } from "../product-write.service.js";
@@ -47,6 +48,8 @@ export const MAX_TAKEOVERS = 3;
 export const CONFIRM_TTL_MS = 30 * 60_000;
 /** What one write transaction aims at: the longest the import holds the event loop and the write lock at a time. */
 export const TARGET_TX_MS = 10;
+/** The same on PostgreSQL, where a transaction blocks neither the event loop nor other writers (only the rows it writes). */
+export const TARGET_TX_MS_POSTGRES = 100;
 /** Outside transactions the run yields after this much work at most. */
 const SLICE_MS = 5;
 /** Pause after a chunk, relative to the time it kept the event loop busy: 1 leaves requests at least half of the time. */
@@ -168,29 +171,56 @@ export async function driveImport(deps: Deps, id: string, options: DriveOptions)
  * Keeps the run from holding the event loop: yields (a macrotask, so the
  * poll phase reads and answers waiting requests) between queries and after
  * SLICE_MS of work, pauses after each chunk in proportion to the busy time,
- * and sizes write transactions so one takes about TARGET_TX_MS.
+ * and sizes write transactions so one takes about its target.
+ *
+ * The engines differ in what "busy" is. SQLite runs its queries on this
+ * thread, so the wall time between yields is all busy, and a transaction
+ * holds the event loop and the one write lock. PostgreSQL queries run in the
+ * server while the event loop answers other requests, so only this process's
+ * CPU time counts, and a transaction holds just the row locks of the few
+ * products it writes: it may be longer (fewer round trips per product).
  */
 class Pacer {
-  private since = performance.now();
+  private readonly wall: boolean;
+  private readonly targetTxMs: number;
+  private since = 0;
+  private cpuSince = process.cpuUsage();
   private busy = 0;
   private readonly sizes = new Map<string, number>();
 
-  readonly yield = async () => {
-    this.busy += performance.now() - this.since;
-    await new Promise<void>((resolve) => setImmediate(resolve));
+  constructor(engine: Dialect) {
+    this.wall = engine === "sqlite";
+    this.targetTxMs = engine === "sqlite" ? TARGET_TX_MS : TARGET_TX_MS_POSTGRES;
+    this.mark();
+  }
+
+  private mark() {
     this.since = performance.now();
+    this.cpuSince = process.cpuUsage();
+  }
+
+  private elapsed(): number {
+    if (this.wall) return performance.now() - this.since;
+    const cpu = process.cpuUsage(this.cpuSince);
+    return (cpu.user + cpu.system) / 1000;
+  }
+
+  readonly yield = async () => {
+    this.busy += this.elapsed();
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    this.mark();
   };
 
   readonly breathe = async () => {
-    if (performance.now() - this.since >= SLICE_MS) await this.yield();
+    if (this.elapsed() >= SLICE_MS) await this.yield();
   };
 
   async pause() {
-    this.busy += performance.now() - this.since;
+    this.busy += this.elapsed();
     const ms = Math.max(1, Math.round(this.busy * PAUSE_RATIO));
     this.busy = 0;
     await sleep(ms);
-    this.since = performance.now();
+    this.mark();
   }
 
   /** Transactions of `phase` hold this many items; grows while they are quick, shrinks in proportion when slow. */
@@ -199,13 +229,13 @@ class Pacer {
   }
 
   txTook(phase: string, items: number, ms: number) {
-    const next = ms <= TARGET_TX_MS ? Math.ceil(items * 1.5) : Math.floor((items * TARGET_TX_MS) / ms);
+    const next = ms <= this.targetTxMs ? Math.ceil(items * 1.5) : Math.floor((items * this.targetTxMs) / ms);
     this.sizes.set(phase, Math.max(1, Math.min(100, next)));
   }
 }
 
 class ImportRun {
-  private readonly pacer = new Pacer();
+  private readonly pacer: Pacer;
   private reader: CsvFormatReader | null = null;
   private header: string[] = [];
   private cancelCheckedAt = 0;
@@ -215,7 +245,9 @@ class ImportRun {
     private readonly deps: Deps,
     private readonly id: string,
     private readonly options: DriveOptions,
-  ) {}
+  ) {
+    this.pacer = new Pacer(dialectOf(deps.db));
+  }
 
   private get db() {
     return this.deps.db;
