@@ -165,6 +165,29 @@ describe("a large import runs as a background job", () => {
     expect(page("head noscript").length).toBe(0);
   });
 
+  it("the import's page tells the admin when no process has run it for a while (the worker stopped between two runs), not while runs follow each other", async () => {
+    const { t, token } = await shop();
+    const admin = await adminOf(t);
+    const { id } = await startImport(t, token, catalogCsv(ROWS), false);
+    const hint = async () => load((await admin.get(`/shop/admin/products/import/${id}`).expect(200)).text)("#worker-hint").length;
+    expect(await hint()).toBe(1);
+
+    // One short run, as the scheduler starts it; it leaves work for the next run.
+    const job = catalogJobs({ budgetMs: 1 })[0]!;
+    const outcome = await runJobOnce(t.deps, job, { owner: "instance-test", force: true });
+    expect(outcome.result).toMatchObject({ more: true });
+    const row = await t.db.catalogImport.findUniqueOrThrow({ where: { id } });
+    expect(row.leaseOwner).toBeNull();
+    expect(row.leaseUntil!.getTime()).toBeGreaterThan(clock);
+    expect(await hint()).toBe(0);
+
+    // No next run came (the process stopped): after the grace, the page says so.
+    clock += 31_000;
+    expect(await hint()).toBe(1);
+    await runImports(t);
+    expect(await t.db.catalogImport.findUniqueOrThrow({ where: { id }, select: { status: true } })).toEqual({ status: "applied" });
+  });
+
   it("new products stay hidden until the end and appear all at once; shoppers are answered between chunks (a product page, a checkout)", async () => {
     const { t, token } = await shop();
     const mug = await createProduct(t.deps, { slug: "busy-mug", title: "Busy Mug", variants: [{ stock: 5, priceMinor: 1800 }] });

@@ -335,7 +335,10 @@ export async function describeCatalogImport(deps: Deps, input: { id: string; pro
     progress: progressOf(row),
     awaitsConfirmation: awaitsConfirmation(row, now),
     confirmBy: row.checkedAt && awaitsConfirmation(row, now) ? new Date(row.checkedAt.getTime() + CONFIRM_TTL_MS) : null,
-    running: !!row.leaseUntil && row.leaseUntil > now,
+    // A run holds it now.
+    running: !!row.leaseOwner && !!row.leaseUntil && row.leaseUntil > now,
+    // A run holds it, or one stopped moments ago and the next is due: false means no process has worked on it for a while.
+    expectedToRun: !!row.leaseUntil && row.leaseUntil > now,
     cancelRequested: row.cancelRequested,
     fileKept: row.status === "rolled_back",
     error: row.errorCode ? { code: row.errorCode, message: row.error ?? "", line: row.errorLine, column: row.errorColumn } : null,

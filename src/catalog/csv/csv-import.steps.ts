@@ -42,6 +42,8 @@ type ImportRow = Omit<Prisma.CatalogImportGetPayload<object>, "fileBytes">;
 
 /** How long a run holds an import between chunks before another run may take it over (a crash lets it run out). */
 export const IMPORT_LEASE_MS = 2 * 60_000;
+/** After a run stops, how long the import's page still expects the next run before it says no process runs the jobs. */
+export const NEXT_RUN_GRACE_MS = 30_000;
 /** A run that lost its lease this many times in a row (its process died mid-import each time) is not resumed again: the import is rolled back. */
 export const MAX_TAKEOVERS = 3;
 /** How long a checked file waits for the admin's "Apply". */
@@ -117,8 +119,13 @@ export async function takeImportLease(deps: Pick<Deps, "db" | "now">, id: string
   return expired.count === 1 ? "taken-over" : null;
 }
 
-export async function releaseImportLease(deps: Pick<Deps, "db">, id: string, owner: string) {
-  await deps.db.catalogImport.updateMany({ where: { id, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: null } });
+/**
+ * Frees the import for any run at once (no owner), but keeps `leaseUntil` a
+ * little ahead: the job is due again right after a run that left work, so
+ * until then the import's page does not yet say that no process runs it.
+ */
+export async function releaseImportLease(deps: Pick<Deps, "db" | "now">, id: string, owner: string) {
+  await deps.db.catalogImport.updateMany({ where: { id, leaseOwner: owner }, data: { leaseOwner: null, leaseUntil: new Date(deps.now().getTime() + NEXT_RUN_GRACE_MS) } });
 }
 
 /** The next import with work left that no live run holds, oldest first. */
