@@ -3,7 +3,7 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CONDITIONS, PRODUCT_STATUSES } from "../src/catalog/catalog.schema.js";
 import { formatImagesCell, guardFormula, parseImagesCell, unguardFormula } from "../src/catalog/csv/csv-cells.js";
-import { readCsv } from "../src/catalog/csv/csv-read.js";
+import { checkCsvBytes, streamCsvRecords } from "../src/catalog/csv/csv-read.js";
 import { htmlToText } from "../src/catalog/csv/html-text.js";
 import { buildTestApp, type TestApp } from "./helpers/app.js";
 import { addProduct, exportBytes, importCsv } from "./helpers/csv.js";
@@ -14,25 +14,46 @@ const TRICKY = ["a", "Z", " ", ",", '"', "\n", "\r\n", "\r", "=", "+", "-", "@",
 const text = (maxLength: number) => fc.array(fc.constantFrom(...TRICKY), { maxLength }).map((a) => a.join(""));
 const nonBlank = (maxLength: number) => text(maxLength).filter((s) => s.trim().length > 0);
 
-describe("readCsv", () => {
-  it("gives back every field and the physical line each record starts on, for CRLF or LF files", () => {
-    fc.assert(
-      fc.property(fc.array(fc.array(text(8), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 15 }), fc.constantFrom("\r\n", "\n"), fc.boolean(), (rows, eol, bom) => {
-        const options = { record_delimiter: eol, quoted_match: /[\r\n]/ };
-        const parts = [stringify([["a", "b", "c"]], options), ...rows.map((r) => stringify([r], options))];
-        let line = 1;
-        const expected: { line: number; fields: string[] }[] = [];
-        parts.forEach((part, i) => {
-          const row = rows[i - 1];
-          if (row && row.some((f) => f.trim() !== "")) expected.push({ line, fields: row });
-          line += part.split("\n").length - 1;
-        });
-        const result = readCsv(Buffer.from((bom ? "\uFEFF" : "") + parts.join(""), "utf8"));
-        expect(result.ok).toBe(true);
-        if (!result.ok) return;
-        expect(result.header).toEqual(["a", "b", "c"]);
-        expect(result.records).toEqual(expected);
-      }),
+/** Every record of a file, read as the import reads it: streamed in `slice`-byte pieces, stopping after every `stopEvery` records and resuming where it stopped. */
+async function readStreamed(bytes: Buffer, slice: number, stopEvery: number) {
+  const check = checkCsvBytes(bytes);
+  if (!check.ok) throw new Error(check.problems[0]!.message);
+  const records: { line: number; fields: string[] }[] = [];
+  let from = { offset: check.bodyStart, feeds: 0 };
+  for (;;) {
+    let read = 0;
+    for await (const r of streamCsvRecords(bytes, from, { sliceBytes: slice })) {
+      records.push({ line: r.line, fields: r.fields });
+      from = { offset: r.end, feeds: r.feedsAtEnd };
+      if (++read === stopEvery) break;
+    }
+    if (read < stopEvery) return records;
+  }
+}
+
+describe("streamCsvRecords", () => {
+  it("gives back every field and the physical line each record starts on, for CRLF or LF files, however the bytes are sliced and wherever a read stops and resumes", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(text(8), { minLength: 3, maxLength: 3 }), { minLength: 1, maxLength: 15 }),
+        fc.constantFrom("\r\n", "\n"),
+        fc.boolean(),
+        fc.integer({ min: 1, max: 40 }),
+        fc.integer({ min: 1, max: 6 }),
+        async (rows, eol, bom, slice, stopEvery) => {
+          const options = { record_delimiter: eol, quoted_match: /[\r\n]/ };
+          const parts = [stringify([["a", "b", "c"]], options), ...rows.map((r) => stringify([r], options))];
+          let line = 1;
+          const expected: { line: number; fields: string[] }[] = [{ line: 1, fields: ["a", "b", "c"] }];
+          parts.forEach((part, i) => {
+            const row = rows[i - 1];
+            if (row && row.some((f) => f.trim() !== "")) expected.push({ line, fields: row });
+            line += part.split("\n").length - 1;
+          });
+          const records = await readStreamed(Buffer.from((bom ? "\uFEFF" : "") + parts.join(""), "utf8"), slice, stopEvery);
+          expect(records).toEqual(expected);
+        },
+      ),
       { numRuns: 300 },
     );
   });

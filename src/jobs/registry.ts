@@ -1,3 +1,4 @@
+import { catalogJobs } from "../catalog/catalog.jobs.js";
 import { checkoutJobs } from "../checkout/checkout.jobs.js";
 import { analyticsJobs } from "../analytics/analytics.jobs.js";
 import type { Deps } from "../deps.js";
@@ -14,7 +15,7 @@ import { createScheduler, type JobScheduler } from "./scheduler.js";
  * and is added here; names must be unique (the scheduler refuses duplicates).
  */
 export function allJobs(): JobDefinition[] {
-  return [...checkoutJobs(), ...mailJobs(), ...notificationsJobs(), ...rateLimitJobs(), ...liveJobs(), ...analyticsJobs()];
+  return [...catalogJobs(), ...checkoutJobs(), ...mailJobs(), ...notificationsJobs(), ...rateLimitJobs(), ...liveJobs(), ...analyticsJobs()];
 }
 
 /**

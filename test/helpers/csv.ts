@@ -63,3 +63,45 @@ export async function catalogCounts(deps: Deps) {
     audit: await db.auditLog.count(),
   };
 }
+
+/**
+ * A catalog file in our format, `rows` rows long (about 70 bytes a row, so
+ * 50,000 rows make the 3.5 MB of the issue): products of 1, 2 or 3 variants
+ * in turn (two rows a product on average), every row a valid variant. `from`
+ * numbers the products, so two files can add different products.
+ */
+export function catalogCsv(rows: number, options: { from?: number; price?: (product: number) => string } = {}): Buffer {
+  const parts = ["handle,title,brand,status,option1_name,sku,option1,price,stock\r\n"];
+  const price = options.price ?? ((p: number) => `${10 + (p % 90)}.50`);
+  let row = 0;
+  for (let p = options.from ?? 0; row < rows; p++) {
+    const variants = (p % 3) + 1;
+    const handle = `item-${String(p).padStart(6, "0")}`;
+    for (let v = 0; v < variants && row < rows; v++, row++) {
+      const size = variants > 1 ? ["S", "M", "L"][v]! : "";
+      parts.push(`${handle},Hand-thrown bowl ${p},Studio,active,${variants > 1 ? "Size" : ""},IT-${p}-${v},${size},${price(p)},${p % 40}\r\n`);
+    }
+  }
+  return Buffer.from(parts.join(""), "utf8");
+}
+
+/**
+ * Every row of every table an import can write (products, variants, images,
+ * translations, collections, memberships), every column (timestamps, stock,
+ * archived dates, positions), in a total order: two snapshots are equal only
+ * if the catalog is exactly the same. `except` leaves out products by slug.
+ */
+export async function catalogSnapshot(deps: Deps, options: { except?: string[] } = {}) {
+  const products = await deps.db.product.findMany({
+    where: options.except ? { slug: { notIn: options.except } } : {},
+    orderBy: { id: "asc" },
+    include: {
+      variants: { orderBy: { id: "asc" } },
+      images: { orderBy: { id: "asc" } },
+      translations: { orderBy: { locale: "asc" } },
+      collections: { orderBy: { collectionId: "asc" } },
+    },
+  });
+  const collections = await deps.db.collection.findMany({ orderBy: { id: "asc" } });
+  return JSON.stringify({ products, collections });
+}

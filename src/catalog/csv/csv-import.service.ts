@@ -1,401 +1,362 @@
-import { createHash, randomBytes } from "node:crypto";
-import { z } from "zod";
-import { recordAudit, type Actor } from "../../audit/audit.service.js";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import type { Actor } from "../../audit/audit.service.js";
 import type { Prisma } from "../../db/client.js";
 import type { Deps } from "../../deps.js";
 import { AppError } from "../../http/errors.js";
-import { ProductInput, type ProductInputT } from "../catalog.schema.js";
-import { saveProductInTx } from "../product-write.service.js";
-import { readOurFile } from "./csv-ours.js";
-import { readCsv } from "./csv-read.js";
-import type { ColumnMap, MappedFile, ParsedProduct } from "./csv-rows.js";
-import { isShopifyHeader, readShopifyFile } from "./csv-shopify.js";
+import type { JobContext } from "../../jobs/job.js";
+import { requestJobRun } from "../../jobs/jobs.service.js";
+import {
+  awaitsConfirmation,
+  CONFIRM_TTL_MS,
+  driveImport,
+  IMPORT_LEASE_MS,
+  loadImport,
+  nextImportWithWork,
+  type DriveResult,
+  type ImportHooks,
+} from "./csv-import.steps.js";
 import type { CsvProblem, ImportProductPlan, ImportReport } from "./csv.schema.js";
-import { isUnchanged, SNAPSHOT_INCLUDE, snapshotOf, variantChanges, type ProductSnapshot } from "./product-snapshot.js";
 
-type Tx = Prisma.TransactionClient;
+export { CONFIRM_TTL_MS, type ImportChunkEvent, type ImportHooks } from "./csv-import.steps.js";
 
+/** The job that works through imports (and cleans up after them). */
+export const CATALOG_IMPORT_JOB = "catalog.import";
+/**
+ * Files of at most this many lines are checked (and applied) while the
+ * request waits, as before; longer ones run as the background job and the
+ * request answers at once. Either way the work is the same chunked engine.
+ */
+export const SYNC_MAX_LINES = 1000;
 /** A report lists at most this many problems (and warnings); a file broken on every row says so once. */
 const MAX_LISTED = 1000;
-/** Keys per `IN (…)` query, well under SQLite's bound-parameter limit. */
-const CHUNK = 500;
+/** Products listed in a report (the summary counts them all). */
+export const MAX_PRODUCTS_LISTED = 1000;
+/** Imports are forgotten this long after they ended. */
+const RETENTION_MS = 30 * 24 * 60 * 60_000;
+/** How long one job run works before it hands back to the scheduler (it is due again at once). */
+const JOB_BUDGET_MS = 10_000;
 
-interface PlannedProduct {
-  parsed: ParsedProduct;
-  input: ProductInputT;
-  existing: ProductSnapshot | null;
-  action: ImportProductPlan["action"];
-}
+type ImportRow = NonNullable<Awaited<ReturnType<typeof loadImport>>>;
 
-interface Plan {
-  report: ImportReport;
-  items: PlannedProduct[];
-  digest: string;
-}
+const LF = 0x0a;
 
-/**
- * Dry run: reads and checks the whole file against the catalog and says what
- * an apply would do. Writes nothing.
- */
-export async function previewCatalogImport(deps: Deps, input: { bytes: Buffer }): Promise<ImportReport & { digest: string }> {
-  const mapped = mapFile(deps, input.bytes);
-  if (!("columns" in mapped)) return { ...mapped, digest: "" };
-  const plan = await planImport(deps.db, deps, mapped);
-  return { ...plan.report, digest: plan.digest };
+/** Small enough to work through while the request waits: at most SYNC_MAX_LINES line feeds. */
+export function isSmallCsv(bytes: Buffer): boolean {
+  let feeds = 0;
+  for (let i = bytes.indexOf(LF); i !== -1; i = bytes.indexOf(LF, i + 1)) if (++feeds > SYNC_MAX_LINES) return false;
+  return true;
 }
 
 /**
- * Applies a file: every row or none, in one transaction through the same
- * write path as the admin form and the API. Products whose data would not
- * change are not written at all (re-importing an export touches nothing);
- * products not in the file are left alone. With `expectedDigest` (the admin's
- * two-step flow) nothing is written if the plan differs from the dry run the
- * person saw, e.g. because the catalog changed in between.
+ * Records an import: the file, who sent it and what to do with it (`check`:
+ * a dry run the admin may confirm later; `apply`: check, then apply when
+ * valid). A small file is returned leased to the caller, which works it
+ * through at once with runImportNow; a large one is queued for the job.
  */
-export async function applyCatalogImport(
-  deps: Deps,
-  input: { bytes: Buffer; actor: Actor; fileName?: string; expectedDigest?: string; pendingId?: string },
-): Promise<ImportReport & { planChanged: boolean; digest: string }> {
-  const mapped = mapFile(deps, input.bytes);
-  if (!("columns" in mapped)) return { ...mapped, planChanged: false, digest: "" };
-  try {
-    return await deps.db.$transaction(
-      async (tx) => {
-        const plan = await planImport(tx, deps, mapped);
-        if (!plan.report.valid) return { ...plan.report, planChanged: false, digest: plan.digest };
-        if (input.expectedDigest !== undefined && input.expectedDigest !== plan.digest) return { ...plan.report, planChanged: true, digest: plan.digest };
-
-        for (const slug of plan.report.summary.collectionsToCreate) {
-          await tx.collection.create({ data: { slug, title: titleFromSlug(slug) } });
-        }
-        for (const item of plan.items) {
-          if (item.action === "unchanged") continue;
-          try {
-            await saveProductInTx(tx, deps, item.input, item.existing?.id);
-          } catch (err) {
-            // Only a change made between planning and this write gets here
-            // (the plan checks what saveProductInTx checks): undo everything.
-            if (err instanceof AppError) throw new RollBack({ ...plan.report, valid: false, problems: [{ line: item.parsed.line, column: mapped.columns.handle, message: err.message }] });
-            throw err;
-          }
-        }
-        if (input.pendingId) await tx.setting.deleteMany({ where: { key: pendingKey(input.pendingId) } });
-        await recordAudit(tx, {
-          actor: input.actor,
-          action: "catalog.import",
-          entityType: "catalog",
-          details: {
-            format: plan.report.format,
-            fileName: input.fileName ?? null,
-            sha256: createHash("sha256").update(input.bytes).digest("hex"),
-            rows: plan.report.rows,
-            summary: plan.report.summary,
-          },
-        });
-        return { ...plan.report, applied: true, planChanged: false, digest: plan.digest };
-      },
-      // A large file is thousands of writes, far more than the 5 s Prisma
-      // allows an interactive transaction by default. The budget grows with
-      // the file (about 4x the 27 ms per product measured on a loaded 2-core
-      // machine), so a big import finishes while a stuck one is still ended.
-      { timeout: 30_000 + 100 * mapped.products.length, maxWait: 10_000 },
-    );
-  } catch (err) {
-    if (err instanceof RollBack) return { ...err.report, planChanged: false, digest: "" };
-    throw err;
-  }
-}
-
-class RollBack extends Error {
-  constructor(readonly report: ImportReport) {
-    super("import rolled back");
-  }
-}
-
-function emptyReport(problems: CsvProblem[]): ImportReport {
-  return {
-    format: null,
-    rows: 0,
-    valid: false,
-    applied: false,
-    summary: { products: { create: 0, update: 0, unchanged: 0 }, variants: { create: 0, update: 0, archive: 0 }, collectionsToCreate: [] },
-    problems: capped(problems, "problems"),
-    warnings: [],
-    products: [],
-  };
-}
-
-/** Bytes → rows of a known format, or a report saying why the file cannot be read. */
-function mapFile(deps: Deps, bytes: Buffer): MappedFile | ImportReport {
-  const read = readCsv(bytes);
-  if (!read.ok) return emptyReport(read.problems);
-  const { header, headerLine, records } = read;
-  if (records.length === 0) return emptyReport([{ line: headerLine + 1, column: null, message: "The file has a header but no rows; add one row per variant." }]);
-  if (isShopifyHeader(header)) return readShopifyFile(header, headerLine, records, deps.shop.currency);
-  if (header.includes("handle")) return readOurFile(header, headerLine, records, deps.shop.currency);
-  return emptyReport([
-    {
-      line: headerLine,
-      column: null,
-      message: "The header is not one we know. Use our columns (handle,title,…,sku,price,stock,…) or a Shopify product export (Handle,Title,Body (HTML),…,Variant Price).",
-    },
-  ]);
-}
-
-/**
- * Checks every product of the file against the catalog (through
- * ProductInput, the one schema for a product, plus what only the database
- * knows) and decides, per product, create, update or leave unchanged.
- */
-async function planImport(db: Tx, deps: Deps, file: MappedFile): Promise<Plan> {
-  const problems = [...file.problems];
-  const warnings = [...file.warnings];
-  const cols = file.columns;
-  const skuColumn = cols.variant.sku ?? cols.handle;
-
-  // A SKU names one variant in the whole shop, so one file row at most.
-  const firstLineOfSku = new Map<string, number>();
-  for (const p of file.products) {
-    for (const v of p.variants) {
-      if (!v.sku) continue;
-      const seen = firstLineOfSku.get(v.sku.toUpperCase());
-      if (seen !== undefined) problems.push({ line: v.line, column: skuColumn, message: `SKU ${v.sku} is also on line ${seen}; every variant needs its own SKU.` });
-      else firstLineOfSku.set(v.sku.toUpperCase(), v.line);
-    }
-  }
-
-  const handles = file.products.map((p) => p.handle);
-  const skus = file.products.flatMap((p) => p.variants.map((v) => v.sku)).filter(Boolean);
-  const existingRows = await inChunks(handles, (slugs) => db.product.findMany({ where: { slug: { in: slugs } }, include: SNAPSHOT_INCLUDE }));
-  const existing = new Map(existingRows.map((r) => [r.slug, snapshotOf(r)]));
-  const owners = new Map(
-    (await inChunks(skus, (chunk) => db.variant.findMany({ where: { sku: { in: chunk } }, select: { sku: true, archivedAt: true, product: { select: { slug: true, title: true } } } }))).map((v) => [v.sku, v]),
-  );
-  const keys = [...new Set(file.products.flatMap((p) => p.given.images?.map((i) => i.storageKey) ?? []))];
-  const media = new Map((await inChunks(keys, (chunk) => db.media.findMany({ where: { storageKey: { in: chunk } }, select: { id: true, storageKey: true } }))).map((m) => [m.storageKey, m.id]));
-
-  const items: PlannedProduct[] = [];
-  const wanted = new Set<string>();
-  for (const parsed of file.products) {
-    const current = existing.get(parsed.handle) ?? null;
-    for (const v of parsed.variants) {
-      const owner = owners.get(v.sku);
-      if (owner && owner.product.slug !== parsed.handle) {
-        problems.push({
-          line: v.line,
-          column: skuColumn,
-          message: `SKU ${v.sku} already belongs to "${owner.product.title}" (handle ${owner.product.slug}${owner.archivedAt ? ", an archived variant" : ""}); give this variant another SKU.`,
-        });
-      }
-    }
-    const raw = rawInput(parsed, current, media, cols, problems, warnings);
-    const result = ProductInput.safeParse(raw);
-    if (!result.success) {
-      for (const issue of result.error.issues) problems.push(placeIssue(issue.path, issue.message, parsed, cols));
-      continue;
-    }
-    const input = result.data;
-    // Deleting a variant's row should not force editing the images cell of
-    // every other row: the image stays, without the link to the gone SKU.
-    const skusOfProduct = new Set(input.variants.map((v) => v.sku.toUpperCase()));
-    for (const image of input.images ?? []) {
-      if (image.variantSku && !skusOfProduct.has(image.variantSku.toUpperCase())) {
-        warnings.push({ line: parsed.line, column: cols.product.images ?? cols.handle, message: `An image is linked to SKU ${image.variantSku}, which is not a variant of this product in the file; the image is kept without that link.` });
-        image.variantSku = null;
-      }
-    }
-    input.collections.forEach((c) => wanted.add(c));
-    const action = current === null ? "create" : isUnchanged(current, input) ? "unchanged" : "update";
-    items.push({ parsed, input, existing: current, action });
-  }
-
-  const known = new Set((await inChunks([...wanted], (chunk) => db.collection.findMany({ where: { slug: { in: chunk } }, select: { slug: true } }))).map((c) => c.slug));
-  const collectionsToCreate = [...wanted].filter((s) => !known.has(s)).sort();
-
-  const products: ImportProductPlan[] = items.map((i) => ({
-    handle: i.parsed.handle,
-    title: i.input.title,
-    line: i.parsed.line,
-    action: i.action,
-    variants: i.action === "unchanged" ? { create: 0, update: 0, archive: 0 } : variantChanges(i.existing, i.input),
-  }));
-  const count = (a: ImportProductPlan["action"]) => products.filter((p) => p.action === a).length;
-  const sum = (k: "create" | "update" | "archive") => products.reduce((n, p) => n + p.variants[k], 0);
-  const sorted = sortProblems(dedupe(problems), file.header);
-  const report: ImportReport = {
-    format: file.format,
-    rows: file.rows,
-    valid: sorted.length === 0,
-    applied: false,
-    summary: {
-      products: { create: count("create"), update: count("update"), unchanged: count("unchanged") },
-      variants: { create: sum("create"), update: sum("update"), archive: sum("archive") },
-      collectionsToCreate,
-    },
-    problems: capped(sorted, "problems"),
-    warnings: capped(sortProblems(warnings, file.header), "warnings"),
-    products,
-  };
-  const digest = createHash("sha256").update(JSON.stringify([products, collectionsToCreate])).digest("base64url");
-  return { report, items, digest };
-}
-
-/**
- * File values over current values: a field the file does not carry (its
- * column is absent) keeps what the product has, so a Shopify file or a
- * stock-only file does not wipe translations, collections or MPNs.
- */
-function rawInput(p: ParsedProduct, current: ProductSnapshot | null, media: Map<string, string>, cols: ColumnMap, problems: CsvProblem[], warnings: CsvProblem[]) {
-  const g = p.given;
-  const keep = <T>(given: T | undefined, now: T | undefined): T | undefined => (given !== undefined ? given : now);
-  const known = current ? [...current.variants, ...current.archivedVariants] : [];
-
-  let translations = {};
-  if (g.titleFa !== undefined || g.descriptionFa !== undefined) {
-    const title = (g.titleFa ?? current?.fa?.title ?? "").trim();
-    const description = g.descriptionFa ?? current?.fa?.description ?? "";
-    if (!title && description.trim()) {
-      problems.push({ line: p.line, column: cols.product["translations.fa.title"] ?? cols.handle, message: "Give the Persian title too: a Persian description is shown only with one." });
-    }
-    translations = { fa: { title, description: title ? description : "" } };
-  }
-
-  let images: { mediaId: string; alt: string; variantSku: string | null }[] | undefined;
-  if (g.images) {
-    images = [];
-    for (const ref of g.images) {
-      const mediaId = media.get(ref.storageKey);
-      if (!mediaId) {
-        warnings.push({ line: p.line, column: cols.product.images ?? null, message: `Image ${ref.storageKey} is not in this shop's media, so it is left out; upload it in the admin.` });
-        continue;
-      }
-      images.push({ mediaId, alt: ref.alt, variantSku: ref.sku });
-    }
-  }
-
-  return {
-    slug: p.handle,
-    title: keep(g.title, current?.title),
-    description: keep(g.description, current?.description),
-    brand: keep(g.brand, current?.brand),
-    condition: keep(g.condition, current?.condition),
-    googleCategory: keep(g.googleCategory, current?.googleCategory),
-    identifierExists: keep(g.identifierExists, current?.identifierExists),
-    gender: keep(g.gender, current?.gender),
-    ageGroup: keep(g.ageGroup, current?.ageGroup),
-    color: keep(g.color, current?.color),
-    size: keep(g.size, current?.size),
-    status: keep(g.status, current?.status),
-    optionNames: keep(g.optionNames, current?.optionNames),
-    collections: keep(g.collections, current?.collections),
-    translations,
-    images,
-    variants: p.variants.map((v) => {
-      const now = known.find((k) => k.sku.toUpperCase() === v.sku.toUpperCase());
-      const pick = <K extends keyof typeof v.given & keyof NonNullable<typeof now>>(k: K) => keep(v.given[k], now?.[k]);
-      return {
-        sku: v.sku,
-        option1: pick("option1"),
-        option2: pick("option2"),
-        option3: pick("option3"),
-        priceMinor: pick("priceMinor"),
-        compareAtMinor: pick("compareAtMinor"),
-        currency: v.given.currency,
-        // Only a file without a stock column leaves it out; a new variant starts empty.
-        stock: pick("stock") ?? 0,
-        gtin: pick("gtin"),
-        mpn: pick("mpn"),
-        weightGrams: pick("weightGrams"),
-      };
-    }),
-  };
-}
-
-/** A ProductInput issue path (variants.2.priceMinor) → the line and column of that cell. */
-function placeIssue(path: PropertyKey[], message: string, p: ParsedProduct, cols: ColumnMap): CsvProblem {
-  const [head, index, field] = path;
-  if (head === "variants" && typeof index === "number") {
-    const variant = p.variants[index];
-    return { line: variant?.line ?? p.line, column: cols.variant[String(field ?? "sku")] ?? cols.variant.sku ?? cols.handle, message };
-  }
-  if (head === "optionNames" && typeof index === "number") return { line: p.line, column: cols.optionName(index) ?? cols.handle, message };
-  const key = path.map(String).join(".");
-  return { line: p.line, column: cols.product[key] ?? cols.product[String(head)] ?? cols.handle, message };
-}
-
-/** One message per cell: the first (most specific) one, e.g. "not an amount" before the schema's "whole number". */
-function dedupe(problems: CsvProblem[]): CsvProblem[] {
-  const seen = new Set<string>();
-  return problems.filter((p) => {
-    const key = `${p.line}\u0000${p.column}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
-
-/** In file order: by line, then by the column's place in the header (whole-row problems first). */
-function sortProblems(problems: CsvProblem[], header: string[]): CsvProblem[] {
-  const place = (p: CsvProblem) => (p.column === null ? -1 : header.indexOf(p.column));
-  return problems.map((p, i) => [p, i] as const).sort((a, b) => a[0].line - b[0].line || place(a[0]) - place(b[0]) || a[1] - b[1]).map(([p]) => p);
-}
-
-function capped(list: CsvProblem[], what: string): CsvProblem[] {
-  if (list.length <= MAX_LISTED) return list;
-  const rest = list.length - MAX_LISTED;
-  return [...list.slice(0, MAX_LISTED), { line: list[MAX_LISTED]!.line, column: null, message: `…and ${rest} more ${what} from this line on. Fix the ones above and check again.` }];
-}
-
-async function inChunks<K, T>(keys: K[], query: (chunk: K[]) => Promise<T[]>): Promise<T[]> {
-  const out: T[] = [];
-  for (let i = 0; i < keys.length; i += CHUNK) out.push(...(await query(keys.slice(i, i + CHUNK))));
-  return out;
-}
-
-/** "summer-sale" → "Summer sale": a readable title for a collection the import creates. */
-function titleFromSlug(slug: string): string {
-  const words = slug.replace(/-/g, " ");
-  return words.charAt(0).toUpperCase() + words.slice(1);
-}
-
-// ───────────── the admin's two-step flow: dry run, then apply that same file ─────────────
-
-const PENDING_PREFIX = "csv-import:";
-/** How long a checked file waits for its "Apply" click. */
-export const PENDING_TTL_MS = 30 * 60_000;
-
-const pendingKey = (id: string) => `${PENDING_PREFIX}${id}`;
-
-const PendingValue = z.object({ adminId: z.string(), fileName: z.string(), text: z.string(), digest: z.string() });
-
-/**
- * Keeps a checked file server-side (a Setting row keyed by a random id) so
- * "Apply" applies exactly the bytes that were previewed, not a re-upload.
- * Expired files are swept whenever a new one is stored.
- */
-export async function savePendingImport(deps: Deps, input: { adminId: string; fileName: string; bytes: Buffer; digest: string }): Promise<string> {
-  const now = deps.now();
-  await deps.db.setting.deleteMany({ where: { key: { startsWith: PENDING_PREFIX }, updatedAt: { lt: new Date(now.getTime() - PENDING_TTL_MS) } } });
+export async function createCatalogImport(deps: Deps, input: { bytes: Buffer; fileName: string; actor: Actor; mode: "check" | "apply"; inline: boolean }) {
   const id = randomBytes(16).toString("base64url");
-  const value = JSON.stringify({ adminId: input.adminId, fileName: input.fileName, text: input.bytes.toString("utf8"), digest: input.digest });
-  await deps.db.setting.create({ data: { key: pendingKey(id), value, updatedAt: now } });
-  return id;
+  const owner = `request:${randomUUID()}`;
+  const now = deps.now();
+  await deps.db.catalogImport.create({
+    data: {
+      id,
+      actorType: input.actor.type,
+      actorId: input.actor.id ?? null,
+      fileName: input.fileName.slice(0, 255),
+      fileBytes: new Uint8Array(input.bytes),
+      fileSha256: createHash("sha256").update(input.bytes).digest("hex"),
+      mode: input.mode,
+      ...(input.inline ? { leaseOwner: owner, leaseUntil: new Date(now.getTime() + IMPORT_LEASE_MS) } : {}),
+    },
+  });
+  if (!input.inline) await requestJobRun(deps, CATALOG_IMPORT_JOB);
+  return { id, owner };
 }
 
-/** The stored file, for the admin who checked it, while it has not expired. */
-export async function loadPendingImport(deps: Deps, input: { id: string; adminId: string }) {
-  const row = await deps.db.setting.findUnique({ where: { key: pendingKey(input.id) } });
-  const value = row ? PendingValue.safeParse(JSON.parse(row.value)) : null;
-  if (!row || !value?.success || value.data.adminId !== input.adminId || row.updatedAt.getTime() < deps.now().getTime() - PENDING_TTL_MS) {
-    throw new AppError("import_expired", 410, "This dry run has expired or was already applied. Choose the file and check it again.");
+/** Works an import through while the caller waits (small files), still chunk by chunk with pauses between. */
+export async function runImportNow(deps: Deps, input: { id: string; owner: string; hooks?: ImportHooks }): Promise<DriveResult> {
+  return driveImport(deps, input.id, { owner: input.owner, leased: true, hooks: input.hooks });
+}
+
+/**
+ * One run of the `catalog.import` job: works through the imports that have
+ * work left (oldest first; a run whose process died is taken over once its
+ * lease runs out) until its time budget is spent, then says whether more is
+ * left so the scheduler starts it again at once. Also forgets old imports.
+ */
+export async function runCatalogImportJob(deps: Deps, ctx: Pick<JobContext, "signal" | "progress">, options: { hooks?: ImportHooks; budgetMs?: number } = {}) {
+  const owner = `job:${randomUUID()}`;
+  const deadline = performance.now() + (options.budgetMs ?? JOB_BUDGET_MS);
+  const tried: string[] = [];
+  let more = false;
+  for (;;) {
+    if (ctx.signal.aborted || performance.now() > deadline) {
+      more = !!(await nextImportWithWork(deps, []));
+      break;
+    }
+    const next = await nextImportWithWork(deps, tried);
+    if (!next) break;
+    tried.push(next.id);
+    const result = await driveImport(deps, next.id, {
+      owner,
+      deadline,
+      signal: ctx.signal,
+      hooks: options.hooks,
+      onProgress: (row) => ctx.progress(progressOf(row).done, progressOf(row).total, `import ${row.id}: ${row.status}`),
+    });
+    if (result.ran && !result.settled) {
+      more = true;
+      break;
+    }
   }
-  return { id: input.id, fileName: value.data.fileName, bytes: Buffer.from(value.data.text, "utf8"), digest: value.data.digest };
+  const forgotten = await forgetOldImports(deps);
+  return { imports: tried.length, forgotten, ...(more ? { more: true } : {}) };
 }
 
-/** Replaces the plan a person confirmed, after they were shown a changed one. */
-export async function updatePendingDigest(deps: Deps, input: { id: string; digest: string }) {
-  const row = await deps.db.setting.findUnique({ where: { key: pendingKey(input.id) } });
-  if (!row) return;
-  const value = PendingValue.parse(JSON.parse(row.value));
-  await deps.db.setting.update({ where: { key: row.key }, data: { value: JSON.stringify({ ...value, digest: input.digest }), updatedAt: row.updatedAt } });
+async function forgetOldImports(deps: Deps) {
+  const cutoff = new Date(deps.now().getTime() - RETENTION_MS);
+  const old = await deps.db.catalogImport.findMany({
+    where: { cleaned: true, OR: [{ finishedAt: { lt: cutoff } }, { finishedAt: null, checkedAt: { lt: cutoff } }] },
+    select: { id: true },
+    orderBy: [{ createdAt: "asc" }, { id: "asc" }],
+    take: 5,
+  });
+  for (const { id } of old) {
+    // In slices, so no one statement holds the write lock for long.
+    for (;;) {
+      const items = await deps.db.catalogImportItem.findMany({ where: { importId: id }, select: { seq: true }, orderBy: { seq: "asc" }, take: 1000 });
+      if (!items.length) break;
+      await deps.db.catalogImportItem.deleteMany({ where: { importId: id, seq: { in: items.map((i) => i.seq) } } });
+    }
+    for (;;) {
+      const notes = await deps.db.catalogImportNote.findMany({ where: { importId: id }, select: { id: true }, orderBy: { id: "asc" }, take: 1000 });
+      if (!notes.length) break;
+      await deps.db.catalogImportNote.deleteMany({ where: { id: { in: notes.map((n) => n.id) } } });
+    }
+    await deps.db.catalogImport.deleteMany({ where: { id } });
+  }
+  return old.length;
+}
+
+/**
+ * The admin's "Apply" on a dry run: only the admin who checked the file,
+ * within CONFIRM_TTL_MS, once, and only the plan that was shown (its digest).
+ * One conditional update moves it from checked to applying.
+ */
+export async function confirmCatalogImport(deps: Deps, input: { id: string; adminId: string; digest: string; inline: boolean }) {
+  const now = deps.now();
+  const owner = `request:${randomUUID()}`;
+  const row = await loadImport(deps, input.id);
+  const expired = () => new AppError("import_expired", 410, "This dry run has expired or was already applied. Choose the file and check it again.");
+  if (!row || row.actorType !== "admin" || row.actorId !== input.adminId || !awaitsConfirmation(row, now) || row.createProducts + row.updateProducts === 0) throw expired();
+  const moved = await deps.db.catalogImport.updateMany({
+    where: {
+      id: input.id,
+      status: "checked",
+      mode: "check",
+      valid: true,
+      cleaned: false,
+      finishedAt: null,
+      actorId: input.adminId,
+      digest: input.digest,
+      checkedAt: { gte: new Date(now.getTime() - CONFIRM_TTL_MS) },
+      OR: [{ leaseOwner: null }, { leaseUntil: { lt: now } }],
+    },
+    data: {
+      status: "applying",
+      cursor: -1,
+      ...(input.inline ? { leaseOwner: owner, leaseUntil: new Date(now.getTime() + IMPORT_LEASE_MS) } : {}),
+    },
+  });
+  if (moved.count === 0) throw expired();
+  if (!input.inline) await requestJobRun(deps, CATALOG_IMPORT_JOB);
+  return { owner };
+}
+
+/** Removes a small import that no run holds any more (its rows go with it). */
+export async function forgetCatalogImport(deps: Deps, input: { id: string }) {
+  await deps.db.catalogImport.deleteMany({ where: { id: input.id, leaseOwner: null } });
+}
+
+/** Stops an import at its next chunk: a check ends, an apply is rolled back. A queued one no run holds ends at once. */
+export async function cancelCatalogImport(deps: Deps, input: { id: string }) {
+  const now = deps.now();
+  const direct = await deps.db.catalogImport.updateMany({
+    where: { id: input.id, status: "queued", OR: [{ leaseOwner: null }, { leaseUntil: { lt: now } }] },
+    data: { status: "cancelled", errorCode: "cancelled", error: "Cancelled before it was checked.", finishedAt: now },
+  });
+  if (direct.count === 1) return { cancelled: true };
+  const flagged = await deps.db.catalogImport.updateMany({ where: { id: input.id, status: { in: ["queued", "reading", "planning", "applying"] } }, data: { cancelRequested: true } });
+  if (flagged.count === 0) throw new AppError("import_finished", 409, "This import has already finished; there is nothing to cancel.");
+  return { cancelled: false };
+}
+
+/** "Check again" after a roll-back: a new dry run of the same file, for the same admin. */
+export async function recheckCatalogImport(deps: Deps, input: { id: string; adminId: string }) {
+  const old = await deps.db.catalogImport.findUnique({ where: { id: input.id }, select: { fileBytes: true, fileName: true, actorType: true, actorId: true } });
+  if (!old || old.fileBytes.byteLength === 0 || old.actorType !== "admin" || old.actorId !== input.adminId) {
+    throw new AppError("import_expired", 410, "This file is no longer kept. Choose the file and check it again.");
+  }
+  const bytes = Buffer.from(old.fileBytes.buffer, old.fileBytes.byteOffset, old.fileBytes.byteLength);
+  const inline = isSmallCsv(bytes);
+  const created = await createCatalogImport(deps, { bytes, fileName: old.fileName, actor: { type: "admin", id: input.adminId }, mode: "check", inline });
+  if (inline) await runImportNow(deps, created);
+  return created.id;
+}
+
+// ───────────── what an import looks like from outside: status, progress, report ─────────────
+
+export type ImportPhase = "queued" | "reading" | "checking" | "checked" | "applying" | "publishing" | "rolling_back" | "applied" | "rolled_back" | "cancelled" | "failed";
+
+export interface ImportProgress {
+  phase: ImportPhase;
+  rowsRead: number;
+  productsTotal: number;
+  productsChecked: number;
+  productsToWrite: number;
+  /** Products the apply went through (written, or confirmed still unchanged). */
+  productsPassed: number;
+  productsWritten: number;
+  productsUndone: number;
+  productsKept: number;
+  problems: number;
+  warnings: number;
+  /** For a progress bar: the current phase's count and its end (0 when unknown). */
+  done: number;
+  total: number;
+}
+
+function phaseOf(row: ImportRow): ImportPhase {
+  return row.status === "planning" ? "checking" : (row.status as ImportPhase);
+}
+
+export function progressOf(row: ImportRow): ImportProgress {
+  const phase = phaseOf(row);
+  const toWrite = row.createProducts + row.updateProducts;
+  const [done, total] =
+    phase === "reading" || phase === "queued"
+      ? [row.rowsRead, 0]
+      : phase === "checking"
+        ? [row.productsChecked, row.productsTotal]
+        : phase === "applying" || phase === "publishing" || phase === "applied"
+          ? [row.productsPassed, row.productsChecked]
+          : phase === "rolling_back" || phase === "rolled_back"
+            ? [row.productsUndone + row.productsKept, row.productsWritten]
+            : [row.productsChecked, row.productsTotal];
+  return {
+    phase,
+    rowsRead: row.rowsRead,
+    productsTotal: row.productsTotal,
+    productsChecked: row.productsChecked,
+    productsToWrite: toWrite,
+    productsPassed: row.productsPassed,
+    productsWritten: row.productsWritten,
+    productsUndone: row.productsUndone,
+    productsKept: row.productsKept,
+    problems: row.problemCount,
+    warnings: row.warningCount,
+    done,
+    total,
+  };
+}
+
+/** Problems or warnings in file order: by line, then by the column's place in the header. */
+async function notesOf(deps: Deps, id: string, kind: "problem" | "warning", total: number): Promise<CsvProblem[]> {
+  const rows = await deps.db.catalogImportNote.findMany({
+    where: { importId: id, kind },
+    orderBy: [{ line: "asc" }, { place: "asc" }, { seq: "asc" }, { id: "asc" }],
+    take: MAX_LISTED + 1,
+    select: { line: true, column: true, message: true },
+  });
+  const list = rows.slice(0, MAX_LISTED);
+  if (total > MAX_LISTED && rows[MAX_LISTED]) {
+    list.push({ line: rows[MAX_LISTED]!.line, column: null, message: `…and ${total - MAX_LISTED} more ${kind === "problem" ? "problems" : "warnings"} from this line on. Fix the ones above and check again.` });
+  }
+  return list;
+}
+
+/** The import's report, as the dry run (and the apply) have always answered it: summary, problems, warnings, products. */
+export async function reportOf(deps: Deps, row: ImportRow, options: { productsAfter?: number } = {}): Promise<ImportReport & { productsCursor: number | null }> {
+  const items = await deps.db.catalogImportItem.findMany({
+    where: { importId: row.id, ...(options.productsAfter !== undefined ? { seq: { gt: options.productsAfter } } : {}) },
+    orderBy: { seq: "asc" },
+    take: MAX_PRODUCTS_LISTED + 1,
+    select: { seq: true, handle: true, title: true, line: true, action: true, vCreate: true, vUpdate: true, vArchive: true },
+  });
+  const collections = await deps.db.catalogImportKey.findMany({ where: { importId: row.id, kind: "collection" }, select: { key: true }, orderBy: { key: "asc" } });
+  const products: ImportProductPlan[] = items.slice(0, MAX_PRODUCTS_LISTED).map((i) => ({
+    handle: i.handle,
+    title: i.title,
+    line: i.line,
+    action: i.action as ImportProductPlan["action"],
+    variants: { create: i.vCreate, update: i.vUpdate, archive: i.vArchive },
+  }));
+  return {
+    format: (row.format as ImportReport["format"]) ?? null,
+    rows: row.rowsRead,
+    valid: row.valid === true,
+    applied: row.status === "applied",
+    summary: {
+      products: { create: row.createProducts, update: row.updateProducts, unchanged: row.keepProducts },
+      variants: { create: row.createVariants, update: row.updateVariants, archive: row.archiveVariants },
+      collectionsToCreate: collections.map((c) => c.key),
+    },
+    problems: await notesOf(deps, row.id, "problem", row.problemCount),
+    warnings: await notesOf(deps, row.id, "warning", row.warningCount),
+    products,
+    // More products than one page: pass this as productsAfter for the next.
+    productsCursor: items.length > MAX_PRODUCTS_LISTED ? items[MAX_PRODUCTS_LISTED - 1]!.seq : null,
+  };
+}
+
+/** Products the import left as someone edited them during the import (listed after a roll-back). */
+async function keptOf(deps: Deps, id: string) {
+  return deps.db.catalogImportItem.findMany({ where: { importId: id, undo: "kept" }, select: { line: true, handle: true, productId: true }, orderBy: { seq: "asc" }, take: 100 });
+}
+
+/** Everything about one import that its pages and the API show. */
+export async function describeCatalogImport(deps: Deps, input: { id: string; productsAfter?: number }) {
+  const row = await loadImport(deps, input.id);
+  if (!row) throw AppError.notFound("import");
+  const now = deps.now();
+  const checked = !["queued", "reading", "planning"].includes(row.status) && row.valid !== null;
+  const report = checked ? await reportOf(deps, row, { productsAfter: input.productsAfter }) : null;
+  return {
+    id: row.id,
+    status: row.status,
+    dryRun: row.mode === "check",
+    fileName: row.fileName,
+    actor: { type: row.actorType, id: row.actorId },
+    createdAt: row.createdAt,
+    startedAt: row.startedAt,
+    checkedAt: row.checkedAt,
+    finishedAt: row.finishedAt,
+    digest: row.digest,
+    progress: progressOf(row),
+    awaitsConfirmation: awaitsConfirmation(row, now),
+    confirmBy: row.checkedAt && awaitsConfirmation(row, now) ? new Date(row.checkedAt.getTime() + CONFIRM_TTL_MS) : null,
+    // A run holds it now.
+    running: !!row.leaseOwner && !!row.leaseUntil && row.leaseUntil > now,
+    // A run holds it, or one stopped moments ago and the next is due: false means no process has worked on it for a while.
+    expectedToRun: !!row.leaseUntil && row.leaseUntil > now,
+    cancelRequested: row.cancelRequested,
+    fileKept: row.status === "rolled_back",
+    error: row.errorCode ? { code: row.errorCode, message: row.error ?? "", line: row.errorLine, column: row.errorColumn } : null,
+    kept: row.productsKept > 0 ? await keptOf(deps, row.id) : [],
+    report,
+  };
+}
+
+export type CatalogImportView = Awaited<ReturnType<typeof describeCatalogImport>>;
+
+/** The latest imports, for the import page. */
+export async function listCatalogImports(deps: Deps, input: { limit: number }) {
+  const rows = await deps.db.catalogImport.findMany({ orderBy: [{ createdAt: "desc" }, { id: "desc" }], take: input.limit, omit: { fileBytes: true } });
+  return rows.map((row) => ({ id: row.id, fileName: row.fileName, status: row.status, phase: phaseOf(row), dryRun: row.mode === "check", createdAt: row.createdAt, progress: progressOf(row) }));
+}
+
+/** How many dry runs wait for an admin's "Apply" (a test and the admin page use it). */
+export function countAwaitingImports(deps: Deps) {
+  const now = deps.now();
+  return deps.db.catalogImport.count({ where: { status: "checked", mode: "check", valid: true, cleaned: false, finishedAt: null, checkedAt: { gte: new Date(now.getTime() - CONFIRM_TTL_MS) } } satisfies Prisma.CatalogImportWhereInput });
 }

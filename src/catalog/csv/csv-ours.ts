@@ -1,7 +1,7 @@
 import { SLUG } from "../catalog.schema.js";
 import { parseImagesCell, splitList, unguardFormula } from "./csv-cells.js";
 import type { CsvRecord } from "./csv-read.js";
-import { cellReader, currencyCell, duplicateColumns, fieldCountProblem, integerCell, moneyCell, type ColumnMap, type MappedFile, type ParsedProduct } from "./csv-rows.js";
+import { cellReader, currencyCell, duplicateColumns, fieldCountProblem, integerCell, moneyCell, type ColumnMap, type MappedRows, type ParsedProduct } from "./csv-rows.js";
 import { OUR_COLUMNS, OUR_PRODUCT_COLUMNS, OUR_REQUIRED_COLUMNS, type CsvProblem, type OurColumn } from "./csv.schema.js";
 
 export const OUR_COLUMN_MAP: ColumnMap = {
@@ -46,21 +46,34 @@ export const OUR_COLUMN_MAP: ColumnMap = {
 
 const OPTION_NAME_COLUMNS = ["option1_name", "option2_name", "option3_name"] as const;
 
-/** Rows of our own format → products, with a problem for every cell that cannot be read. */
-export function readOurFile(header: string[], headerLine: number, records: CsvRecord[], shopCurrency: string): MappedFile {
+/** Header problems of our format; `usable` is false when rows cannot be read at all. */
+export function checkOurHeader(header: string[], headerLine: number): { usable: boolean; problems: CsvProblem[]; warnings: CsvProblem[] } {
   const problems: CsvProblem[] = duplicateColumns(header, headerLine);
   const warnings: CsvProblem[] = [];
-  const base = { format: "bazaarche" as const, products: [], problems, warnings, columns: OUR_COLUMN_MAP, header, rows: records.length };
-
   const missing = OUR_REQUIRED_COLUMNS.filter((c) => !header.includes(c));
   if (missing.length > 0) {
     problems.push({ line: headerLine, column: null, message: `Missing required columns: ${missing.join(", ")}. The header must name them (see the column list in the import page or README).` });
-    return base;
+    return { usable: false, problems, warnings };
   }
   for (const h of header) {
     if (!(OUR_COLUMNS as readonly string[]).includes(h)) warnings.push({ line: headerLine, column: h || null, message: `Unknown column "${h}"; it is ignored.` });
   }
+  return { usable: true, problems, warnings };
+}
 
+/** The cell rows are grouped by (rows with the same handle are one product). */
+export function ourHandleOf(header: string[]): (fields: string[]) => string {
+  const reader = cellReader(header);
+  return (fields) => unguardFormula(reader.get(fields, "handle") ?? "").trim();
+}
+
+/**
+ * Rows of our own format → products, with a problem for every cell that
+ * cannot be read. `records` hold every row of each product they touch (the
+ * import hands over whole products, a chunk at a time, in file order).
+ */
+export function mapOurRecords(header: string[], records: CsvRecord[], shopCurrency: string): MappedRows {
+  const problems: CsvProblem[] = [];
   const reader = cellReader(header);
   const cell = (fields: string[], name: OurColumn) => {
     const raw = reader.get(fields, name);
@@ -100,7 +113,7 @@ export function readOurFile(header: string[], headerLine: number, records: CsvRe
     }
     group.product.variants.push(variantFields(fields, line, cell, problems, shopCurrency));
   }
-  return { ...base, products: [...groups.values()].map((g) => g.product) };
+  return { products: [...groups.values()].map((g) => g.product), problems, warnings: [] };
 }
 
 type Cell = (fields: string[], name: OurColumn) => string | undefined;

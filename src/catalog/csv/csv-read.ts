@@ -1,3 +1,4 @@
+import type * as CsvParseStream from "csv-parse";
 import type * as CsvParse from "csv-parse/sync";
 import { lazyModule } from "../../lazy.js";
 import type { CsvProblem } from "./csv.schema.js";
@@ -8,47 +9,9 @@ export interface CsvRecord {
   fields: string[];
 }
 
-export type CsvReadResult = { ok: true; header: string[]; headerLine: number; records: CsvRecord[] } | { ok: false; problems: CsvProblem[] };
-
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 const csvParse = lazyModule<typeof CsvParse>("csv-parse/sync");
-
-/**
- * Turns uploaded bytes into records, or into problems a person can act on.
- * Only UTF-8 is accepted (decoding anything else would silently corrupt
- * Persian text and accents); each bad byte is reported at its line and column.
- * Lines are counted here from the bytes, not taken from the parser, so a
- * quoted field spanning several lines still leaves every later row with its
- * real line number.
- */
-export function readCsv(input: Buffer): CsvReadResult {
-  let bytes = input;
-  if (bytes.length >= 3 && bytes.subarray(0, 3).equals(BOM)) bytes = bytes.subarray(3);
-  if (input.length >= 2 && ((input[0] === 0xff && input[1] === 0xfe) || (input[0] === 0xfe && input[1] === 0xff))) {
-    return fail(1, null, "The file is UTF-16, not UTF-8. Save it as \"CSV UTF-8\" and upload it again.");
-  }
-  if (bytes.toString("utf8").trim() === "") return fail(1, null, "The file is empty.");
-
-  const lines = new LineIndex(bytes);
-  try {
-    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
-  } catch {
-    return { ok: false, problems: encodingProblems(bytes, lines) };
-  }
-
-  const parsed = parseRecords(bytes, lines);
-  const [head, ...records] = parsed.records;
-  if (parsed.error) {
-    const column = head && parsed.error.fieldIndex !== null ? (head.fields[parsed.error.fieldIndex]?.trim() ?? null) : null;
-    return fail(parsed.error.line, parsed.error.line === head?.line ? null : column, `Malformed CSV: ${parsed.error.message}`);
-  }
-  if (!head) return fail(1, null, "The file is empty.");
-  return { ok: true, header: head.fields.map((h) => h.trim()), headerLine: head.line, records: records.map(({ line, fields }) => ({ line, fields })) };
-}
-
-function fail(line: number, column: string | null, message: string): CsvReadResult {
-  return { ok: false, problems: [{ line, column, message }] };
-}
+const csvParseStream = lazyModule<typeof CsvParseStream>("csv-parse");
 
 /** Byte offsets of every line feed, to turn an offset into a physical line number. */
 class LineIndex {
@@ -200,4 +163,129 @@ function encodingProblems(bytes: Buffer, lines: LineIndex): CsvProblem[] {
     });
   }
   return problems;
+}
+
+// ───────────── streaming: one record at a time, resumable at a record boundary ─────────────
+
+/** What must hold before a file is parsed: not UTF-16, not empty, valid UTF-8 (else the problems, each bad byte placed). */
+export function checkCsvBytes(input: Buffer): { ok: true; bodyStart: number } | { ok: false; problems: CsvProblem[] } {
+  const bodyStart = input.length >= 3 && input.subarray(0, 3).equals(BOM) ? 3 : 0;
+  if (input.length >= 2 && ((input[0] === 0xff && input[1] === 0xfe) || (input[0] === 0xfe && input[1] === 0xff))) {
+    return { ok: false, problems: [{ line: 1, column: null, message: 'The file is UTF-16, not UTF-8. Save it as "CSV UTF-8" and upload it again.' }] };
+  }
+  const bytes = input.subarray(bodyStart);
+  if (bytes.toString("utf8").trim() === "") return { ok: false, problems: [{ line: 1, column: null, message: "The file is empty." }] };
+  try {
+    new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    return { ok: false, problems: encodingProblems(bytes, new LineIndex(bytes)) };
+  }
+  return { ok: true, bodyStart };
+}
+
+/** A record as streamed: its cells, its physical line, and where it sits in the file's bytes. */
+export interface StreamedRecord extends CsvRecord {
+  /** Absolute byte offsets of the record (end: just past its last byte, before the line break). */
+  start: number;
+  end: number;
+  /** Line feeds in the file before `end`: where a later read resumes counting lines. */
+  feedsAtEnd: number;
+}
+
+/** A malformed record, placed at its line; `fieldIndex` is the cell where parsing stopped, when known. */
+export class CsvStreamError extends Error {
+  constructor(readonly line: number, readonly fieldIndex: number | null, message: string) {
+    super(message);
+  }
+}
+
+const SLICE = 64 * 1024;
+const LF = 0x0a;
+
+function countFeeds(bytes: Buffer, from: number, to: number): number {
+  let n = 0;
+  for (let i = bytes.indexOf(LF, from); i !== -1 && i < to; i = bytes.indexOf(LF, i + 1)) n++;
+  return n;
+}
+
+/**
+ * Streams the records of a file from a byte offset that is a record
+ * boundary (0, or the `end` of a record read before) with `feeds` line feeds
+ * before it, so a read can stop after any record and resume later, even in
+ * another process. The parser is fed the bytes a slice at a time and hands
+ * back that slice's records before it gets the next: memory holds one slice
+ * and its records, not the file's rows. Rows whose cells are all blank are
+ * skipped, as spreadsheets append them. Lines are counted from the bytes,
+ * not taken from the parser, so a quoted field spanning several lines still
+ * leaves every later record with its real line number; a malformed record
+ * is reported after every record before it.
+ */
+export async function* streamCsvRecords(bytes: Buffer, from: { offset: number; feeds: number }, options: { sliceBytes?: number } = {}): AsyncGenerator<StreamedRecord> {
+  const sliceBytes = options.sliceBytes ?? SLICE;
+  const base = from.offset;
+  let end = base;
+  let scanned = base;
+  let feeds = from.feeds;
+  const startAfter = (offset: number) => {
+    let s = offset;
+    while (s < bytes.length && (bytes[s] === 0x0a || bytes[s] === 0x0d)) s++;
+    return s;
+  };
+  const lineAt = (offset: number) => {
+    feeds += countFeeds(bytes, scanned, offset);
+    scanned = offset;
+    return feeds + 1;
+  };
+
+  const queue: { record: string[]; end: number }[] = [];
+  let failure: unknown = null;
+  let finished = false;
+  const parser = csvParseStream().parse({
+    relax_column_count: true,
+    skip_empty_lines: true,
+    record_delimiter: ["\r\n", "\n"],
+    bom: false,
+    // Records are collected here, with where they end, instead of pushed
+    // through the stream: when a later record is malformed, the ones before
+    // it are still handed over first.
+    on_record: ((record: string[], context: { bytes: number }) => {
+      queue.push({ record, end: base + context.bytes });
+      return null;
+    }) as unknown as CsvParseStream.Options["on_record"],
+  });
+  parser.on("error", (err) => (failure = err));
+  parser.on("finish", () => (finished = true));
+  // Lets the parser's callbacks (its error, its finish) run.
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  function* drain(): Generator<StreamedRecord> {
+    while (queue.length) {
+      const item = queue.shift()!;
+      const start = startAfter(end);
+      end = item.end;
+      if (!item.record.some((f) => f.trim() !== "")) continue;
+      const line = lineAt(start);
+      yield { line, fields: item.record, start, end, feedsAtEnd: feeds + countFeeds(bytes, start, end) };
+    }
+  }
+
+  try {
+    for (let i = base; i < bytes.length && !failure; i += sliceBytes) {
+      parser.write(bytes.subarray(i, Math.min(bytes.length, i + sliceBytes)));
+      await settle();
+      yield* drain();
+    }
+    if (!failure) {
+      parser.end();
+      while (!finished && !failure) await settle();
+      yield* drain();
+    }
+    if (failure) {
+      if (!(failure instanceof csvParseStream().CsvError)) throw failure;
+      const field = (failure as CsvParse.CsvError & { column?: unknown }).column;
+      throw new CsvStreamError(lineAt(startAfter(end)), typeof field === "number" ? field : null, `Malformed CSV: ${describeCsvError(failure)}`);
+    }
+  } finally {
+    parser.destroy();
+  }
 }

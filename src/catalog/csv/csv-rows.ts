@@ -57,14 +57,24 @@ export interface ColumnMap {
   optionName: (index: number) => string | undefined;
 }
 
-export interface MappedFile {
-  format: CsvFormat;
+/** A warning to give once per file (e.g. one per image URL), however many rows repeat it. */
+export type MappedNote = CsvProblem & { once?: { kind: string; key: string } };
+
+/** Some rows of a file, mapped to products (whole products: every row of each handle). */
+export interface MappedRows {
   products: ParsedProduct[];
   problems: CsvProblem[];
-  warnings: CsvProblem[];
+  warnings: MappedNote[];
+}
+
+/** What a format contributes to an import: its header checks, its column map, how rows group, how rows map. */
+export interface CsvFormatReader {
+  format: CsvFormat;
   columns: ColumnMap;
-  header: string[];
-  rows: number;
+  /** Header problems (and warnings); with `usable` false the rows are not read. */
+  header: { usable: boolean; problems: CsvProblem[]; warnings: CsvProblem[] };
+  handleOf: (fields: string[]) => string;
+  map: (records: { line: number; fields: string[] }[]) => MappedRows;
 }
 
 /** Header lookup: cell text by column name for one record, undefined when the column is absent. */

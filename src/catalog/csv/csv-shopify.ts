@@ -1,6 +1,6 @@
 import { SLUG } from "../catalog.schema.js";
 import type { CsvRecord } from "./csv-read.js";
-import { cellReader, duplicateColumns, fieldCountProblem, integerCell, moneyCell, type ColumnMap, type MappedFile, type ParsedProduct, type ParsedVariant } from "./csv-rows.js";
+import { cellReader, duplicateColumns, fieldCountProblem, integerCell, moneyCell, type ColumnMap, type MappedNote, type MappedRows, type ParsedProduct, type ParsedVariant } from "./csv-rows.js";
 import { SHOPIFY_REQUIRED_COLUMNS, type CsvProblem } from "./csv.schema.js";
 import { htmlToText } from "./html-text.js";
 
@@ -49,26 +49,44 @@ function columnMap(categoryColumn: string): ColumnMap {
   };
 }
 
-export function readShopifyFile(header: string[], headerLine: number, records: CsvRecord[], shopCurrency: string): MappedFile {
+/** Header problems of a Shopify export; `usable` is false when rows cannot be read at all. */
+export function checkShopifyHeader(header: string[], headerLine: number): { usable: boolean; problems: CsvProblem[]; warnings: CsvProblem[] } {
   const problems: CsvProblem[] = duplicateColumns(header, headerLine);
   const warnings: CsvProblem[] = [];
   const reader = cellReader(header);
-  const categoryColumn = reader.has("Product Category") ? "Product Category" : "Google Shopping / Google Product Category";
-  const base = { format: "shopify" as const, products: [], problems, warnings, columns: columnMap(categoryColumn), header, rows: records.length };
-
   const missing = SHOPIFY_REQUIRED_COLUMNS.filter((c) => !reader.has(c));
   if (missing.length > 0) {
     problems.push({ line: headerLine, column: null, message: `Missing required columns: ${missing.join(", ")}. Export the products again from Shopify with all columns.` });
-    return base;
+    return { usable: false, problems, warnings };
   }
-  const hasQty = reader.has("Variant Inventory Qty");
-  if (!hasQty) {
+  if (!reader.has("Variant Inventory Qty")) {
     warnings.push({ line: headerLine, column: null, message: "No Variant Inventory Qty column: stock of existing variants is kept, new variants start at 0." });
   }
+  return { usable: true, problems, warnings };
+}
 
+export function shopifyColumns(header: string[]): ColumnMap {
+  return columnMap(cellReader(header).has("Product Category") ? "Product Category" : "Google Shopping / Google Product Category");
+}
+
+/** The cell rows are grouped by (rows with the same Handle are one product). */
+export function shopifyHandleOf(header: string[]): (fields: string[]) => string {
+  const reader = cellReader(header);
+  return (fields) => (reader.get(fields, "Handle") ?? "").trim();
+}
+
+/**
+ * Rows of a Shopify export → products. `records` hold every row of each
+ * product they touch. An image URL is warned about once per file: those
+ * warnings carry `once`, and the import keeps the first of each.
+ */
+export function mapShopifyRecords(header: string[], records: CsvRecord[], shopCurrency: string): MappedRows {
+  const problems: CsvProblem[] = [];
+  const warnings: MappedNote[] = [];
+  const reader = cellReader(header);
+  const hasQty = reader.has("Variant Inventory Qty");
   const get = (fields: string[], name: string) => reader.get(fields, name);
   const groups = new Map<string, { product: ParsedProduct; first: CsvRecord }>();
-  const warnedImages = new Set<string>();
 
   for (const record of records) {
     const { line, fields } = record;
@@ -103,10 +121,7 @@ export function readShopifyFile(header: string[], headerLine: number, records: C
     // upload we have checked and re-encoded: images are added in the admin.
     for (const column of ["Image Src", "Variant Image"]) {
       const url = (get(fields, column) ?? "").trim();
-      if (url && !warnedImages.has(url)) {
-        warnedImages.add(url);
-        warnings.push({ line, column, message: `Image not imported (${url}); upload it in the admin.` });
-      }
+      if (url) warnings.push({ line, column, message: `Image not imported (${url}); upload it in the admin.`, once: { kind: "image", key: url } });
     }
 
     const isVariantRow = VARIANT_COLUMNS.some((c) => (get(fields, c) ?? "").trim() !== "");
@@ -120,7 +135,7 @@ export function readShopifyFile(header: string[], headerLine: number, records: C
       product.variants[0]!.given.option1 = null;
     }
   }
-  return { ...base, products: [...groups.values()].map((g) => g.product) };
+  return { products: [...groups.values()].map((g) => g.product), problems, warnings };
 }
 
 type Get = (fields: string[], name: string) => string | undefined;

@@ -114,4 +114,20 @@ export const UploadedCsv = z.object(
 export const ApplyImportBody = z.strictObject({
   _csrf: z.string().max(200),
   importId: z.string().regex(IMPORT_ID, "This import is unknown; upload the file again."),
+  digest: z.string().max(100).default(""),
 });
+
+/** Cancel or "check again": the import named, CSRF-checked. */
+export const ImportActionBody = z.strictObject({
+  _csrf: z.string().max(200),
+  importId: z.string().regex(IMPORT_ID, "This import is unknown; upload the file again."),
+});
+
+export const ImportIdParams = z.object({ id: z.string().regex(IMPORT_ID, "id: not an import id") });
+
+/** The status of an import; `productsAfter` pages through its product list (the `productsCursor` of the page before). */
+export const ImportStatusQuery = z.strictObject({
+  productsAfter: z.coerce.number().int().min(-1).max(Number.MAX_SAFE_INTEGER).optional(),
+});
+
+export const ImportPageQuery = z.object({ lang: z.enum(["en", "fa"]).optional() });
