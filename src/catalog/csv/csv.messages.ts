@@ -89,7 +89,7 @@ export const csvMessages = defineMessages(
     "csv.recheck.button": "Check the file again",
     "csv.failed.lead": "The import stopped before it was checked; nothing was written. Check the file again, or upload it again.",
     "csv.cancelled.lead": "Cancelled; nothing was written.",
-    "csv.report.productsMore": "The first {listed} of {count} products are listed.",
+    "csv.report.productsMore": "The first {listed} of {count, plural, one {# product} other {# products}} are listed.",
   },
   {
     "csv.title": "درون‌ریزی و برون‌بری محصولات",
@@ -169,7 +169,7 @@ export const csvMessages = defineMessages(
     "csv.progress.problems": "مشکلات یافته‌شده",
     "csv.progress.auto": "این صفحه خودش به‌روز می‌شود.",
     "csv.progress.refresh": "تازه‌سازی",
-    "csv.progress.queuedHint": "فایل‌های بزرگ به‌صورت کار پس‌زمینه اجرا می‌شوند و این کار در نوبت است. اگر تا یک دقیقه چیزی پیش نرفت، هیچ فرایندی کارهای پس‌زمینه را اجرا نمی‌کند: فروشگاه را با JOBS=on اجرا کنید یا npm run worker را راه بیندازید.",
+    "csv.progress.queuedHint": "فایل‌های بزرگ به‌صورت کار پس‌زمینه اجرا می‌شوند و این کار در نوبت است. اگر تا یک دقیقه چیزی پیش نرفت، هیچ فرایندی کارهای پس‌زمینه را اجرا نمی‌کند: فروشگاه را با \u2066JOBS=on\u2069 اجرا کنید یا \u2066npm run worker\u2069 را راه بیندازید.",
     "csv.progress.shopOpen": "فروشگاه در این مدت باز می‌ماند.",
     "csv.cancel.button": "لغو این درون‌ریزی",
     "csv.cancel.requested": "در حال لغو: درون‌ریزی پس از گام کنونی می‌ایستد و هر چه نوشته برگردانده می‌شود.",
