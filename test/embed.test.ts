@@ -82,7 +82,7 @@ describe("embeddable gallery", () => {
     expect(media.headers["cross-origin-resource-policy"]).toBe("cross-origin");
     const gallery = await request(t.app).get("/shop/gallery").expect(200);
     const csp = gallery.headers["content-security-policy"] as string;
-    expect(csp).toContain("script-src 'self' 'nonce-");
+    expect(csp).toMatch(/script-src 'self'(;|$)/);
     expect(csp).toContain("style-src 'self'");
     expect(csp).not.toContain("unsafe-inline");
     expect(gallery.headers["cross-origin-resource-policy"]).toBe("same-origin");
