@@ -200,15 +200,16 @@ export function createStorefront(options: StorefrontOptions): Storefront {
   app.locals.shopName = o.shopName;
 
   app.use(requestLog(logger));
-  // Before everything that writes a body; off when a proxy in front compresses.
-  if (o.compression) app.use(compressResponses());
   app.use(securityHeaders());
   // Escapes in the path and query string must decode to UTF-8 (400 naming the field), before any route reads them.
   app.use(wellFormedUrl());
   app.use(baseLocals(deps));
-  // Anonymous product, post and gallery pages from memory, before cookies, body parsers, CSRF and the cart count.
-  const pageCache = createPageCache(deps, o.pageCache, o.locale);
+  // Anonymous product, post and gallery pages from memory (compressed once per
+  // version), before compression, cookies, body parsers, CSRF and the cart count.
+  const pageCache = createPageCache(deps, o.pageCache, o.locale, o.compression);
   app.use(pageCache.middleware);
+  // Before everything else that writes a body; off when a proxy in front compresses.
+  if (o.compression) app.use(compressResponses());
   app.use("/assets", assetRoutes());
   app.use("/media", crossOriginMedia, mediaRoutes(deps.files));
   app.use(healthRoutes(deps, { draining: () => draining }));
@@ -348,14 +349,28 @@ function baseLocals(deps: Deps): RequestHandler {
     // Pages say an email was sent only when the shop really sends email.
     res.locals.emailSends = !!deps.mail;
     res.locals.requestPath = req.path;
-    const url = new URL(req.originalUrl, "http://x");
-    url.searchParams.delete("lang");
-    const link = (lang: string) => {
-      const u = new URL(url);
-      u.searchParams.set("lang", lang);
-      return `${u.pathname}${u.search}`;
-    };
-    res.locals.langLinks = { en: link("en"), fa: link("fa") };
+    // Worked out when a page renders (a page answered from memory, JSON and files never need it).
+    let langLinks: { en: string; fa: string } | undefined;
+    Object.defineProperty(res.locals, "langLinks", {
+      enumerable: true,
+      configurable: true,
+      get() {
+        if (!langLinks) {
+          const url = new URL(req.originalUrl, "http://x");
+          url.searchParams.delete("lang");
+          const link = (lang: string) => {
+            const u = new URL(url);
+            u.searchParams.set("lang", lang);
+            return `${u.pathname}${u.search}`;
+          };
+          langLinks = { en: link("en"), fa: link("fa") };
+        }
+        return langLinks;
+      },
+      set(value: { en: string; fa: string }) {
+        langLinks = value;
+      },
+    });
     next();
   };
 }

@@ -78,8 +78,8 @@ describe("compression", () => {
     expect(br.headers["content-encoding"]).toBe("br");
     expect(br.headers.vary).toMatch(/Accept-Encoding/i);
     expect(br.headers["content-length"]).toBeUndefined();
-    // Same page (the CSRF token and nonce differ per request).
-    const strip = (s: string) => s.replace(/content="[^"]{20,}"|nonce="[^"]+"/g, "");
+    // Same page (the CSRF token differs per request).
+    const strip = (s: string) => s.replace(/content="[^"]{20,}"/g, "");
     expect(strip(decode(br))).toBe(strip(html));
     expect(br.body.length).toBeLessThan(Buffer.byteLength(html) / 3);
 
@@ -133,6 +133,14 @@ describe("compression", () => {
       expect(res.status).toBe(200);
       expect(res.headers["content-encoding"]).toBeUndefined();
       expect(decode(res)).toContain("</html>");
+      // A product page rendered once and then answered from memory: never compressed either.
+      for (let i = 0; i < 2; i++) {
+        const page = await rawGet(o, `${MOUNT}/p/plain`, { "Accept-Encoding": "br, gzip" });
+        expect(page.status).toBe(200);
+        expect(page.headers["content-encoding"]).toBeUndefined();
+        expect(decode(page)).toContain("</html>");
+      }
+      expect(off.shop.bazaarche.pageCache.hits).toBeGreaterThanOrEqual(1);
     } finally {
       s.close();
       await off.close();
@@ -236,5 +244,46 @@ describe("image priority", () => {
     const main = $(".gallery__main img");
     expect(main.attr("fetchpriority")).toBe("high");
     expect(main.attr("loading")).toBeUndefined();
+  });
+});
+
+// Last: its product would change the home page the tests above read.
+describe("cached pages on the wire", () => {
+  it("answers a cached product page as the same bytes for everyone, in brotli or gzip compressed once per version", async () => {
+    const product = await createProduct(t.deps, { slug: "precompressed-jug", title: "Precompressed Jug", variants: [{ priceMinor: 2500, stock: 4 }] });
+    const pagePath = `${MOUNT}/p/${product.slug}`;
+    const stats = () => ({ ...t.shop.bazaarche.pageCache });
+    const before = stats();
+    const first = await rawGet(origin, pagePath, { "Accept-Encoding": "identity" });
+    expect(first.status).toBe(200);
+    expect(first.headers["cache-control"]).toMatch(/^public/);
+    const identity = await rawGet(origin, pagePath);
+    const br = await rawGet(origin, pagePath, { "Accept-Encoding": "gzip, deflate, br" });
+    const gzip = await rawGet(origin, pagePath, { "Accept-Encoding": "gzip" });
+    const preferGzip = await rawGet(origin, pagePath, { "Accept-Encoding": "br;q=0.5, gzip;q=1" });
+    const refused = await rawGet(origin, pagePath, { "Accept-Encoding": "br;q=0, gzip;q=0" });
+    const after = stats();
+    expect(after.renders - before.renders).toBe(1);
+    expect(after.hits - before.hits).toBe(5);
+
+    // Byte for byte the same page (no nonce, no token) in every encoding.
+    expect(identity.headers["content-encoding"]).toBeUndefined();
+    expect(identity.body.equals(first.body)).toBe(true);
+    expect(br.headers["content-encoding"]).toBe("br");
+    expect(zlib.brotliDecompressSync(br.body).equals(first.body)).toBe(true);
+    expect(Number(br.headers["content-length"])).toBe(br.body.length);
+    expect(br.body.length).toBeLessThan(first.body.length / 3);
+    expect(gzip.headers["content-encoding"]).toBe("gzip");
+    expect(zlib.gunzipSync(gzip.body).equals(first.body)).toBe(true);
+    expect(preferGzip.headers["content-encoding"]).toBe("gzip");
+    expect(refused.headers["content-encoding"]).toBeUndefined();
+    expect(refused.body.equals(first.body)).toBe(true);
+    for (const res of [identity, br, gzip, refused]) {
+      expect(res.headers.vary).toMatch(/Accept-Encoding/);
+      expect(res.headers.vary).toMatch(/Cookie/);
+      expect(res.headers.etag).toBe(first.headers.etag);
+      expect(res.headers["content-security-policy"]).toBe(first.headers["content-security-policy"]);
+    }
+    expect(decode(first)).toContain("Precompressed Jug");
   });
 });

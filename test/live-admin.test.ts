@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { liveJobs } from "../src/live/live.jobs.js";
 import { buildTestApp, type TestApp } from "./helpers/app.js";
 import { createAdmin, createProduct } from "./helpers/factories.js";
-import { csrfFrom, load, signIn } from "./helpers/html.js";
+import { csrfForPage, csrfFrom, load, signIn } from "./helpers/html.js";
 import { liveApi, liveShow, newViewer, type LiveApi } from "./helpers/live.js";
 import { TEST_ADDRESS } from "./helpers/orders.js";
 import { BROWSER_UA } from "./helpers/post-factories.js";
@@ -127,7 +127,7 @@ describe("stats and tracked links", () => {
     const click = await agent.get(`/shop/l/${link.code}`).set("User-Agent", BROWSER_UA).expect(302);
     expect(click.headers.location).toBe(`/shop/live/${session.code}`);
     const page = await agent.get(click.headers.location!).set("User-Agent", BROWSER_UA).expect(200);
-    const token = csrfFrom(page.text);
+    const token = await csrfForPage(agent, page);
     await agent.post(`/shop/live/${session.code}/claims`).set("X-CSRF-Token", token).set("Accept", "application/json").send({ itemId: items[0]!.id, variantId: items[0]!.variants[0]!.id, quantity: 2 }).expect(201);
     const started = await agent.post(`/shop/live/${session.code}/checkout`).type("form").send({ _csrf: token }).expect(303);
     const pay = new URL(started.headers.location!);

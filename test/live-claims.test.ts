@@ -71,7 +71,7 @@ describe("a claim", () => {
     expect(await variant(v.id)).toEqual({ stock: 1, reserved: 1 });
     // Nobody else can have the unit meanwhile.
     const other = await newViewer(t.app, session.code);
-    expect((await request(t.app).post(`/shop/cart/items`).set("Cookie", other.page.headers["set-cookie"]!).set("X-CSRF-Token", other.csrf).send({ variantId: v.id, quantity: 1 })).status).toBe(409);
+    expect((await other.agent.post(`/shop/cart/items`).set("X-CSRF-Token", other.csrf).send({ variantId: v.id, quantity: 1 })).status).toBe(409);
 
     const order = await payAt(viewer.agent, started.headers.location!, viewer.csrf);
     expect(order).toMatchObject({ status: "paid", subtotalMinor: 1500, liveSessionId: session.id, email: "ana@example.com" });

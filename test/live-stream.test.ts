@@ -1,3 +1,4 @@
+import request from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { appendLiveEventInTx, wakeLiveStreams } from "../src/live/live.events.js";
 import { InProcessBroadcaster } from "../src/realtime/broadcaster.js";
@@ -105,9 +106,12 @@ describe("GET /live/:code/events", () => {
 
   it("counts viewers from the open connections (distinct visitors), and the peak", async () => {
     const { session } = await liveShow(t.app, t.deps, api, { items: [{ claimCode: "1" }] });
-    const a = await newViewer(t.app, session.code);
-    const b = await newViewer(t.app, session.code);
-    const cookieOf = (v: typeof a) => (v.page.headers["set-cookie"] as unknown as string[]).find((c) => c.startsWith("bz_live="))!.split(";")[0]!;
+    // Two phones; a first visit (the page for everyone) counts by address and browser, hashed.
+    const a = await newViewer(t.app, session.code, { userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1) Mobile" });
+    const b = await newViewer(t.app, session.code, { userAgent: "Mozilla/5.0 (Linux; Android 15; Pixel 9) Mobile" });
+    // The same phone again: not another visitor.
+    await request(t.app).get(`/shop/live/${session.code}`).set("User-Agent", "Mozilla/5.0 (Linux; Android 15; Pixel 9) Mobile").expect(200);
+    const cookieOf = (v: typeof a) => v.viewerCookie!;
     const streams = [
       sseClient(origin, `/shop/live/${session.code}/events`, { headers: { Cookie: cookieOf(a) } }),
       sseClient(origin, `/shop/live/${session.code}/events`, { headers: { Cookie: cookieOf(a) } }),

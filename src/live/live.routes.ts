@@ -12,7 +12,7 @@ import { validate, zodDetails } from "../http/validate.js";
 import { wantsJson } from "../http/wants-json.js";
 import { translate, type Locale } from "../i18n/translate.js";
 import { claimantState, claimLiveItem, releaseLiveClaim, startClaimCheckout, webClaimant, type ClaimOutcome } from "./claims.service.js";
-import { recordLiveAnalytics } from "./live.analytics.js";
+import { recordAnonymousLiveJoin, recordLiveAnalytics } from "./live.analytics.js";
 import { ClaimCheckoutInput, ClaimInput, CodeParams, EventsQuery, PayTokenParams, QuestionInput, RemindInput, ViewerQuery } from "./live.schema.js";
 import { addLiveReminder, askLiveQuestion, claimantFromPayToken, findSessionByCode, getLiveSessionWithLineup, payToken } from "./live.service.js";
 import type { LiveStreams } from "./live.stream.js";
@@ -132,11 +132,21 @@ export function liveRoutes(deps: Deps, options: { attribution?: (req: Request) =
 
   router.get("/live/:code", validate({ params: CodeParams, query: ViewerQuery }), async (req, res) => {
     const session = await sessionFor(deps, req.valid.params.code);
+    const selected = (req.valid.query as z.infer<typeof ViewerQuery>).item ?? null;
+    const cancelled = req.query.cancelled === "1";
+    if (res.locals.publicPage === true) {
+      // A first visit (no cookies): one page for everyone, from the page cache
+      // (src/pages) when the show moves fast. The viewer id is made when this
+      // browser first claims, asks or loads its own part (/live/:code/you).
+      // Bots and link previews are left out by the event writer.
+      recordAnonymousLiveJoin(deps, req, res, { sessionId: session.id, meta: { status: session.status } });
+      await renderViewer(req, res, { code: session.code, viewer: null, selected, cancelled });
+      return;
+    }
     const viewer = viewerId(req, res);
-    // Bots and link previews are left out by the event writer.
     recordLiveAnalytics(deps, { type: "live_join", sessionId: session.id, visitorId: webClaimant(viewer), meta: { status: session.status } }, req);
     res.set("Cache-Control", "no-store");
-    await renderViewer(req, res, { code: session.code, viewer, selected: (req.valid.query as z.infer<typeof ViewerQuery>).item ?? null, cancelled: req.query.cancelled === "1" });
+    await renderViewer(req, res, { code: session.code, viewer, selected, cancelled });
   });
 
   router.get("/live/:code/you", validate({ params: CodeParams }), async (req, res) => {
@@ -279,19 +289,18 @@ export function liveRoutes(deps: Deps, options: { attribution?: (req: Request) =
     }
   });
 
-  async function renderViewer(req: Request, res: Response, input: { code: string; viewer: string; selected: string | null; cancelled?: boolean; claimError?: string; payError?: string; questionError?: string }) {
+  async function renderViewer(req: Request, res: Response, input: { code: string; viewer: string | null; selected: string | null; cancelled?: boolean; claimError?: string; payError?: string; questionError?: string }) {
     const locale = res.locals.locale as Locale;
     const session = await getLiveSessionWithLineup(deps.db, { code: input.code }, locale);
     if (!session) throw AppError.notFound("live show");
     const now = deps.now();
     const show = await liveShowState(deps, { session, locale });
-    const claimant = webClaimant(input.viewer);
-    const you = await claimantState(deps, { sessionId: session.id, claimant, locale });
+    const you = input.viewer ? await claimantState(deps, { sessionId: session.id, claimant: webClaimant(input.viewer), locale }) : { claims: [], waitlist: [] };
     const stageId = (input.selected && show.items.some((i) => i.id === input.selected) ? input.selected : null) ?? show.featuredItemId ?? show.items[0]?.id ?? null;
     const questions = await deps.db.liveQuestion.findMany({ where: { liveSessionId: session.id, answeredAt: { not: null }, hiddenAt: null }, orderBy: [{ answeredAt: "desc" }, { id: "desc" }], take: 30 });
     const ended = session.status === "ended";
     const chapters = ended ? await liveChapters(deps, { session, locale }) : [];
-    const follower = await currentFollower(deps, req);
+    const follower = input.viewer ? await currentFollower(deps, req) : null;
     const startsIn = Math.max(0, Math.round((session.startsAt.getTime() - now.getTime()) / 1000));
     const t = (key: string, vars?: Record<string, unknown>) => translate(locale, key, vars);
     res.render("live/show", {

@@ -129,7 +129,13 @@ export async function liveStats(deps: Deps, input: { id: string; viewersNow: num
   if (!session) return null;
   // Joins are buffered by the event writer: written out before they are counted.
   await flushEvents(deps);
-  const visitors = await deps.db.analyticsEvent.groupBy({ by: ["visitorId"], where: { liveSessionId: session.id, type: "live_join", visitorId: { not: null } } });
+  // A viewer is their viewer id; a first visit that never got one (the page for
+  // everyone) is its daily visitor key, unless that key also came with an id.
+  const joins = await deps.db.analyticsEvent.groupBy({ by: ["visitorId", "visitorKey"], where: { liveSessionId: session.id, type: "live_join", OR: [{ visitorId: { not: null } }, { visitorKey: { not: null } }] } });
+  const identified = new Set(joins.filter((j) => j.visitorId !== null).map((j) => j.visitorId));
+  const keysWithId = new Set(joins.filter((j) => j.visitorId !== null && j.visitorKey !== null).map((j) => j.visitorKey));
+  const anonymous = new Set(joins.filter((j) => j.visitorId === null && j.visitorKey !== null && !keysWithId.has(j.visitorKey)).map((j) => j.visitorKey));
+  const visitorsTotal = identified.size + anonymous.size;
   const claims = await deps.db.liveClaim.findMany({ where: { liveSessionId: session.id }, select: { itemId: true, quantity: true, unitPriceMinor: true, hold: { select: { status: true, expiresAt: true, orderId: true } } } });
   const now = deps.now();
   const paidClaims = claims.filter((c) => c.hold?.status === "consumed");
@@ -157,7 +163,7 @@ export async function liveStats(deps: Deps, input: { id: string; viewersNow: num
   return {
     session: { id: session.id, code: session.code, title: session.title, status: session.status, startedAt: session.startedAt, endedAt: session.endedAt },
     currency: deps.shop.currency,
-    viewers: { now: input.viewersNow, peak: Math.max(session.peakViewers, input.viewersNow), total: visitors.length },
+    viewers: { now: input.viewersNow, peak: Math.max(session.peakViewers, input.viewersNow), total: visitorsTotal },
     claims: {
       total: claims.length,
       heldNow: heldNow.length,

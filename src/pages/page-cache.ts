@@ -1,6 +1,6 @@
 /**
  * Caching of the pages social traffic lands on (product, post, post card,
- * gallery) for anonymous visitors: the ones with none of the cookies that
+ * gallery, a live show) for anonymous visitors: the ones with none of the cookies that
  * make a page personal (cart, admin or follower session, CSRF token, review
  * votes, live-show viewer). See src/pages/README.md.
  *
@@ -9,23 +9,30 @@
  *   refetch; it carries an ETag (304 on If-None-Match) and Vary:
  *   Accept-Encoding, Cookie (the language may come from the bz_lang cookie).
  *   The page then holds nothing per-visitor: no CSRF token (the forms get it
- *   from GET /session.json, see views/static/js/shop.js) and no cookie is set.
+ *   from GET /session.json, see views/static/js/shop.js), no CSP nonce (the
+ *   CSP needs none, see src/http/security.ts) and no cookie is set.
  * - In this process, rendered HTML is kept for `ttlMs` under a key made of
  *   the address, the language, the public base URL and the page's version
  *   read from the database (./page-versions.ts), so a burst of requests costs
  *   about one render per `ttlMs` while a price, stock, rating or tag change
  *   shows on the next request, on every instance. Concurrent misses for one
- *   key wait for a single render.
+ *   key wait for a single render; requests that arrive together share one
+ *   version read. A hit is a Buffer sent as it is, or its brotli or gzip
+ *   copy, compressed once per version.
  * - Personal requests are rendered as before and marked private.
  */
 import { createHash } from "node:crypto";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
 import type { Request, RequestHandler, Response } from "express";
-import Handlebars from "handlebars";
 import { recordEvent } from "../analytics/events.js";
 import type { AnalyticsEventInput } from "../analytics/events.js";
 import type { Deps } from "../deps.js";
 import { isLocale, type Locale } from "../i18n/translate.js";
 import { readPageVersion, type PageKind } from "./page-versions.js";
+
+const brotliCompress = promisify(zlib.brotliCompress);
+const gzip = promisify(zlib.gzip);
 
 export interface PageCacheOptions {
   /** How long this process reuses a rendered page whose version has not changed. */
@@ -48,20 +55,51 @@ const ROUTES: { pattern: RegExp; kind: PageKind }[] = [
   { pattern: /^\/p\/([^/]+)\/?$/, kind: "product" },
   { pattern: /^\/posts\/([^/]+)(?:\/card)?\/?$/, kind: "post" },
   { pattern: /^\/gallery\/?$/, kind: "gallery" },
+  { pattern: /^\/live\/([^/]+)\/?$/, kind: "live" },
 ];
 
 interface Entry {
-  /**
-   * The HTML split around the CSP nonce it was rendered with (odd items mark
-   * where it was: "raw" or "escaped" as in an attribute), so each copy
-   * carries its own request's nonce, the one its CSP header allows.
-   */
-  parts: string[];
+  /** The page, the same bytes for every anonymous visitor (no nonce, no token). */
+  body: Buffer;
   etag: string;
-  contentType: string;
   at: number;
   /** The analytics event the page records per view (a hit records it too). */
   event: AnalyticsEventInput | null;
+  /** The body compressed once per encoding, when a browser first asks for it. */
+  encoded: Partial<Record<Encoding, Promise<Buffer>>>;
+}
+
+type Encoding = "br" | "gzip";
+
+/** What the compression middleware would send (src/http/compression.ts): brotli on a tie, nothing under 1 KiB. */
+const COMPRESS_MIN_BYTES = 1024;
+
+/** Accept-Encoding as name → q (a missing q is 1; a bad one counts as 0). */
+function acceptedEncodings(header: string): Map<string, number> {
+  const q = new Map<string, number>();
+  for (const item of header.split(",")) {
+    const [name, ...params] = item.split(";");
+    const coding = name!.trim().toLowerCase();
+    if (!coding) continue;
+    let weight = 1;
+    for (const param of params) {
+      const [key, value] = param.split("=");
+      if (key!.trim().toLowerCase() === "q") {
+        const n = Number(value?.trim());
+        weight = Number.isFinite(n) && n >= 0 && n <= 1 ? n : 0;
+      }
+    }
+    q.set(coding, weight);
+  }
+  return q;
+}
+
+function encode(body: Buffer, encoding: Encoding): Promise<Buffer> {
+  // Once per page and version, off the event loop: so a better ratio than the
+  // per-response middleware's (brotli 4, gzip 6) is worth its CPU.
+  return encoding === "br"
+    ? brotliCompress(body, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 9, [zlib.constants.BROTLI_PARAM_SIZE_HINT]: body.length } })
+    : gzip(body, { level: 9 });
 }
 
 export function isPersonal(req: Request): boolean {
@@ -71,8 +109,8 @@ export function isPersonal(req: Request): boolean {
 
 export interface PageCache {
   middleware: RequestHandler;
-  /** Pages rendered and served from memory since start (tests, benchmarks). */
-  stats: { renders: number; hits: number };
+  /** Pages rendered, served from memory, and version reads since start (tests, benchmarks). */
+  stats: { renders: number; hits: number; versionReads: number };
 }
 
 const COOKIE_PATTERNS = new Map<string, RegExp>();
@@ -92,8 +130,8 @@ function cookieValue(req: Request, name: string): string | undefined {
   }
 }
 
-export function createPageCache(deps: Deps, options: PageCacheOptions | false, defaultLocale: Locale): PageCache {
-  const stats = { renders: 0, hits: 0 };
+export function createPageCache(deps: Deps, options: PageCacheOptions | false, defaultLocale: Locale, compress: boolean): PageCache {
+  const stats = { renders: 0, hits: 0, versionReads: 0 };
   const entries = new Map<string, Entry>();
   const pending = new Map<string, Promise<Entry | null>>();
   const settings = options || PAGE_CACHE_DEFAULTS;
@@ -105,24 +143,66 @@ export function createPageCache(deps: Deps, options: PageCacheOptions | false, d
     while (entries.size > settings.maxEntries) entries.delete(entries.keys().next().value!);
   };
 
-  const serve = (req: Request, res: Response, entry: Entry) => {
+  // Requests for one page that arrive before its version is read share that
+  // read: each answer still reflects the database as it was after its request
+  // came in, but a burst costs one read per turn of the event loop, not one
+  // per request.
+  const nextReads = new Map<string, Promise<string | null>>();
+  const versionOf = (kind: PageKind, id: string): Promise<string | null> => {
+    const key = `${kind}\n${id}`;
+    let read = nextReads.get(key);
+    if (!read) {
+      read = new Promise<string | null>((resolve, reject) => {
+        setImmediate(() => {
+          nextReads.delete(key);
+          stats.versionReads++;
+          readPageVersion(deps, kind, id).then(resolve, reject);
+        });
+      });
+      nextReads.set(key, read);
+    }
+    return read;
+  };
+
+  const encodingFor = (req: Request): Encoding | null => {
+    const accepted = req.headers["accept-encoding"];
+    if (!compress || !accepted) return null;
+    const q = acceptedEncodings(accepted);
+    const br = q.get("br") ?? q.get("*") ?? 0;
+    const gz = q.get("gzip") ?? q.get("*") ?? 0;
+    if (br > 0 && br >= gz) return "br";
+    return gz > 0 ? "gzip" : null;
+  };
+
+  const serve = async (req: Request, res: Response, entry: Entry) => {
     stats.hits++;
     if (entry.event) {
       // The cookie parser has not run yet: the event writer reads only the attribution cookie.
       const attribution = cookieValue(req, "bz_attr");
       recordEvent(deps, entry.event, { method: req.method, get: req.get.bind(req) as Request["get"], ip: req.ip, query: req.query, cookies: attribution ? { bz_attr: attribution } : {} });
     }
-    res.set("ETag", entry.etag);
-    res.type(entry.contentType);
+    res.setHeader("ETag", entry.etag);
+    res.setHeader("Content-Type", "text/html; charset=utf-8");
+    if (compress && entry.body.length >= COMPRESS_MIN_BYTES) res.vary("Accept-Encoding");
     if (req.fresh) {
-      res.status(304).end();
+      res.statusCode = 304;
+      res.end();
       return;
     }
-    res.send(withNonce(entry.parts, res.locals.cspNonce as string));
+    let body = entry.body;
+    const encoding = entry.body.length >= COMPRESS_MIN_BYTES ? encodingFor(req) : null;
+    if (encoding) {
+      body = await (entry.encoded[encoding] ??= encode(entry.body, encoding));
+      res.setHeader("Content-Encoding", encoding);
+    }
+    res.setHeader("Content-Length", body.length);
+    if (req.method === "HEAD") res.end();
+    else res.end(body);
   };
 
-  // Mounted early (before the cookie parser, body parsers, language and shop
-  // settings middleware): an answer from memory needs none of them.
+  // Mounted early (before compression, the cookie parser, body parsers,
+  // language and shop settings middleware): an answer from memory needs none
+  // of them, and brings its own compressed bytes.
   const middleware: RequestHandler = async (req, res, next) => {
     if (req.method !== "GET" && req.method !== "HEAD") return next();
     const route = ROUTES.find((r) => r.pattern.test(req.path));
@@ -143,7 +223,7 @@ export function createPageCache(deps: Deps, options: PageCacheOptions | false, d
     res.set("Cache-Control", setsCookie ? "private, no-cache" : publicControl);
     if (!options) return next();
     const id = decodeURIComponent(route.pattern.exec(req.path)![1] ?? "");
-    const version = await readPageVersion(deps, route.kind, id);
+    const version = await versionOf(route.kind, id);
     if (version === null) return next();
     const key = [req.baseUrl, req.url, locale, res.locals.publicBase, version].join("\n");
     const now = Date.now();
@@ -182,15 +262,8 @@ export function createPageCache(deps: Deps, options: PageCacheOptions | false, d
           return next(err);
         }
         stats.renders++;
-        const nonce = res.locals.cspNonce as string;
-        const parts = splitNonce(html!, nonce);
-        const entry: Entry = {
-          parts,
-          etag: `W/"${createHash("sha1").update(parts.filter((_, i) => i % 2 === 0).join("")).digest("base64url")}"`,
-          contentType: "html",
-          at: Date.now(),
-          event: event.current,
-        };
+        const body = Buffer.from(html!);
+        const entry: Entry = { body, etag: `W/"${createHash("sha1").update(body).digest("base64url")}"`, at: Date.now(), event: event.current, encoded: {} };
         if (res.statusCode === 200) {
           store(key, entry);
           done(entry);
@@ -205,22 +278,6 @@ export function createPageCache(deps: Deps, options: PageCacheOptions | false, d
   };
 
   return { middleware, stats };
-}
-
-const regexpText = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-
-function splitNonce(html: string, nonce: string | undefined): string[] {
-  if (!nonce) return [html];
-  const escaped = Handlebars.escapeExpression(nonce);
-  return html.split(new RegExp(`(${regexpText(escaped)}|${regexpText(nonce)})`)).map((part, i) => (i % 2 === 0 ? part : part === nonce ? "raw" : "escaped"));
-}
-
-function withNonce(parts: string[], nonce: string): string {
-  if (parts.length === 1) return parts[0]!;
-  const escaped = Handlebars.escapeExpression(nonce);
-  let html = "";
-  for (let i = 0; i < parts.length; i++) html += i % 2 === 0 ? parts[i] : parts[i] === "raw" ? nonce : escaped;
-  return html;
 }
 
 /**

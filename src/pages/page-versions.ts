@@ -11,14 +11,19 @@
  * unpublish, so reviews are not counted here: 5,000 of them made the read
  * cost more than the page), question counts, product images, tags on posts (count, newest, placement, products
  * and variants), posts (updatedAt, what is published by now) and shop
- * settings. Anything else (a translation edited on its own, a helpful vote,
- * a reply) shows when the entry's short lifetime ends (PAGE_CACHE ttlMs).
+ * settings. A live show's page: every column of the show (its `eventSeq`
+ * moves with everything the host does that viewers see), its items, the
+ * flash deals running now, answered questions, chapters, and the stock,
+ * holds and prices of its products; a page served a little late catches up
+ * through the event stream from the `eventSeq` it was rendered at.
+ * Anything else (a translation edited on its own, a helpful vote, a reply)
+ * shows when the entry's short lifetime ends (PAGE_CACHE ttlMs).
  */
 import type { Deps } from "../deps.js";
 import { empty, sql, type Sql } from "../db/dialect.js";
 import { readerFor } from "../db/reader.js";
 
-export type PageKind = "product" | "post" | "gallery";
+export type PageKind = "product" | "post" | "gallery" | "live";
 
 /**
  * Stock, holds, prices and ratings of the variants of the products in
@@ -57,6 +62,22 @@ function query(kind: PageKind, id: string, now: Date): Sql {
       return sql`SELECT p."id", p."status", p."updatedAt", p."publishedAt", ${tagsOf(sql`${id}`)}, ${catalogOf(tagged, now)}
         FROM "Post" p WHERE p."id" = ${id}`;
     }
+    case "live": {
+      const products = sql`SELECT i."productId" FROM "LiveItem" i JOIN "LiveSession" ls ON ls."id" = i."liveSessionId" WHERE ls."code" = ${id}`;
+      return sql`SELECT s."id", s."title", s."hostName", s."platform", s."streamUrl", s."status", s."startsAt", s."endsAt", s."startedAt", s."endedAt",
+          s."holdMinutes", s."featuredProductId", s."featuredAt", s."replayUrl", s."pinnedMessage", s."eventSeq",
+          (SELECT count(*) || '/' || coalesce(sum(i."position" + 3 * coalesce(i."livePriceMinor", -1) + 5 * coalesce(i."perBuyerLimit", -1) + 7 * coalesce(i."quantityCap", -1)
+              + 11 * coalesce(i."followerPriceMinor", -1) + 13 * coalesce(i."followerMinDays", -1)), 0) || '/' || coalesce(CAST(max(i."featuredAt") AS TEXT), '')
+            FROM "LiveItem" i WHERE i."liveSessionId" = s."id") AS "items",
+          (SELECT count(*) || '/' || coalesce(CAST(max(d."endsAt") AS TEXT), '') || '/' || coalesce(sum(d."priceMinor" + 3 * d."unitCap" + 5 * d."perBuyerLimit"), 0)
+            FROM "LiveFlashDeal" d WHERE d."liveSessionId" = s."id" AND d."startsAt" <= ${now} AND d."endsAt" > ${now}) AS "deals",
+          (SELECT count(*) || '/' || coalesce(CAST(max(q."answeredAt") AS TEXT), '') || '/' || coalesce(sum(length(coalesce(q."answer", ''))), 0)
+            FROM "LiveQuestion" q WHERE q."liveSessionId" = s."id" AND q."answeredAt" IS NOT NULL AND q."hiddenAt" IS NULL) AS "answers",
+          (SELECT count(*) FROM "LiveFeature" f WHERE f."liveSessionId" = s."id") AS "chapters",
+          (SELECT count(*) FROM "ProductImage" pi WHERE pi."productId" IN (${products})) AS "images",
+          ${catalogOf(products, now)}
+        FROM "LiveSession" s WHERE s."code" = ${id}`;
+    }
     case "gallery":
       // Every tag of every post (a hidden post's tags too: cheaper than telling them apart, and harmless).
       return sql`SELECT (SELECT count(*) FROM "Post" p WHERE p."status" = 'published' AND (p."publishedAt" IS NULL OR p."publishedAt" <= ${now})) AS "posts",
@@ -67,9 +88,9 @@ function query(kind: PageKind, id: string, now: Date): Sql {
 }
 
 /**
- * The version of one page (a product slug, a post id; the gallery ignores
- * `id`), or null when there is no such product or post (the route answers
- * 404 itself).
+ * The version of one page (a product slug, a post id, a live show's code;
+ * the gallery ignores `id`), or null when there is no such product, post or
+ * show (the route answers 404 itself).
  */
 export async function readPageVersion(deps: Pick<Deps, "db" | "now">, kind: PageKind, id: string): Promise<string | null> {
   const reader = await readerFor(deps.db);

@@ -7,7 +7,8 @@
  * run:
  *  - product: GET /shop/p/<a demo product>, as a first-time visitor (no
  *    cookies): the page cache (src/pages) reads the page's version from the
- *    database and serves the rendered page from memory;
+ *    database (requests that arrive together share one read) and serves the
+ *    rendered page from memory, as the same bytes for everyone;
  *  - uncached: the same page from a second storefront on the same database
  *    with pageCache: false (rendered on every request), for reference;
  *  - static: a file with exactly the product page's bytes, served by
@@ -85,9 +86,9 @@ async function main() {
     });
     const origin = `http://127.0.0.1:${ready.port}`;
     const server = () =>
-      new Promise<{ cpu: number; stats: { renders: number; hits: number } }>((resolve) => {
+      new Promise<{ cpu: number; stats: { renders: number; hits: number; versionReads: number } }>((resolve) => {
         child.once("message", (m) => {
-          const { cpu, stats } = m as { cpu: { user: number; system: number }; stats: { renders: number; hits: number } };
+          const { cpu, stats } = m as { cpu: { user: number; system: number }; stats: { renders: number; hits: number; versionReads: number } };
           resolve({ cpu: cpu.user + cpu.system, stats });
         });
         child.send("cpu");
@@ -121,7 +122,7 @@ async function main() {
     console.log("| | req/s | p50 ms | p99 ms | server CPU ms/req |");
     console.log("| --- | ---: | ---: | ---: | ---: |");
     for (const r of rows) console.log(`| ${r.name} | ${r.rps.toFixed(0)} | ${r.p50.toFixed(1)} | ${r.p99.toFixed(1)} | ${r.cpuMs.toFixed(2)} |`);
-    console.log(`\nPage cache during the measured rounds: ${after.renders - before.renders} renders, ${after.hits - before.hits} answers from memory.`);
+    console.log(`\nPage cache during the measured rounds: ${after.renders - before.renders} renders, ${after.hits - before.hits} answers from memory, ${after.versionReads - before.versionReads} version reads.`);
     const ratio = rows[1]!.rps / rows[0]!.rps;
     console.log(`Product page / static file: ${ratio.toFixed(2)} by req/s (target ≥ 0.8: ${ratio >= 0.8 ? "met" : "missed"}); uncached / static: ${(rows[2]!.rps / rows[0]!.rps).toFixed(2)}.`);
   } finally {

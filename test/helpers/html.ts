@@ -14,6 +14,17 @@ export function csrfFrom(html: string): string {
   return token;
 }
 
+/**
+ * The token a browser uses on a page: the one in it, or, on a page for
+ * everyone (from the page cache, carrying none), the one shop.js asks
+ * session.json for (which also sets the cookie it is bound to).
+ */
+export async function csrfForPage(agent: TestAgent, page: Response, mount = "/shop"): Promise<string> {
+  if (!String(page.headers["cache-control"] ?? "").startsWith("public")) return csrfFrom(page.text);
+  const session = await agent.get(`${mount}/session.json`).expect(200);
+  return session.body.csrfToken as string;
+}
+
 /** Every URL the page points at: links, assets, form actions, srcset entries, meta URLs. */
 export function urlsIn(html: string): string[] {
   const $ = load(html);

@@ -4,7 +4,7 @@ import request from "supertest";
 import type TestAgent from "supertest/lib/agent.js";
 import type { Deps } from "../../src/deps.js";
 import { createProduct, createToken, type VariantOverrides } from "./factories.js";
-import { csrfFrom } from "./html.js";
+import { csrfForPage } from "./html.js";
 
 /** The /api/v1/live routes with a Bearer token, as another tool would drive a show. */
 export async function liveApi(app: Express, deps: Deps) {
@@ -54,15 +54,27 @@ export async function liveShow(
   return { session, items };
 }
 
-/** A viewer's phone: its own cookies (viewer id, CSRF), the page loaded once. */
-export async function newViewer(app: Express, code: string, opts: { lang?: "en" | "fa" } = {}) {
+/**
+ * A viewer's phone: its own cookies (viewer id, CSRF), the page loaded once.
+ * A first visit gets the page for everyone (no token, no viewer id): like
+ * shop.js and live.js, the phone then asks session.json for its token and
+ * /you for its viewer id.
+ */
+export async function newViewer(app: Express, code: string, opts: { lang?: "en" | "fa"; userAgent?: string } = {}) {
   const agent = request.agent(app);
-  const page = await agent.get(`/shop/live/${code}${opts.lang ? `?lang=${opts.lang}` : ""}`).set("User-Agent", "Mozilla/5.0 (iPhone) Mobile").expect(200);
-  const csrf = csrfFrom(page.text);
+  const page = await agent.get(`/shop/live/${code}${opts.lang ? `?lang=${opts.lang}` : ""}`).set("User-Agent", opts.userAgent ?? "Mozilla/5.0 (iPhone) Mobile").expect(200);
+  const firstVisit = page.headers["cache-control"]?.startsWith("public");
+  const csrf = await csrfForPage(agent, page);
+  // What live.js does before the first claim from that page: get a viewer id.
+  const you = firstVisit ? await agent.get(`/shop/live/${code}/you`).set("Accept", "application/json").expect(200) : null;
+  const setCookies = [page, you].flatMap((res) => (res?.headers["set-cookie"] as unknown as string[] | undefined) ?? []);
+  /** The viewer id cookie ("bz_live=…"), as this phone sends it. */
+  const viewerCookie = setCookies.find((c) => c.startsWith("bz_live="))?.split(";")[0];
   return {
     agent,
     csrf,
     page,
+    viewerCookie,
     claim: (itemId: string, variantId: string, quantity = 1, extra: Record<string, unknown> = {}) =>
       agent.post(`/shop/live/${code}/claims`).set("X-CSRF-Token", csrf).set("Accept", "application/json").send({ itemId, variantId, quantity, ...extra }),
     checkout: (extra: Record<string, unknown> = {}) => agent.post(`/shop/live/${code}/checkout`).type("form").send({ _csrf: csrf, ...extra }),

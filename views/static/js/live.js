@@ -8,7 +8,24 @@
   const i18n = JSON.parse(document.getElementById("live-i18n")?.textContent || "{}");
   const locale = root?.dataset.locale || document.documentElement.lang || "en";
   const intl = locale === "fa" ? "fa-IR" : "en-US";
-  const csrf = document.querySelector('meta[name="csrf-token"]')?.content || "";
+  // A page for everyone (first visit, maybe from a CDN) carries no token: shop.js fetches this browser's.
+  const csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  const csrf = async () => csrfMeta?.content || (window.bazaarcheCsrfToken ? await window.bazaarcheCsrfToken().catch(() => "") : "");
+  // Nor a viewer id for this browser: before its first claim, /you makes one
+  // (a cookie), once, so every claim from this page is the same viewer's.
+  const firstVisit = !!csrfMeta?.dataset.session && !csrfMeta.content;
+  let viewerAsked = null;
+  const viewerReady = () => {
+    if (!firstVisit || !root?.dataset.you) return Promise.resolve();
+    viewerAsked ??= fetch(root.dataset.you, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+      .then((r) => {
+        if (!r.ok) throw new Error(String(r.status));
+      })
+      .catch(() => {
+        viewerAsked = null;
+      });
+    return viewerAsked;
+  };
   const numberFmt = new Intl.NumberFormat(intl);
   const moneyFmts = new Map();
 
@@ -153,16 +170,19 @@
 
   // ───────── claiming without leaving the page ─────────
   for (const form of root.querySelectorAll("form[data-claim]")) {
+    for (const type of ["pointerdown", "focusin"]) form.addEventListener(type, () => viewerReady());
     form.addEventListener("submit", async (e) => {
       e.preventDefault();
       const msg = form.querySelector("[data-claim-msg]");
       const button = form.querySelector("[data-claim-button]");
       button.disabled = true;
       try {
+        const [token] = await Promise.all([csrf(), viewerReady()]);
         const body = Object.fromEntries(new FormData(form));
+        if (!body._csrf) body._csrf = token;
         const res = await fetch(form.action, {
           method: "POST",
-          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf },
+          headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": token },
           credentials: "same-origin",
           body: JSON.stringify(body),
         });

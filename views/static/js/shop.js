@@ -51,7 +51,11 @@ if (csrfMeta && !csrfMeta.content) {
       if (needsToken(event.target)) token().catch(() => {});
     });
   }
+  // Scripts that send a form themselves (live.js claims) ask through this.
+  window.bazaarcheCsrfToken = token;
   document.addEventListener("submit", (event) => {
+    // A script already took this form over (and asks for the token itself).
+    if (event.defaultPrevented) return;
     const form = needsToken(event.target);
     if (!form) return;
     event.preventDefault();
