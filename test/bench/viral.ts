@@ -12,7 +12,9 @@
  *  - uncached: the same page from a second storefront on the same database
  *    with pageCache: false (rendered on every request), for reference;
  *  - static: a file with exactly the product page's bytes, served by
- *    express.static in the same Express app and process.
+ *    express.static in the same Express app and process;
+ *  - live: the demo's upcoming live show (/shop/live/friday-live) as a first
+ *    visit, also from the page cache (for reference: a different page size).
  * Prints median requests/second, latency and server CPU per request, and
  * product / static. Target (issue 14.1): ≥ 0.8.
  *
@@ -102,13 +104,13 @@ async function main() {
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`${url}: ${result.non2xx} non-2xx answers, ${result.errors} errors`);
       return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, cpuMs: (after.cpu - before.cpu) / 1000 / Math.max(1, result.requests.total) };
     };
-    const urls = { product: `${origin}/shop/p/${SLUG}`, uncached: `${origin}/plain/p/${SLUG}`, static: `${origin}/static/page.html` };
+    const urls = { product: `${origin}/shop/p/${SLUG}`, uncached: `${origin}/plain/p/${SLUG}`, static: `${origin}/static/page.html`, live: `${origin}/shop/live/friday-live` };
     for (const url of Object.values(urls)) await load(url, 2); // warm-up
-    const runs: Record<keyof typeof urls, Run[]> = { product: [], uncached: [], static: [] };
+    const runs: Record<keyof typeof urls, Run[]> = { product: [], uncached: [], static: [], live: [] };
     const before = (await server()).stats;
     for (let round = 0; round < ROUNDS; round++) {
-      for (const name of ["static", "product", "uncached"] as const) runs[name].push(await load(urls[name], SECONDS));
-      console.log(`round ${round + 1}: ${(["static", "product", "uncached"] as const).map((n) => `${n} ${runs[n].at(-1)!.rps.toFixed(0)} req/s`).join(", ")}`);
+      for (const name of ["static", "product", "uncached", "live"] as const) runs[name].push(await load(urls[name], SECONDS));
+      console.log(`round ${round + 1}: ${(["static", "product", "uncached", "live"] as const).map((n) => `${n} ${runs[n].at(-1)!.rps.toFixed(0)} req/s`).join(", ")}`);
     }
     const after = (await server()).stats;
     await new Promise((resolve) => {
@@ -117,7 +119,7 @@ async function main() {
     });
 
     const row = (name: string, list: Run[]) => ({ name, rps: median(list.map((r) => r.rps)), p50: median(list.map((r) => r.p50)), p99: median(list.map((r) => r.p99)), cpuMs: median(list.map((r) => r.cpuMs)) });
-    const rows = [row("static file, same bytes (express.static)", runs.static), row("product page, page cache on", runs.product), row("product page, pageCache: false", runs.uncached)];
+    const rows = [row("static file, same bytes (express.static)", runs.static), row("product page, page cache on", runs.product), row("product page, pageCache: false", runs.uncached), row("live show page, first visit, page cache on", runs.live)];
     console.log(`\nMedian of ${ROUNDS} rounds of ${SECONDS} s, ${CONNECTIONS} connections, ${(ready.bytes / 1024).toFixed(1)} KiB each.\n`);
     console.log("| | req/s | p50 ms | p99 ms | server CPU ms/req |");
     console.log("| --- | ---: | ---: | ---: | ---: |");

@@ -38,7 +38,9 @@
     return fmt.format(minor / 10 ** (fmt.resolvedOptions().maximumFractionDigits ?? 2));
   };
   const fill = (template, vars) => (template || "").replace(/\{(\w+)\}/g, (_, k) => (typeof vars[k] === "number" ? numberFmt.format(vars[k]) : String(vars[k] ?? "")));
-  const digits = (n, pad) => new Intl.NumberFormat(intl, { minimumIntegerDigits: pad ? 2 : 1, useGrouping: false }).format(n);
+  // Made once: the countdowns format every second, and a formatter costs far more than a format.
+  const digitFmts = [1, 2].map((minimumIntegerDigits) => new Intl.NumberFormat(intl, { minimumIntegerDigits, useGrouping: false }));
+  const digits = (n, pad) => digitFmts[pad ? 1 : 0].format(n);
   const clock = (seconds) => {
     const s = Math.max(0, Math.floor(seconds));
     const h = Math.floor(s / 3600);
