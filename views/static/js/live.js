@@ -12,12 +12,15 @@
   const csrfMeta = document.querySelector('meta[name="csrf-token"]');
   const csrf = async () => csrfMeta?.content || (window.bazaarcheCsrfToken ? await window.bazaarcheCsrfToken().catch(() => "") : "");
   // Nor a viewer id for this browser: before its first claim, /you makes one
-  // (a cookie), once, so every claim from this page is the same viewer's.
+  // (a cookie), once, so every claim from this page is the same viewer's. It
+  // goes after the token: a request without the CSRF cookie would make the
+  // browser a second one, and whichever arrived last would void the token.
   const firstVisit = !!csrfMeta?.dataset.session && !csrfMeta.content;
   let viewerAsked = null;
   const viewerReady = () => {
     if (!firstVisit || !root?.dataset.you) return Promise.resolve();
-    viewerAsked ??= fetch(root.dataset.you, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+    viewerAsked ??= csrf()
+      .then(() => fetch(root.dataset.you, { headers: { Accept: "application/json" }, credentials: "same-origin" }))
       .then((r) => {
         if (!r.ok) throw new Error(String(r.status));
       })
@@ -179,7 +182,8 @@
       const button = form.querySelector("[data-claim-button]");
       button.disabled = true;
       try {
-        const [token] = await Promise.all([csrf(), viewerReady()]);
+        await viewerReady();
+        const token = await csrf();
         const body = Object.fromEntries(new FormData(form));
         if (!body._csrf) body._csrf = token;
         const res = await fetch(form.action, {
