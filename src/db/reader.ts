@@ -42,9 +42,12 @@ const directAllowed = () => process.env.BAZAARCHE_DIRECT_READS !== "0";
 
 /**
  * A reader of its own (feeds hold one for a whole run, then close it).
- * `direct: false` forces Prisma's raw queries on SQLite too.
+ * `direct: false` forces Prisma's raw queries on SQLite too. `cacheKiB` caps
+ * a private SQLite connection's page cache: better-sqlite3 builds SQLite with
+ * 16 MB per connection, which a one-pass scan of the catalog fills, and the
+ * allocator keeps that memory after the connection closes.
  */
-export async function openReader(db: Db, options: { direct?: boolean } = {}): Promise<Reader> {
+export async function openReader(db: Db, options: { direct?: boolean; cacheKiB?: number } = {}): Promise<Reader> {
   const viaPrisma: Reader = { all: <T>(query: Sql) => db.$queryRaw<T[]>(query), close: () => undefined };
   if (options.direct === false || !directAllowed()) return viaPrisma;
   if (dialectOf(db) === "postgres") {
@@ -61,6 +64,7 @@ export async function openReader(db: Db, options: { direct?: boolean } = {}): Pr
   let connection: Database.Database;
   try {
     connection = new Database(file, { readonly: true, fileMustExist: true, timeout: 5000 });
+    if (options.cacheKiB !== undefined) connection.pragma(`cache_size = -${Math.max(1, Math.trunc(options.cacheKiB))}`);
   } catch {
     return viaPrisma;
   }

@@ -7,7 +7,7 @@ import { formatFeedPrice } from "../i18n/format.js";
 import { getShopProfile } from "../shop/shop.service.js";
 import { translate, type Locale } from "../i18n/translate.js";
 import { mediaPath } from "../media/media.paths.js";
-import { FIRST_CURSOR, openCatalogReader, type ImageRow, readCatalogFingerprint, readImages, readProducts, readProductTypes, readVariantBatch, type CatalogReader, type VariantCursor } from "./feeds.queries.js";
+import { FIRST_CURSOR, openCatalogReader, type ImageRow, readCatalogFingerprint, readHeldUnits, readImages, readProducts, readProductTypes, readVariantBatch, type CatalogReader, type VariantCursor } from "./feeds.queries.js";
 import { AGE_GROUPS, GENDERS } from "../catalog/catalog.schema.js";
 import { checkFields, checkItem, cleanTitle, describeText, hasErrors, LIMITS, NO_CONTEXT, PLATFORMS, truncateText, type FeedContext, type Platform, type Problem, type Severity } from "./feeds.rules.js";
 import { googleFeed } from "./formats/google.js";
@@ -92,7 +92,7 @@ interface ProductShare {
 /**
  * The whole sellable catalog, one batch of variants at a time, each with its
  * offer from offerFor(), the function the product page uses, so feed and page
- * cannot disagree. Held units come with the batch (see readVariantBatch).
+ * cannot disagree. Held units are read once, at the start (readHeldUnits).
  */
 export async function* readFeedCandidates(deps: Deps, input: { batchSize?: number; direct?: boolean } = {}): AsyncGenerator<FeedCandidate[]> {
   const reader = await openCatalogReader(deps.db, { direct: input.direct });
@@ -105,8 +105,9 @@ export async function* readFeedCandidates(deps: Deps, input: { batchSize?: numbe
 
 async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): AsyncGenerator<FeedCandidate[]> {
   let cursor: VariantCursor = FIRST_CURSOR;
+  const held = await readHeldUnits(reader, deps.now());
   for (;;) {
-    const rows = await readVariantBatch(reader, cursor, limit, deps.now());
+    const rows = await readVariantBatch(reader, cursor, limit);
     if (rows.length === 0) return;
     const last = rows[rows.length - 1]!;
     cursor = { productId: last.productId, position: Number(last.position), id: last.id };
@@ -187,7 +188,7 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
         additionalImages,
         offer: offerFor(
           { id: row.id, priceMinor: Number(row.priceMinor), compareAtMinor: row.compareAtMinor === null ? null : Number(row.compareAtMinor), currency: row.currency, stock: Number(row.stock) },
-          Number(row.held),
+          held.get(row.id) ?? 0,
         ),
         condition: product.condition,
         brand: product.brand,
