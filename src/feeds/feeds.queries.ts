@@ -82,8 +82,8 @@ export const FIRST_CURSOR: VariantCursor = { productId: "", position: 0, id: "" 
  * SQLite start from Product and sort the whole result for every batch, which
  * made reading quadratic. Held units come from readHeldUnits().
  */
-export function readVariantBatch(reader: CatalogReader, cursor: VariantCursor, limit: number): Promise<VariantRow[]> {
-  return reader.all<VariantRow>(
+export async function readVariantBatch(reader: CatalogReader, cursor: VariantCursor, limit: number): Promise<VariantRow[]> {
+  const rows = await reader.rows(
     sql`SELECT v."id", v."productId", v."sku", v."option1", v."option2", v."option3", v."priceMinor", v."compareAtMinor",
             v."currency", v."stock", v."gtin", v."mpn", v."position"
        FROM "Variant" v
@@ -92,6 +92,21 @@ export function readVariantBatch(reader: CatalogReader, cursor: VariantCursor, l
       ORDER BY v."productId", v."position", v."id"
       LIMIT ${limit}`,
   );
+  return rows.map((r) => ({
+    id: r[0] as string,
+    productId: r[1] as string,
+    sku: r[2] as string,
+    option1: r[3] as string | null,
+    option2: r[4] as string | null,
+    option3: r[5] as string | null,
+    priceMinor: r[6] as number,
+    compareAtMinor: r[7] as number | null,
+    currency: r[8] as string,
+    stock: r[9] as number,
+    gtin: r[10] as string | null,
+    mpn: r[11] as string | null,
+    position: r[12] as number,
+  }));
 }
 
 /**
@@ -119,14 +134,32 @@ export async function readHeldUnits(reader: CatalogReader, now: Date): Promise<M
  * inactive products; a `status` condition here made SQLite walk the status
  * index over every active product for each batch instead of looking ids up.
  */
-export function readProducts(reader: CatalogReader, productIds: string[]): Promise<ProductRow[]> {
-  if (productIds.length === 0) return Promise.resolve([]);
-  return reader.all<ProductRow>(
+export async function readProducts(reader: CatalogReader, productIds: string[]): Promise<ProductRow[]> {
+  if (productIds.length === 0) return [];
+  const rows = await reader.rows(
     sql`SELECT p."id", p."status", p."slug", p."title", p."description", p."brand", p."condition", p."googleCategory", p."identifierExists", p."optionNames",
             p."gender", p."ageGroup", p."color", p."size", rs."count" AS "reviewCount", rs."sum" AS "reviewSum"
        FROM "Product" p LEFT JOIN "RatingSummary" rs ON rs."productId" = p."id"
       WHERE p."id" IN (${join(productIds)})`,
   );
+  return rows.map((r) => ({
+    id: r[0] as string,
+    status: r[1] as string,
+    slug: r[2] as string,
+    title: r[3] as string,
+    description: r[4] as string,
+    brand: r[5] as string,
+    condition: r[6] as string,
+    googleCategory: r[7] as string,
+    identifierExists: r[8] as ProductRow["identifierExists"],
+    optionNames: r[9] as string,
+    gender: r[10] as string,
+    ageGroup: r[11] as string,
+    color: r[12] as string,
+    size: r[13] as string,
+    reviewCount: r[14] as ProductRow["reviewCount"],
+    reviewSum: r[15] as ProductRow["reviewSum"],
+  }));
 }
 
 export interface ImageRow {
@@ -138,14 +171,15 @@ export interface ImageRow {
 }
 
 /** Images of some products, in page order (position, then id). */
-export function readImages(reader: CatalogReader, productIds: string[]): Promise<ImageRow[]> {
-  if (productIds.length === 0) return Promise.resolve([]);
-  return reader.all<ImageRow>(
+export async function readImages(reader: CatalogReader, productIds: string[]): Promise<ImageRow[]> {
+  if (productIds.length === 0) return [];
+  const rows = await reader.rows(
     sql`SELECT pi."productId", pi."variantId", m."storageKey", m."width", m."height"
        FROM "ProductImage" pi JOIN "Media" m ON m."id" = pi."mediaId"
       WHERE pi."productId" IN (${join(productIds)})
       ORDER BY pi."productId", pi."position", pi."id"`,
   );
+  return rows.map((r) => ({ productId: r[0] as string, variantId: r[1] as string | null, storageKey: r[2] as string, width: r[3] as number, height: r[4] as number }));
 }
 
 /** Each product's first collection (by collection order), used as product_type. */

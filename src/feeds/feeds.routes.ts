@@ -142,19 +142,24 @@ function responseSink(res: Response): FeedSink & { end(): Promise<void> } {
   };
   return {
     write(chunk) {
-      // At most 3 bytes of UTF-8 per UTF-16 unit, so a chunk that passes this check always fits whole.
-      if (used + chunk.length * 3 <= FLUSH_BYTES) {
-        used += buffer.write(chunk, used);
-        return undefined;
+      // Text takes at most 3 bytes of UTF-8 per UTF-16 unit, so text that passes this check always fits whole.
+      const text = typeof chunk === "string";
+      const size = text ? chunk.length * 3 : chunk.length;
+      let pending: Promise<void> | undefined;
+      if (used + size > FLUSH_BYTES) {
+        pending = flush();
+        if (size > FLUSH_BYTES) {
+          // Larger than a buffer (a head with a long shop name): written as it is, after what came before.
+          const send = () => (res.destroyed || res.write(chunk) ? undefined : waitForDrain());
+          return pending ? pending.then(send) : send();
+        }
+        // Into the next buffer, which goes out after the one being flushed.
       }
-      const pending = flush();
-      if (chunk.length * 3 > FLUSH_BYTES) {
-        // Larger than a buffer (a head with a long shop name): written as it is, after what came before.
-        const send = () => (res.destroyed || res.write(chunk) ? undefined : waitForDrain());
-        return pending ? pending.then(send) : send();
+      if (text) used += buffer.write(chunk, used);
+      else {
+        buffer.set(chunk, used);
+        used += chunk.length;
       }
-      // Into the next buffer, which goes out after the one being flushed.
-      used += buffer.write(chunk, used);
       return pending;
     },
     get closed() {

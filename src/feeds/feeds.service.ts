@@ -11,7 +11,7 @@ import { FIRST_CURSOR, openCatalogReader, type ImageRow, readCatalogFingerprint,
 import { AGE_GROUPS, GENDERS } from "../catalog/catalog.schema.js";
 import { checkFields, checkItem, cleanTitle, describeText, hasErrors, LIMITS, NO_CONTEXT, PLATFORMS, truncateText, type FeedContext, type Platform, type Problem, type Severity } from "./feeds.rules.js";
 import { googleFeed } from "./formats/google.js";
-import type { FeedFormat, FeedItem } from "./formats/item.js";
+import type { FeedChunk, FeedFormat, FeedItem } from "./formats/item.js";
 import { metaFeed } from "./formats/meta.js";
 import { pinterestFeed } from "./formats/pinterest.js";
 import { tiktokFeed } from "./formats/tiktok.js";
@@ -311,7 +311,7 @@ export async function getFeedContext(deps: Deps): Promise<FeedContext> {
 
 /** Where a feed writes. write() may return a promise when the reader is slow; the feed waits for it. */
 export interface FeedSink {
-  write(chunk: string): void | Promise<void>;
+  write(chunk: FeedChunk): void | Promise<void>;
   readonly closed: boolean;
 }
 
@@ -334,7 +334,10 @@ export async function streamFeed(deps: Deps, input: { platform: Platform; public
         continue;
       }
       items++;
-      const pending = sink.write(format.item(item));
+      const out = format.item(item);
+      let pending: void | Promise<void> = undefined;
+      if (typeof out === "string" || out instanceof Uint8Array) pending = sink.write(out);
+      else for (const part of out) pending = sink.write(part) ?? pending;
       if (pending) await pending;
     }
     if (sink.closed) return { items, excluded };
