@@ -26,12 +26,9 @@ function el(name: string, value: string | number | null | undefined): string {
 }
 
 function elements(field: FeedField, item: FeedItem): string {
-  return elementsOf(field.name, field.value(item));
-}
-
-function elementsOf(name: string, value: ReturnType<FeedField["value"]>): string {
-  if (Array.isArray(value)) return value.map((v) => el(name, v)).join("");
-  return el(name, value as string | number | null);
+  const value = field.value(item);
+  if (Array.isArray(value)) return value.map((v) => el(field.name, v)).join("");
+  return el(field.name, value as string | number | null);
 }
 
 const apparel = (i: FeedItem, ctx: FeedContext) => (isApparel(i.googleCategory) ? apparelSeverity(ctx) : null);
@@ -77,8 +74,6 @@ const FIELDS: readonly FeedField[] = [
 
 const VARIANT_FIELDS = FIELDS.filter((f) => !f.perProduct);
 const PRODUCT_FIELDS = FIELDS.filter((f) => f.perProduct);
-const lastVariantValue: unknown[] = VARIANT_FIELDS.map(() => undefined);
-const lastVariantXml: string[] = VARIANT_FIELDS.map(() => "");
 
 // Variants of a product come one after another and share the per-product
 // elements: write them once per product, not once per variant, and encode
@@ -114,16 +109,7 @@ export const googleFeed: FeedFormat = {
     el("description", channel.description),
   item: (i: FeedItem) => {
     let xml = "<item>\n";
-    for (let n = 0; n < VARIANT_FIELDS.length; n++) {
-      // Neighbouring variants often share a value (photo, availability, price): escape it once.
-      const field = VARIANT_FIELDS[n]!;
-      const value = field.value(i);
-      if (value !== lastVariantValue[n]) {
-        lastVariantValue[n] = value;
-        lastVariantXml[n] = elementsOf(field.name, value);
-      }
-      xml += lastVariantXml[n];
-    }
+    for (const f of VARIANT_FIELDS) xml += elements(f, i);
     return [xml, productPart(i)];
   },
   tail: () => "</channel>\n</rss>\n",
