@@ -175,7 +175,8 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
         image = main ? { storageKey: main.storageKey, width: Number(main.width), height: Number(main.height) } : null;
         additionalImages = mine.filter((i) => i !== main).map((i) => i.storageKey);
       }
-      const label = variantLabel(row);
+      // Most variants have one option value: no arrays for the usual case.
+      const label = row.option2 === null && row.option3 === null ? (row.option1 ?? "") : variantLabel(row);
       batch.push({
         productId: row.productId,
         variantId: row.id,
@@ -235,6 +236,13 @@ export function feedLink(publicBase: string, platform: Platform, candidate: Pick
 }
 
 let lastExtraImages: { keys: string[] | null; base: string; links: string[] } = { keys: null, base: "", links: [] };
+let lastMainImage = { key: "", base: "", link: "" };
+
+/** The square photo's URL; the variants of a product usually share it, so the last one is kept. */
+function mainImageLink(publicBase: string, key: string): string {
+  if (lastMainImage.key !== key || lastMainImage.base !== publicBase) lastMainImage = { key, base: publicBase, link: `${publicBase}${mediaPath(key, "square")}` };
+  return lastMainImage.link;
+}
 
 /**
  * The one judgement of an item for a platform, used by the feed writer and by
@@ -278,7 +286,7 @@ export function buildFeedItem(platform: Platform, candidate: FeedCandidate, publ
     title: cleanTitle(candidate.title),
     description: truncateText(describeText(candidate.description).clean, LIMITS[platform].description),
     link,
-    imageLink: candidate.image ? image(candidate.image.storageKey) : "",
+    imageLink: candidate.image ? mainImageLink(publicBase, candidate.image.storageKey) : "",
     additionalImageLinks,
     availability: offer.availability,
     available: offer.available,
