@@ -99,34 +99,68 @@ function notModified(req: Request, etag: string, lastModified: Date): boolean {
 }
 
 /**
- * A sink over the HTTP response: gathers small item strings into chunks and,
- * when the socket's buffer is full, waits for "drain" (or the client leaving)
- * before the feed reads more rows.
+ * A sink over the HTTP response: encodes item strings straight into a
+ * 64 KiB buffer and writes whole buffers. Joining the strings first and
+ * handing the socket one big string costs two extra passes over every byte
+ * (flattening, then UTF-8 encoding into a temporary native copy per write;
+ * the socket's writev alone was 14 % of a profile of Google's feed). When the socket's
+ * buffer is full it waits for "drain" (or the client leaving) before the
+ * feed reads more rows. One "drain" listener for the whole response: the
+ * compression middleware forwards `on("drain")` to its compressor but not
+ * `off()`, so a listener per wait would pile up there.
  */
 function responseSink(res: Response): FeedSink & { end(): Promise<void> } {
-  let parts: string[] = [];
-  let size = 0;
-  const flush = async () => {
-    if (size === 0 || res.destroyed) return;
-    const chunk = parts.join("");
-    parts = [];
-    size = 0;
-    if (res.write(chunk)) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        res.off("drain", done);
-        res.off("close", done);
-        resolve();
-      };
-      res.on("drain", done);
-      res.on("close", done);
+  // Buffers come back to `spare` once the socket has sent them (the write's
+  // callback), so a feed cycles through a few instead of allocating one per
+  // 64 KiB: fresh buffers count as external memory, and V8 answers a growing
+  // amount of that with full garbage collections. Behind the compression
+  // middleware the callback is not passed on and buffers are simply dropped.
+  const spare: Buffer[] = [];
+  const take = () => spare.pop() ?? Buffer.allocUnsafe(FLUSH_BYTES);
+  let buffer = take();
+  let used = 0;
+  let wake: (() => void) | null = null;
+  const resume = () => {
+    const done = wake;
+    wake = null;
+    done?.();
+  };
+  res.on("drain", resume);
+  res.on("close", resume);
+
+  const waitForDrain = () =>
+    new Promise<void>((resolve) => {
+      wake = resolve;
     });
+  const flush = () => {
+    if (used === 0 || res.destroyed) return undefined;
+    const full = buffer;
+    const ok = res.write(full.subarray(0, used), () => spare.push(full));
+    buffer = take();
+    used = 0;
+    return ok ? undefined : waitForDrain();
   };
   return {
     write(chunk) {
-      parts.push(chunk);
-      size += chunk.length;
-      return size >= FLUSH_BYTES ? flush() : undefined;
+      // Text takes at most 3 bytes of UTF-8 per UTF-16 unit, so text that passes this check always fits whole.
+      const text = typeof chunk === "string";
+      const size = text ? chunk.length * 3 : chunk.length;
+      let pending: Promise<void> | undefined;
+      if (used + size > FLUSH_BYTES) {
+        pending = flush();
+        if (size > FLUSH_BYTES) {
+          // Larger than a buffer (a head with a long shop name): written as it is, after what came before.
+          const send = () => (res.destroyed || res.write(chunk) ? undefined : waitForDrain());
+          return pending ? pending.then(send) : send();
+        }
+        // Into the next buffer, which goes out after the one being flushed.
+      }
+      if (text) used += buffer.write(chunk, used);
+      else {
+        buffer.set(chunk, used);
+        used += chunk.length;
+      }
+      return pending;
     },
     get closed() {
       return res.destroyed;

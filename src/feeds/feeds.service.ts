@@ -7,11 +7,11 @@ import { formatFeedPrice } from "../i18n/format.js";
 import { getShopProfile } from "../shop/shop.service.js";
 import { translate, type Locale } from "../i18n/translate.js";
 import { mediaPath } from "../media/media.paths.js";
-import { FIRST_CURSOR, openCatalogReader, type ImageRow, readCatalogFingerprint, readImages, readProducts, readProductTypes, readVariantBatch, type CatalogReader, type VariantCursor } from "./feeds.queries.js";
+import { FIRST_CURSOR, openCatalogReader, type ImageRow, readCatalogFingerprint, readHeldUnits, readImages, readProducts, readProductTypes, readVariantBatch, type CatalogReader, type VariantCursor } from "./feeds.queries.js";
 import { AGE_GROUPS, GENDERS } from "../catalog/catalog.schema.js";
 import { checkFields, checkItem, cleanTitle, describeText, hasErrors, LIMITS, NO_CONTEXT, PLATFORMS, truncateText, type FeedContext, type Platform, type Problem, type Severity } from "./feeds.rules.js";
 import { googleFeed } from "./formats/google.js";
-import type { FeedFormat, FeedItem } from "./formats/item.js";
+import type { FeedChunk, FeedFormat, FeedItem } from "./formats/item.js";
 import { metaFeed } from "./formats/meta.js";
 import { pinterestFeed } from "./formats/pinterest.js";
 import { tiktokFeed } from "./formats/tiktok.js";
@@ -92,7 +92,7 @@ interface ProductShare {
 /**
  * The whole sellable catalog, one batch of variants at a time, each with its
  * offer from offerFor(), the function the product page uses, so feed and page
- * cannot disagree. Held units come with the batch (see readVariantBatch).
+ * cannot disagree. Held units are read once, at the start (readHeldUnits).
  */
 export async function* readFeedCandidates(deps: Deps, input: { batchSize?: number; direct?: boolean } = {}): AsyncGenerator<FeedCandidate[]> {
   const reader = await openCatalogReader(deps.db, { direct: input.direct });
@@ -105,8 +105,9 @@ export async function* readFeedCandidates(deps: Deps, input: { batchSize?: numbe
 
 async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): AsyncGenerator<FeedCandidate[]> {
   let cursor: VariantCursor = FIRST_CURSOR;
+  const held = await readHeldUnits(reader, deps.now());
   for (;;) {
-    const rows = await readVariantBatch(reader, cursor, limit, deps.now());
+    const rows = await readVariantBatch(reader, cursor, limit);
     if (rows.length === 0) return;
     const last = rows[rows.length - 1]!;
     cursor = { productId: last.productId, position: Number(last.position), id: last.id };
@@ -174,7 +175,8 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
         image = main ? { storageKey: main.storageKey, width: Number(main.width), height: Number(main.height) } : null;
         additionalImages = mine.filter((i) => i !== main).map((i) => i.storageKey);
       }
-      const label = variantLabel(row);
+      // Most variants have one option value: no arrays for the usual case.
+      const label = row.option2 === null && row.option3 === null ? (row.option1 ?? "") : variantLabel(row);
       batch.push({
         productId: row.productId,
         variantId: row.id,
@@ -187,7 +189,7 @@ async function* readBatches(deps: Deps, reader: CatalogReader, limit: number): A
         additionalImages,
         offer: offerFor(
           { id: row.id, priceMinor: Number(row.priceMinor), compareAtMinor: row.compareAtMinor === null ? null : Number(row.compareAtMinor), currency: row.currency, stock: Number(row.stock) },
-          Number(row.held),
+          held.get(row.id) ?? 0,
         ),
         condition: product.condition,
         brand: product.brand,
@@ -234,6 +236,13 @@ export function feedLink(publicBase: string, platform: Platform, candidate: Pick
 }
 
 let lastExtraImages: { keys: string[] | null; base: string; links: string[] } = { keys: null, base: "", links: [] };
+let lastMainImage = { key: "", base: "", link: "" };
+
+/** The square photo's URL; the variants of a product usually share it, so the last one is kept. */
+function mainImageLink(publicBase: string, key: string): string {
+  if (lastMainImage.key !== key || lastMainImage.base !== publicBase) lastMainImage = { key, base: publicBase, link: `${publicBase}${mediaPath(key, "square")}` };
+  return lastMainImage.link;
+}
 
 /**
  * The one judgement of an item for a platform, used by the feed writer and by
@@ -277,7 +286,7 @@ export function buildFeedItem(platform: Platform, candidate: FeedCandidate, publ
     title: cleanTitle(candidate.title),
     description: truncateText(describeText(candidate.description).clean, LIMITS[platform].description),
     link,
-    imageLink: candidate.image ? image(candidate.image.storageKey) : "",
+    imageLink: candidate.image ? mainImageLink(publicBase, candidate.image.storageKey) : "",
     additionalImageLinks,
     availability: offer.availability,
     available: offer.available,
@@ -310,7 +319,7 @@ export async function getFeedContext(deps: Deps): Promise<FeedContext> {
 
 /** Where a feed writes. write() may return a promise when the reader is slow; the feed waits for it. */
 export interface FeedSink {
-  write(chunk: string): void | Promise<void>;
+  write(chunk: FeedChunk): void | Promise<void>;
   readonly closed: boolean;
 }
 
@@ -333,7 +342,10 @@ export async function streamFeed(deps: Deps, input: { platform: Platform; public
         continue;
       }
       items++;
-      const pending = sink.write(format.item(item));
+      const out = format.item(item);
+      let pending: void | Promise<void> = undefined;
+      if (typeof out === "string" || out instanceof Uint8Array) pending = sink.write(out);
+      else for (const part of out) pending = sink.write(part) ?? pending;
       if (pending) await pending;
     }
     if (sink.closed) return { items, excluded };

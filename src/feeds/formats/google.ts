@@ -76,21 +76,25 @@ const VARIANT_FIELDS = FIELDS.filter((f) => !f.perProduct);
 const PRODUCT_FIELDS = FIELDS.filter((f) => f.perProduct);
 
 // Variants of a product come one after another and share the per-product
-// elements: write them once per product, not once per variant. The cache is
-// checked value by value, so an edited product can never reuse an old fragment.
-let lastProduct: { values: unknown[]; xml: string } | null = null;
+// elements: write them once per product, not once per variant, and encode
+// them to UTF-8 once too (the description is usually the only non-ASCII
+// text of an item, and any non-ASCII character sends the encoding of the
+// whole string down V8's slow path). The cache is checked value by value, so
+// an edited product can never reuse an old fragment.
+let lastProduct: { values: unknown[]; bytes: Buffer } | null = null;
 
 function sameValue(a: unknown, b: unknown): boolean {
   if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((v, n) => v === b[n]);
   return a === b;
 }
 
-function productPart(i: FeedItem): string {
+/** The per-product elements and the item's end tag, as UTF-8. */
+function productPart(i: FeedItem): Buffer {
   const values = PRODUCT_FIELDS.map((f) => f.value(i));
-  if (lastProduct && values.every((v, n) => sameValue(v, lastProduct!.values[n]))) return lastProduct.xml;
-  const xml = PRODUCT_FIELDS.map((f) => elements(f, i)).join("");
-  lastProduct = { values, xml };
-  return xml;
+  if (lastProduct && values.every((v, n) => sameValue(v, lastProduct!.values[n]))) return lastProduct.bytes;
+  const bytes = Buffer.from(`${PRODUCT_FIELDS.map((f) => elements(f, i)).join("")}</item>\n`);
+  lastProduct = { values, bytes };
+  return bytes;
 }
 
 /** Merchant Center product data in RSS 2.0 with the g: namespace. */
@@ -106,7 +110,7 @@ export const googleFeed: FeedFormat = {
   item: (i: FeedItem) => {
     let xml = "<item>\n";
     for (const f of VARIANT_FIELDS) xml += elements(f, i);
-    return `${xml}${productPart(i)}</item>\n`;
+    return [xml, productPart(i)];
   },
   tail: () => "</channel>\n</rss>\n",
 };

@@ -50,13 +50,19 @@ export interface FeedField extends RequiredField<FeedItem> {
   perProduct?: boolean;
 }
 
-/** Writes one platform's file: a head, one chunk per item, a tail. */
+/**
+ * What a format hands the writer: text, or bytes already encoded (a part many
+ * items share, encoded once rather than once per item).
+ */
+export type FeedChunk = string | Uint8Array;
+
+/** Writes one platform's file: a head, one chunk (or a few, in order) per item, a tail. */
 export interface FeedFormat {
   contentType: string;
   fileName: string;
   /** Every field the file has, in order; `required` ones are checked before an item is written. */
   fields: readonly FeedField[];
   head(channel: { title: string; link: string; description: string }): string;
-  item(item: FeedItem): string;
+  item(item: FeedItem): FeedChunk | readonly FeedChunk[];
   tail(): string;
 }
