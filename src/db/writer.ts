@@ -23,7 +23,7 @@
 import { randomBytes } from "node:crypto";
 import type Database from "better-sqlite3";
 import { postgresPoolOf, sqliteConnectionOf, type Db, type Prisma } from "./client.js";
-import { dialectOf, type Dialect, type Sql } from "./dialect.js";
+import { dialectOf, sql, type Dialect, type Sql } from "./dialect.js";
 import { isTransactionConflict, isUniqueViolation } from "./errors.js";
 import { bindable } from "./reader.js";
 
@@ -90,6 +90,9 @@ async function postgresTransaction<T>(pool: import("pg").Pool, fn: (w: Writer) =
   }
 }
 
+const BEGIN = sql`BEGIN IMMEDIATE`;
+const COMMIT = sql`COMMIT`;
+const ROLLBACK = sql`ROLLBACK`;
 const sqliteStatements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
 async function sqliteTransaction<T>(handle: { connection: Database.Database; acquire(): Promise<() => void> }, fn: (w: Writer) => Promise<T>): Promise<T> {
@@ -117,13 +120,13 @@ async function sqliteTransaction<T>(handle: { connection: Database.Database; acq
   };
   const release = await handle.acquire();
   try {
-    connection.prepare("BEGIN IMMEDIATE").run();
+    prepared(BEGIN).run();
     try {
       const result = await fn(w);
-      connection.prepare("COMMIT").run();
+      prepared(COMMIT).run();
       return result;
     } catch (err) {
-      if (connection.inTransaction) connection.prepare("ROLLBACK").run();
+      if (connection.inTransaction) prepared(ROLLBACK).run();
       throw err;
     }
   } finally {
