@@ -63,6 +63,15 @@ const MAX_ATTEMPTS = 4;
 async function postgresTransaction<T>(pool: import("pg").Pool, fn: (w: Writer) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     const client = await pool.connect();
+    // A checked-out connection the server drops (restart, failover) emits "error" between queries; unheard, that would crash
+    // the process. Heard here, the next query fails anyway, and the connection is released with the error (the pool closes it).
+    let broken: Error | null = null;
+    const onError = (err: Error) => (broken = err);
+    client.on("error", onError);
+    const done = (err?: Error) => {
+      client.removeListener("error", onError);
+      client.release(err ?? broken ?? undefined);
+    };
     const w: Writer = {
       dialect: "postgres",
       all: async <R>(query: Sql) => (await client.query({ text: query.text, values: query.values })).rows as R[],
@@ -72,15 +81,15 @@ async function postgresTransaction<T>(pool: import("pg").Pool, fn: (w: Writer) =
       await client.query("BEGIN");
       const result = await fn(w);
       await client.query("COMMIT");
-      client.release();
+      done();
       return result;
     } catch (err) {
       try {
         await client.query("ROLLBACK");
-        client.release();
+        done();
       } catch (rollbackErr) {
         // The connection's state is unknown: released with the error, the pool closes it.
-        client.release(rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)));
+        done(rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr)));
       }
       const again = attempt < MAX_ATTEMPTS && isTransactionConflict(err) && !(isUniqueViolation(err) && attempt > 1);
       if (!again) throw err;
