@@ -15,9 +15,17 @@ import { readCheckoutCart, readOrderForPayment } from "./checkout.queries.js";
 import type { FollowerFacts } from "../coupons/coupon-rules.js";
 import { cartFacts, commitRedemptionsInTx, releaseRedemptionsInTx, reserveCouponsInTx } from "../coupons/coupons.service.js";
 import { scheduleReviewRequestInTx } from "../reviews/requests.service.js";
-import { adoptHoldsInTx, consumeOrderHoldsInTx, expireHoldsInTx, recordHoldsInTx, releaseOrderHoldsInTx, reserveStockInTx } from "../inventory/holds.service.js";
+import { readReviewSettings } from "../reviews/settings.js";
+import type { ReviewSettings } from "../reviews/reviews.schema.js";
+import { sql } from "../db/dialect.js";
+import { adoptHoldsInTx, consumeOrderHoldsInTx, expireHoldsInTx, recordHoldsInTx, releaseOrderHoldsInTx, reserveStockInTx, type Shortfall } from "../inventory/holds.service.js";
+import { asWriter, writeTransaction, type Writer } from "../db/writer.js";
+import { emptyCart, hasExpiredHolds, insertPaymentEvent, insertPendingOrder, markPaidIf, nextOrderNumber, setPaymentRef, type NewOrder, type NewOrderLine } from "./checkout.writes.js";
 
 type Tx = Prisma.TransactionClient;
+
+/** Thrown out of the hot-path transaction (rolling it back) when the checkout needs the Prisma one: expired holds to release. */
+class NeedsPrisma extends Error {}
 
 export type CheckoutDeps = Deps;
 
@@ -105,85 +113,95 @@ export async function startCheckout(
   const adopt = lines.flatMap((l) => (l.holdId ? [l.holdId] : []));
   const codes = JSON.parse(cart.couponCodes) as string[];
 
-  const order = await deps.db.$transaction(async (tx) => {
+  const newOrder: NewOrder = {
+    number: 0,
+    currency: deps.shop.currency,
+    subtotalMinor: subtotal,
+    email: input.email ?? null,
+    locale: input.locale,
+    paymentProvider: deps.payments.provider,
+    accessKeyHash: hashKey(accessKey),
+    cartId: cart.id,
+    createdAt: now,
+    expiresAt,
+    linkId: input.attribution?.linkId ?? null,
+    postId: input.attribution?.postId ?? null,
+    liveSessionId: input.attribution?.liveSessionId ?? null,
+    channel: input.attribution?.channel ?? null,
+    visitorId: input.attribution?.visitorId ?? null,
+  };
+  const orderLines: NewOrderLine[] = lines.map((l) => ({
+    variantId: l.variant.id,
+    productId: l.variant.productId,
+    title: l.variant.product.title,
+    variantTitle: variantLabel(l.variant),
+    sku: l.variant.sku,
+    unitPriceMinor: l.unitPriceMinor,
+    quantity: l.item.quantity,
+    totalMinor: l.totalMinor,
+  }));
+  const soldOut = (shortfall: Shortfall) => {
+    const line = toHold.find((l) => l.variant.id === shortfall.variantId)!;
+    const left = shortfall.available;
+    return new AppError(
+      "out_of_stock",
+      409,
+      left === 0 ? `"${line.variant.product.title}" just sold out.` : `Only ${left} of "${line.variant.product.title}" left; lower the quantity in your cart.`,
+      [{ field: `items.${line.item.variantId}`, message: left === 0 ? "sold out" : `only ${left} left`, available: left, title: line.variant.product.title }],
+    );
+  };
+
+  /**
+   * The transaction. `tx` is the Prisma transaction behind `w` when there is
+   * one: coupons, taking over live claims' holds and releasing expired
+   * holds are Prisma code. Without it (the common checkout: no coupon, no
+   * claim, enough stock) everything runs through the hot-path writer.
+   */
+  const place = async (w: Writer, tx: Tx | null) => {
     // Stock first: a sold-out burst fails here, before any insert, and the order counter is locked only by checkouts that go ahead.
-    let shortfall = await reserveStockInTx(tx, toHold.map((l) => l.item));
-    if (shortfall) {
+    let shortfall = await reserveStockInTx(w, toHold.map((l) => l.item));
+    if (shortfall && !tx) {
+      // Expired holds (still counted in `reserved`) can only be released in the Prisma transaction: go there only if there are any.
+      if (await hasExpiredHolds(w, { variantIds: cart.items.map((i) => i.variantId), now })) throw new NeedsPrisma();
+      throw soldOut(shortfall);
+    }
+    if (shortfall && tx) {
       // Units in holds that ran out still count as reserved until released: release them (and cancel their orders), then try once more.
       const expired = await expireHoldsInTx(tx, deps, { variantIds: cart.items.map((i) => i.variantId) });
       for (const orderId of expired.orderIds) await cancelOrderInTx(tx, deps, { orderId, reason: "expired", actor: { type: "system" } });
-      if (expired.orderIds.length > 0 || expired.releasedHoldIds.length > 0) shortfall = await reserveStockInTx(tx, toHold.map((l) => l.item));
+      if (expired.orderIds.length > 0 || expired.releasedHoldIds.length > 0) shortfall = await reserveStockInTx(w, toHold.map((l) => l.item));
+      if (shortfall) throw soldOut(shortfall);
     }
-    if (shortfall) {
-      const line = toHold.find((l) => l.variant.id === shortfall!.variantId)!;
-      const left = shortfall.available;
-      throw new AppError(
-        "out_of_stock",
-        409,
-        left === 0 ? `"${line.variant.product.title}" just sold out.` : `Only ${left} of "${line.variant.product.title}" left; lower the quantity in your cart.`,
-        [{ field: `items.${line.item.variantId}`, message: left === 0 ? "sold out" : `only ${left} left`, available: left, title: line.variant.product.title }],
-      );
-    }
-    const counter = await tx.counter.upsert({ where: { name: "order" }, create: { name: "order", value: 1001 }, update: { value: { increment: 1 } }, select: { value: true } });
-    const created = await tx.order.create({
-      data: {
-        number: counter.value,
-        status: "pending",
-        currency: deps.shop.currency,
-        subtotalMinor: subtotal,
-        discountMinor: 0,
-        shippingMinor: 0,
-        taxMinor: 0,
-        totalMinor: subtotal,
-        email: input.email ?? null,
-        locale: input.locale,
-        paymentProvider: deps.payments.provider,
-        accessKeyHash: hashKey(accessKey),
-        cartId: cart.id,
-        createdAt: now,
-        expiresAt,
-        linkId: input.attribution?.linkId ?? null,
-        postId: input.attribution?.postId ?? null,
-        liveSessionId: input.attribution?.liveSessionId ?? null,
-        channel: input.attribution?.channel ?? null,
-        visitorId: input.attribution?.visitorId ?? null,
-      },
-      select: { id: true, number: true, currency: true, email: true, totalMinor: true, discountMinor: true, couponId: true, linkId: true, postId: true, liveSessionId: true, channel: true },
-    });
-    await tx.orderLine.createMany({
-      data: lines.map((l) => ({
-        orderId: created.id,
-        variantId: l.variant.id,
-        productId: l.variant.productId,
-        title: l.variant.product.title,
-        variantTitle: variantLabel(l.variant),
-        sku: l.variant.sku,
-        unitPriceMinor: l.unitPriceMinor,
-        quantity: l.item.quantity,
-        totalMinor: l.totalMinor,
-      })),
-    });
+    const number = await nextOrderNumber(w);
+    const id = await insertPendingOrder(w, { ...newOrder, number }, orderLines);
     // The hold rows for the units just reserved (see src/inventory): reserved and holds change together.
-    if (toHold.length > 0) await recordHoldsInTx(tx, deps, { lines: toHold.map((l) => l.item), expiresAt, orderId: created.id });
-    if (!(await adoptHoldsInTx(tx, deps, { holdIds: adopt, orderId: created.id, expiresAt }))) {
+    if (toHold.length > 0) await recordHoldsInTx(w, deps, { lines: toHold.map((l) => l.item), expiresAt, orderId: id });
+    const order = { id, number, currency: newOrder.currency, email: newOrder.email, totalMinor: subtotal, discountMinor: 0, couponId: null as string | null, linkId: newOrder.linkId, postId: newOrder.postId, liveSessionId: newOrder.liveSessionId, channel: newOrder.channel, freeShipping: false };
+    if (!tx) return order;
+    if (!(await adoptHoldsInTx(tx, deps, { holdIds: adopt, orderId: id, expiresAt }))) {
       throw new AppError("hold_expired", 409, "Your hold has run out, so the item is no longer set aside for you.", [{ field: "holds", message: "expired or already in another checkout" }]);
     }
     // Coupons are reserved in the same transaction as the stock: a refused
     // code (limit reached since it was applied) rolls back the holds too.
-    let freeShipping = false;
-    let order = created;
     if (codes.length > 0) {
       const facts = await cartFacts(tx, { currency: deps.shop.currency, lines: lines.map((l) => ({ productId: l.variant.productId, totalMinor: l.totalMinor })) });
-      const coupons = await reserveCouponsInTx(tx, deps, { orderId: created.id, codes, cart: facts, follower: input.follower ?? null });
-      freeShipping = coupons.freeShipping;
-      order = await tx.order.update({
-        where: { id: created.id },
-        data: { discountMinor: coupons.discountMinor, totalMinor: subtotal - coupons.discountMinor, couponId: coupons.couponId },
-        select: { id: true, number: true, currency: true, email: true, totalMinor: true, discountMinor: true, couponId: true, linkId: true, postId: true, liveSessionId: true, channel: true },
-      });
+      const coupons = await reserveCouponsInTx(tx, deps, { orderId: id, codes, cart: facts, follower: input.follower ?? null });
+      await tx.order.update({ where: { id }, data: { discountMinor: coupons.discountMinor, totalMinor: subtotal - coupons.discountMinor, couponId: coupons.couponId }, select: { id: true } });
+      return { ...order, discountMinor: coupons.discountMinor, totalMinor: subtotal - coupons.discountMinor, couponId: coupons.couponId, freeShipping: coupons.freeShipping };
     }
-    return { ...order, freeShipping };
-  });
+    return order;
+  };
+  const viaPrisma = () => deps.db.$transaction((tx) => place(asWriter(tx), tx));
+  let order;
+  if (codes.length > 0 || adopt.length > 0) order = await viaPrisma();
+  else {
+    try {
+      order = await writeTransaction(deps.db, (w) => place(w, null));
+    } catch (err) {
+      if (!(err instanceof NeedsPrisma)) throw err;
+      order = await viaPrisma();
+    }
+  }
   // Buffered, after the commit: analytics counts checkouts from Order rows, so this event is the log, not the figure.
   recordAnalyticsEvent(deps, { type: "checkout_start", orderId: order.id, valueMinor: order.totalMinor, couponId: order.couponId, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel });
 
@@ -222,7 +240,7 @@ export async function startCheckout(
     await cancelOrder(deps, { orderId: order.id, reason: "payment_provider_error", actor: { type: "system" } });
     throw new AppError("payment_unavailable", 502, "The payment provider did not answer. Nothing was charged; please try again in a minute.");
   }
-  await deps.db.order.updateMany({ where: { id: order.id }, data: { paymentRef: hosted.ref } });
+  await writeTransaction(deps.db, (w) => setPaymentRef(w, { orderId: order.id, ref: hosted.ref, now: deps.now() }));
   return { orderId: order.id, orderNumber: order.number, url: hosted.url, accessKey };
 }
 
@@ -272,18 +290,23 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
   // conditional on the status read here, so an order that changed since
   // (paid by a racing delivery, cancelled) is left alone.
   const order = await readOrderForPayment(deps.db, input.orderId);
-  return deps.db.$transaction(async (tx) => {
-    if (input.eventId && !(await recordEvent(tx, deps, { id: input.eventId, type: input.eventType ?? "payment", orderId: input.orderId }))) {
+  // The common payment (a pending order, no coupon, no review request on
+  // payment) runs entirely through the hot-path writer; the rest needs Prisma
+  // code in the same transaction (coupon uses, review requests, revival).
+  const hot = order?.status === "pending" && order.reservedRedemptions === 0 && !reviewRequestOnPayment(await readReviewSettings(deps.db));
+  const pay = async (w: Writer, tx: Tx | null) => {
+    if (input.eventId && !(await insertPaymentEvent(w, { id: input.eventId, provider: deps.payments.provider, type: input.eventType ?? "payment", orderId: input.orderId, receivedAt: deps.now(), outcome: "processed" }))) {
       return { changed: false, reason: "duplicate_event" as const };
     }
     if (!order) return { changed: false, reason: "unknown_order" as const };
     const reviving = order.status === "cancelled" && input.outcome.paid;
-    if (reviving && !(mode.revive && UNDECIDED_CANCELS.has(order.cancelReason ?? "") && (await tx.redemption.count({ where: { orderId: order.id } })) === 0)) {
+    if (reviving && !tx) throw new Error("a revival runs in the Prisma transaction");
+    if (reviving && !(mode.revive && UNDECIDED_CANCELS.has(order.cancelReason ?? "") && (await tx!.redemption.count({ where: { orderId: order.id } })) === 0)) {
       // Money arrived for an order whose stock was given back and which we
       // will not sell after all: keep the payment id (its refund will match
       // it) and flag it for a refund rather than sell stock we may not have.
-      await tx.order.updateMany({ where: { id: order.id, status: "cancelled", paymentIntentId: null }, data: { paymentIntentId: input.outcome.paymentIntentId } });
-      await recordAudit(tx, { actor: { type: "system" }, action: "order.paid_after_cancel", entityType: "order", entityId: order.id, rule: "refund_needed", details: { paymentIntentId: input.outcome.paymentIntentId } });
+      await tx!.order.updateMany({ where: { id: order.id, status: "cancelled", paymentIntentId: null }, data: { paymentIntentId: input.outcome.paymentIntentId } });
+      await recordAudit(w, { actor: { type: "system" }, action: "order.paid_after_cancel", entityType: "order", entityId: order.id, rule: "refund_needed", details: { paymentIntentId: input.outcome.paymentIntentId } });
       return { changed: false, reason: "not_pending" as const, status: order.status };
     }
     if (order.status !== "pending" && !reviving) return { changed: false, reason: "not_pending" as const, status: order.status };
@@ -292,12 +315,12 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
     const totalMinor = order.subtotalMinor - order.discountMinor + shippingMinor + order.taxMinor;
     const mismatch = input.outcome.amountTotalMinor !== null && input.outcome.amountTotalMinor !== totalMinor;
     const shippingOption = deps.checkout.shippingOptions.find((o) => o.amountMinor === shippingMinor)?.id ?? null;
-    const paid = await tx.order.updateMany({
-      where: { id: order.id, status: order.status },
-      data: {
-        status: "paid",
+    const paid = await markPaidIf(w, {
+      orderId: order.id,
+      fromStatus: order.status,
+      reviving,
+      fields: {
         paidAt: deps.now(),
-        ...(reviving ? { cancelledAt: null, cancelReason: null } : {}),
         shippingMinor,
         shippingOption,
         totalMinor,
@@ -308,8 +331,9 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
         paymentIntentId: input.outcome.paymentIntentId,
       },
     });
-    if (paid.count !== 1) return { changed: false, reason: "not_pending" as const };
-    await scheduleReviewRequestInTx(tx, deps, { orderId: order.id, trigger: "paid" });
+    if (!paid) return { changed: false, reason: "not_pending" as const };
+    // Off the hot path only: it runs when the setting asks for a request on payment.
+    if (tx) await scheduleReviewRequestInTx(tx, deps, { orderId: order.id, trigger: "paid" });
 
     if (reviving) {
       // Its holds were released: the units are taken from what is free now,
@@ -317,26 +341,23 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
       // Variant rows are locked in id order everywhere (see src/inventory), so no deadlock with a checkout.
       for (const line of [...order.lines].sort((a, b) => compareIds(a.variantId ?? "", b.variantId ?? ""))) {
         if (!line.variantId) throw new NotRevivable();
-        const taken = await tx.$executeRaw`UPDATE "Variant" SET "stock" = "stock" - ${line.quantity} WHERE "id" = ${line.variantId} AND "stock" - "reserved" >= ${line.quantity}`;
+        const taken = await w.run(sql`UPDATE "Variant" SET "stock" = "stock" - ${line.quantity} WHERE "id" = ${line.variantId} AND "stock" - "reserved" >= ${line.quantity}`);
         if (taken !== 1) throw new NotRevivable();
       }
     }
     // Sold: the held units leave stock and the reservation together.
-    await consumeOrderHoldsInTx(tx, deps, { orderId: order.id });
-    if (order.reservedRedemptions > 0) await commitRedemptionsInTx(tx, deps, { orderId: order.id });
+    await consumeOrderHoldsInTx(w, deps, { orderId: order.id });
+    if (order.reservedRedemptions > 0) await commitRedemptionsInTx(tx!, deps, { orderId: order.id });
     // The cart that was bought is emptied with the payment, not before: a
     // shopper who abandons Stripe comes back to a full cart.
-    if (order.cartId) {
-      await tx.cartItem.deleteMany({ where: { cartId: order.cartId } });
-      await tx.cart.updateMany({ where: { id: order.cartId }, data: { couponCodes: "[]" } });
-    }
+    if (order.cartId) await emptyCart(w, { cartId: order.cartId, now: deps.now() });
     if (mismatch) {
-      await recordAudit(tx, { actor: { type: "system" }, action: "order.amount_mismatch", entityType: "order", entityId: order.id, details: { charged: input.outcome.amountTotalMinor, computed: totalMinor } });
+      await recordAudit(w, { actor: { type: "system" }, action: "order.amount_mismatch", entityType: "order", entityId: order.id, details: { charged: input.outcome.amountTotalMinor, computed: totalMinor } });
     }
     const email = input.outcome.email ?? order.email;
     if (email) {
       const locale: Locale = order.locale === "fa" ? "fa" : "en";
-      await queueEmail(tx, {
+      await queueEmail(w, {
         to: email,
         toName: input.outcome.name ?? order.customerName,
         template: "order_confirmation",
@@ -359,10 +380,13 @@ async function payInTx(deps: CheckoutDeps, input: { orderId: string; outcome: Ch
     }
     // Buffered, off the transaction: analytics counts paid orders and revenue from Order rows, so this event is the log, not the figure.
     recordAnalyticsEvent(deps, { type: "order_paid", orderId: order.id, valueMinor: totalMinor, couponId: order.couponId, linkId: order.linkId, postId: order.postId, liveSessionId: order.liveSessionId, channel: order.channel });
-    await recordAudit(tx, { actor: { type: "system" }, action: "order.paid", entityType: "order", entityId: order.id, details: { provider: deps.payments.provider, eventId: input.eventId ?? null, ...(reviving ? { after: order.cancelReason } : {}) } });
+    await recordAudit(w, { actor: { type: "system" }, action: "order.paid", entityType: "order", entityId: order.id, details: { provider: deps.payments.provider, eventId: input.eventId ?? null, ...(reviving ? { after: order.cancelReason } : {}) } });
     return { changed: true as const, reason: "paid" as const };
-  });
+  };
+  return hot ? writeTransaction(deps.db, (w) => pay(w, null)) : deps.db.$transaction((tx) => pay(asWriter(tx), tx));
 }
+
+const reviewRequestOnPayment = (settings: ReviewSettings) => settings.requestsEnabled && settings.requestTrigger === "paid";
 
 function confirmationText(order: { number: number; currency: string; locale: string; subtotalMinor: number; discountMinor: number; lines: { title: string; variantTitle: string; quantity: number; totalMinor: number }[] }, totalMinor: number, shippingMinor: number) {
   const locale = order.locale === "fa" ? "fa" : "en";
@@ -433,8 +457,7 @@ export async function releaseExpiredHolds(deps: CheckoutDeps) {
  * PostgreSQL transaction it also avoids the error that would abort it.
  */
 async function recordEvent(tx: Tx | Deps["db"], deps: Deps, event: { id: string; type: string; orderId: string | null; outcome?: "processed" | "ignored" }) {
-  const inserted = await tx.$executeRaw`INSERT INTO "PaymentEvent" ("id", "provider", "type", "orderId", "receivedAt", "outcome") VALUES (${event.id}, ${deps.payments.provider}, ${event.type}, ${event.orderId}, ${deps.now()}, ${event.outcome ?? "processed"}) ON CONFLICT ("id") DO NOTHING`;
-  return inserted === 1;
+  return insertPaymentEvent(asWriter(tx), { ...event, provider: deps.payments.provider, receivedAt: deps.now(), outcome: event.outcome ?? "processed" });
 }
 
 /** Ledger entry for an event that needed no change (unknown order, unhandled type); false when it was there already. */

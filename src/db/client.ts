@@ -47,8 +47,10 @@ export async function openDatabase(databaseUrl: string, options: OpenOptions = {
 async function openSqlite(databaseUrl: string, options: OpenOptions): Promise<Db> {
   const file = sqliteFilePath(databaseUrl);
   mkdirSync(path.dirname(file), { recursive: true });
-  const adapter = wrap(new PrismaBetterSQLite3({ url: file, timeout: 5000 }), options);
+  const handle: SqliteHandle = { connection: null, acquire: takingTurns() };
+  const adapter = wrap(sharingConnection(new PrismaBetterSQLite3({ url: file, timeout: 5000 }), handle), options);
   const db = new PrismaClient({ adapter });
+  sqliteHandles.set(db, handle);
   await db.$queryRawUnsafe("PRAGMA journal_mode = WAL");
   await db.$queryRawUnsafe("PRAGMA foreign_keys = ON");
   await db.$queryRawUnsafe("PRAGMA synchronous = NORMAL");
@@ -106,6 +108,73 @@ async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<
     throw err instanceof DatabaseStartError ? err : new DatabaseStartError(`Cannot reach PostgreSQL at ${redactUrl(databaseUrl)}: ${describeDbError(err)}`);
   }
   return db;
+}
+
+type SqliteFactory = InstanceType<typeof PrismaBetterSQLite3>;
+type SqliteTransaction = Awaited<ReturnType<Awaited<ReturnType<SqliteFactory["connect"]>>["startTransaction"]>>;
+
+interface SqliteHandle {
+  connection: import("better-sqlite3").Database | null;
+  /** Waits for this connection's turn to run a transaction; returns the function that ends the turn. */
+  acquire: () => Promise<() => void>;
+}
+
+const sqliteHandles = new WeakMap<Db, SqliteHandle>();
+
+/** A first-come, first-served lock: each caller waits for the one before it to end its turn. */
+function takingTurns(): () => Promise<() => void> {
+  let tail: Promise<void> = Promise.resolve();
+  return () => {
+    let end!: () => void;
+    const turn = new Promise<void>((resolve) => (end = resolve));
+    const before = tail;
+    tail = before.then(() => turn);
+    return before.then(() => {
+      let ended = false;
+      return () => {
+        if (!ended) (ended = true), end();
+      };
+    });
+  };
+}
+
+/**
+ * Lets ./writer.ts run transactions on the adapter's own better-sqlite3
+ * connection (one connection per SQLite file and process: a second one
+ * would wait on the first's write lock synchronously, blocking the event
+ * loop). Prisma's interactive transactions take the same turns as the
+ * writer's, so the two never interleave on the connection.
+ */
+function sharingConnection(factory: SqliteFactory, handle: SqliteHandle): SqliteFactory {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter = await connect();
+    handle.connection = (adapter as unknown as { client: import("better-sqlite3").Database }).client;
+    const startTransaction = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (isolationLevel) => {
+      const end = await handle.acquire();
+      let tx: SqliteTransaction;
+      try {
+        tx = await startTransaction(isolationLevel);
+      } catch (err) {
+        end();
+        throw err;
+      }
+      const commit = tx.commit.bind(tx);
+      const rollback = tx.rollback.bind(tx);
+      tx.commit = () => commit().finally(end);
+      tx.rollback = () => rollback().finally(end);
+      return tx;
+    };
+    return adapter;
+  };
+  return factory;
+}
+
+/** The connection behind a SQLite client opened by openDatabase and its turn lock (for ./writer.ts); undefined otherwise. */
+export function sqliteConnectionOf(db: Db): { connection: import("better-sqlite3").Database; acquire: () => Promise<() => void> } | undefined {
+  const handle = sqliteHandles.get(db);
+  return handle?.connection ? { connection: handle.connection, acquire: handle.acquire } : undefined;
 }
 
 type PgFactory = InstanceType<typeof import("@prisma/adapter-pg").PrismaPg>;

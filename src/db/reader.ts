@@ -105,7 +105,7 @@ export async function openReader(db: Db, options: { direct?: boolean; cacheKiB?:
 }
 
 /** Values bound as Prisma's SQLite adapter binds them: dates as "2026-11-20T10:00:00.000+00:00", booleans as 0/1. */
-const bindable = (v: unknown) => (v instanceof Date ? v.toISOString().replace("Z", "+00:00") : typeof v === "boolean" ? Number(v) : v);
+export const bindable = (v: unknown) => (v instanceof Date ? v.toISOString().replace("Z", "+00:00") : typeof v === "boolean" ? Number(v) : v);
 
 async function sqliteMainFile(db: Db): Promise<string> {
   try {

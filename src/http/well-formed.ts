@@ -24,12 +24,15 @@ export function isWellFormed(text: string): boolean {
 }
 
 /** The path ("items.0.title") of the first string (or key) in `value` that is not well-formed, or null. */
-export function findIllFormed(value: unknown, path: string[] = [], depth = 0): string | null {
+export function findIllFormed(value: unknown, path: string[] = []): string | null {
+  // One path array, pushed and popped: a webhook payload has hundreds of fields, and copying the path at each cost more than the checks.
   if (typeof value === "string") return isWellFormed(value) ? null : path.join(".") || "(body)";
-  if (typeof value !== "object" || value === null || depth > 64 || Buffer.isBuffer(value)) return null;
-  for (const [key, inner] of Object.entries(value)) {
+  if (typeof value !== "object" || value === null || path.length > 64 || Buffer.isBuffer(value)) return null;
+  for (const key of Object.keys(value)) {
     if (!isWellFormed(key)) return [...path, key.replace(LONE_SURROGATE, "\uFFFD")].join(".");
-    const found = findIllFormed(inner, [...path, key], depth + 1);
+    path.push(key);
+    const found = findIllFormed((value as Record<string, unknown>)[key], path);
+    path.pop();
     if (found !== null) return found;
   }
   return null;

@@ -1,4 +1,6 @@
 import type { Prisma } from "../db/client.js";
+import { join, num, sql } from "../db/dialect.js";
+import { asWriter, newId, type Writer } from "../db/writer.js";
 import type { Deps } from "../deps.js";
 
 /**
@@ -41,16 +43,17 @@ function byVariant(lines: HoldLine[]): HoldLine[] {
  * given back, so the caller may carry on in the same transaction (a sold-out
  * claim still writes its waitlist entry).
  */
-export async function reserveStockInTx(tx: Tx, lines: HoldLine[]): Promise<Shortfall | null> {
+export async function reserveStockInTx(tx: Tx | Writer, lines: HoldLine[]): Promise<Shortfall | null> {
+  const w = asWriter(tx);
   const taken: HoldLine[] = [];
   for (const line of byVariant(lines)) {
-    const ok = await tx.$executeRaw`UPDATE "Variant" SET "reserved" = "reserved" + ${line.quantity} WHERE "id" = ${line.variantId} AND "stock" - "reserved" >= ${line.quantity}`;
+    const ok = await w.run(sql`UPDATE "Variant" SET "reserved" = "reserved" + ${line.quantity} WHERE "id" = ${line.variantId} AND "stock" - "reserved" >= ${line.quantity}`);
     if (ok !== 1) {
       for (const done of taken) {
-        await tx.$executeRaw`UPDATE "Variant" SET "reserved" = "reserved" - ${done.quantity} WHERE "id" = ${done.variantId} AND "reserved" >= ${done.quantity}`;
+        await w.run(sql`UPDATE "Variant" SET "reserved" = "reserved" - ${done.quantity} WHERE "id" = ${done.variantId} AND "reserved" >= ${done.quantity}`);
       }
-      const fresh = await tx.variant.findUnique({ where: { id: line.variantId }, select: { stock: true, reserved: true } });
-      return { variantId: line.variantId, available: fresh ? Math.max(0, fresh.stock - fresh.reserved) : 0 };
+      const [fresh] = await w.all<{ stock: unknown; reserved: unknown }>(sql`SELECT "stock", "reserved" FROM "Variant" WHERE "id" = ${line.variantId}`);
+      return { variantId: line.variantId, available: fresh ? Math.max(0, num(fresh.stock) - num(fresh.reserved)) : 0 };
     }
     taken.push(line);
   }
@@ -58,14 +61,13 @@ export async function reserveStockInTx(tx: Tx, lines: HoldLine[]): Promise<Short
 }
 
 /** Writes the hold rows for units `reserveStockInTx` just reserved: one INSERT for all of them. */
-export async function recordHoldsInTx(tx: Tx, deps: Deps, input: { lines: HoldLine[]; expiresAt: Date; orderId?: string; liveClaimId?: string }) {
+export async function recordHoldsInTx(tx: Tx | Writer, deps: Pick<Deps, "now">, input: { lines: HoldLine[]; expiresAt: Date; orderId?: string; liveClaimId?: string }) {
   if (input.lines.length === 0) return [];
   const now = deps.now();
-  const holds = await tx.stockHold.createManyAndReturn({
-    data: input.lines.map((line) => ({ variantId: line.variantId, quantity: line.quantity, orderId: input.orderId ?? null, liveClaimId: input.liveClaimId ?? null, createdAt: now, expiresAt: input.expiresAt })),
-    select: { id: true },
-  });
-  return holds.map((h) => h.id);
+  const ids = input.lines.map(() => newId());
+  const rows = input.lines.map((line, i) => sql`(${ids[i]}, ${line.variantId}, ${line.quantity}, 'active', ${input.orderId ?? null}, ${input.liveClaimId ?? null}, ${now}, ${input.expiresAt})`);
+  await asWriter(tx).run(sql`INSERT INTO "StockHold" ("id", "variantId", "quantity", "status", "orderId", "liveClaimId", "createdAt", "expiresAt") VALUES ${join(rows, ", ")}`);
+  return ids;
 }
 
 /** Reserves and records in one step: `{ ok: false, shortfall }` leaves nothing reserved. */
@@ -137,15 +139,16 @@ export async function releaseOrderHoldsInTx(tx: Tx, deps: Deps, input: { orderId
  * and the holds become `consumed`. Throws if the invariant is found broken,
  * which rolls the payment back rather than selling stock that is not there.
  */
-export async function consumeOrderHoldsInTx(tx: Tx, deps: Deps, input: { orderId: string }) {
+export async function consumeOrderHoldsInTx(tx: Tx | Writer, deps: Pick<Deps, "now">, input: { orderId: string }) {
+  const w = asWriter(tx);
   // One statement turns every active hold of the order into `consumed` and
   // says which they were; the variants are then updated in the fixed lock order.
-  const holds = await tx.$queryRaw<{ id: string; variantId: string; quantity: number | bigint }[]>`
+  const holds = await w.all<{ id: string; variantId: string; quantity: unknown }>(sql`
     UPDATE "StockHold" SET "status" = 'consumed', "releasedAt" = ${deps.now()}
      WHERE "orderId" = ${input.orderId} AND "status" = 'active'
-    RETURNING "id", "variantId", "quantity"`;
-  for (const line of byVariant(holds.map((h) => ({ variantId: h.variantId, quantity: Number(h.quantity) })))) {
-    const sold = await tx.$executeRaw`UPDATE "Variant" SET "stock" = "stock" - ${line.quantity}, "reserved" = "reserved" - ${line.quantity} WHERE "id" = ${line.variantId} AND "stock" >= ${line.quantity} AND "reserved" >= ${line.quantity}`;
+    RETURNING "id", "variantId", "quantity"`);
+  for (const line of byVariant(holds.map((h) => ({ variantId: h.variantId, quantity: num(h.quantity) })))) {
+    const sold = await w.run(sql`UPDATE "Variant" SET "stock" = "stock" - ${line.quantity}, "reserved" = "reserved" - ${line.quantity} WHERE "id" = ${line.variantId} AND "stock" >= ${line.quantity} AND "reserved" >= ${line.quantity}`);
     if (sold !== 1) throw new Error(`Stock invariant broken for variant ${line.variantId} while paying order ${input.orderId}`);
   }
   return holds.length;

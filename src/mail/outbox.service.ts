@@ -2,6 +2,8 @@ import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import { Prisma } from "../generated/prisma/client.js";
+import { sql } from "../db/dialect.js";
+import { asWriter, newId, type Writer } from "../db/writer.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { isLocale } from "../i18n/translate.js";
@@ -82,7 +84,7 @@ function headerText(value: string, field: string, max: number, notes: string[]) 
  * cut, and an address no server would take is stored as failed with the
  * reason. Each such fix is recorded on the row (`notes`, `lastError`).
  */
-export async function queueEmail(tx: Prisma.TransactionClient, input: QueueEmailInput) {
+export async function queueEmail(tx: Prisma.TransactionClient | Writer, input: QueueEmailInput) {
   const notes: string[] = [];
   const subject = headerText(input.subject, "subject", EMAIL_LIMITS.subject, notes) || "(no subject)";
   const toName = input.toName ? headerText(input.toName, "recipient name", EMAIL_LIMITS.name, notes) || null : null;
@@ -114,30 +116,15 @@ export async function queueEmail(tx: Prisma.TransactionClient, input: QueueEmail
     html = htmlFromText(text, ctx, input.data);
   }
 
-  return tx.outboxEmail.upsert({
-    where: { dedupeKey: input.dedupeKey },
-    create: {
-      dedupeKey: input.dedupeKey,
-      to: refused ? to.slice(0, EMAIL_LIMITS.address).replace(/[\r\n]/g, " ") : to,
-      toName,
-      subject,
-      text,
-      html,
-      template: input.template,
-      locale,
-      category,
-      unsubscribeToken,
-      // sendAfter: a sender must leave the email alone until then (review requests wait N days).
-      sendAfter: input.sendAfter ?? null,
-      status: refused ? "failed" : "queued",
-      lastError: refused,
-      notes: notes.length ? notes.join("\n") : null,
-    },
-    // A no-op update (the key it already has) rather than none: Prisma then
-    // runs one INSERT … ON CONFLICT DO UPDATE instead of SELECT, INSERT, SELECT.
-    // A second email with the same key still leaves the first one as it was.
-    update: { dedupeKey: input.dedupeKey },
-  });
+  // One INSERT … ON CONFLICT DO NOTHING (not SELECT, INSERT, SELECT): a
+  // second email with the same key leaves the first one as it was. Hand SQL
+  // so the paid webhook can run it through the hot-path writer (src/db/writer.ts).
+  const storedTo = refused ? to.slice(0, EMAIL_LIMITS.address).replace(/[\r\n]/g, " ") : to;
+  await asWriter(tx).run(
+    sql`INSERT INTO "OutboxEmail" ("id", "dedupeKey", "to", "toName", "subject", "text", "html", "template", "locale", "category", "unsubscribeToken", "sendAfter", "status", "lastError", "notes", "createdAt")
+        VALUES (${newId()}, ${input.dedupeKey}, ${storedTo}, ${toName}, ${subject}, ${text}, ${html}, ${input.template}, ${locale}, ${category}, ${unsubscribeToken}, ${input.sendAfter ?? null}, ${refused ? "failed" : "queued"}, ${refused}, ${notes.length ? notes.join("\n") : null}, ${new Date()})
+        ON CONFLICT ("dedupeKey") DO NOTHING`,
+  );
 }
 
 /**

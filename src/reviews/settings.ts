@@ -1,5 +1,7 @@
 import { recordAudit, type Actor } from "../audit/audit.service.js";
-import type { Prisma } from "../db/client.js";
+import type { Db, Prisma } from "../db/client.js";
+import { sql } from "../db/dialect.js";
+import { readerFor } from "../db/reader.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { zodDetails, zodMessage } from "../http/validate.js";
@@ -14,7 +16,15 @@ type Reader = Pick<Prisma.TransactionClient, "setting">;
  * reads as its default, so an old database never breaks the page.
  */
 export async function getReviewSettings(db: Reader): Promise<ReviewSettings> {
-  const rows = await db.setting.findMany({ where: { key: { startsWith: PREFIX } } });
+  return settingsFrom(await db.setting.findMany({ where: { key: { startsWith: PREFIX } } }));
+}
+
+/** The same, through the hot-path reader (src/db/reader.ts): the paid webhook reads them for every payment. */
+export async function readReviewSettings(db: Db): Promise<ReviewSettings> {
+  return settingsFrom(await (await readerFor(db)).all<{ key: string; value: string }>(sql`SELECT "key", "value" FROM "Setting" WHERE "key" LIKE ${`${PREFIX}%`} ORDER BY "key"`));
+}
+
+function settingsFrom(rows: { key: string; value: string }[]): ReviewSettings {
   const settings: Record<string, unknown> = { ...DEFAULT_REVIEW_SETTINGS };
   for (const row of rows) {
     const name = row.key.slice(PREFIX.length);

@@ -1,5 +1,7 @@
 import { recordAudit, type Actor } from "../audit/audit.service.js";
 import { parseMoney } from "../catalog/money.js";
+import { sql } from "../db/dialect.js";
+import { readerFor } from "../db/reader.js";
 import type { Deps } from "../deps.js";
 import { AppError } from "../http/errors.js";
 import { isCountryCode } from "../i18n/countries.js";
@@ -23,17 +25,26 @@ export const DEFAULT_PROFILE: ShopProfile = ShopProfileSchema.parse({});
  * and emails.
  */
 export async function getShopProfile(deps: Deps): Promise<ShopProfile> {
-  const row = await deps.db.setting.findUnique({ where: { key: KEY } });
-  let profile = DEFAULT_PROFILE;
-  if (row) {
-    try {
-      const parsed = ShopProfileSchema.safeParse(JSON.parse(row.value));
-      if (parsed.success) profile = parsed.data;
-    } catch {
-      profile = DEFAULT_PROFILE;
-    }
-  }
+  // Through the hot-path reader (src/db/reader.ts), not Prisma: every page and checkout reads it.
+  const [row] = await (await readerFor(deps.db)).all<{ value: string }>(sql`SELECT "value" FROM "Setting" WHERE "key" = ${KEY}`);
+  const profile = row ? profileOf(row.value) : DEFAULT_PROFILE;
   remember(deps, profile);
+  return profile;
+}
+
+/** The last stored text and what it parsed to: the schema check runs once per change, not once per page. */
+let lastParsed: { value: string; profile: ShopProfile } | null = null;
+
+function profileOf(value: string): ShopProfile {
+  if (lastParsed?.value === value) return lastParsed.profile;
+  let profile = DEFAULT_PROFILE;
+  try {
+    const parsed = ShopProfileSchema.safeParse(JSON.parse(value));
+    if (parsed.success) profile = parsed.data;
+  } catch {
+    profile = DEFAULT_PROFILE;
+  }
+  lastParsed = { value, profile };
   return profile;
 }
 
