@@ -65,6 +65,26 @@ describe("writeTransaction", () => {
     expect(await counter("w-turns")).toBe(12);
   });
 
+  it("is not seen half-done by a read outside any transaction, on the same connection", async () => {
+    // On SQLite, Prisma's writes outside a transaction take turns with the
+    // writer (an implicit transaction each); a plain read does not, and on the
+    // one shared connection it would see what a checkout that then rolls back
+    // (sold out) had written.
+    await fresh.db.counter.create({ data: { name: "w-seen", value: 1 } });
+    let outside: Promise<number | null> | undefined;
+    await expect(
+      writeTransaction(fresh.db, async (w) => {
+        await w.run(sql`UPDATE "Counter" SET "value" = 50 WHERE "name" = 'w-seen'`);
+        outside = counter("w-seen");
+        // Long enough for that read to reach the connection if nothing holds it back.
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        throw new Error("sold out");
+      }),
+    ).rejects.toThrow("sold out");
+    expect(await outside).toBe(1);
+    expect(await counter("w-seen")).toBe(1);
+  });
+
   it("serialises parallel conditional updates: 40 takes of 1 from a stock of 25 leave exactly 0", async () => {
     await fresh.db.counter.create({ data: { name: "w-stock", value: 25 } });
     const taken = await Promise.all(

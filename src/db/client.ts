@@ -47,7 +47,7 @@ export async function openDatabase(databaseUrl: string, options: OpenOptions = {
 async function openSqlite(databaseUrl: string, options: OpenOptions): Promise<Db> {
   const file = sqliteFilePath(databaseUrl);
   mkdirSync(path.dirname(file), { recursive: true });
-  const handle: SqliteHandle = { connection: null, acquire: takingTurns() };
+  const handle: SqliteHandle = { connection: null, acquire: takingTurns(), writing: null };
   const adapter = wrap(sharingConnection(new PrismaBetterSQLite3({ url: file, timeout: 5000 }), handle), options);
   const db = new PrismaClient({ adapter });
   sqliteHandles.set(db, handle);
@@ -117,6 +117,8 @@ interface SqliteHandle {
   connection: import("better-sqlite3").Database | null;
   /** Waits for this connection's turn to run a transaction; returns the function that ends the turn. */
   acquire: () => Promise<() => void>;
+  /** Set while ./writer.ts has a transaction open on the connection: settles when it ends. */
+  writing: Promise<void> | null;
 }
 
 const sqliteHandles = new WeakMap<Db, SqliteHandle>();
@@ -166,15 +168,45 @@ function sharingConnection(factory: SqliteFactory, handle: SqliteHandle): Sqlite
       tx.rollback = () => rollback().finally(end);
       return tx;
     };
+    // Prisma's writes outside a transaction are implicit transactions (they
+    // take turns above); its plain reads are not, and sent on this one
+    // connection while the writer's transaction is open they would see its
+    // uncommitted rows (gone again if it rolls back, as a sold-out checkout
+    // does): they wait for its end. The writer's own statements never come
+    // this way, so this cannot deadlock.
+    const queryRaw = adapter.queryRaw.bind(adapter);
+    const executeRaw = adapter.executeRaw.bind(adapter);
+    const writerDone = async () => {
+      while (handle.writing) await handle.writing;
+    };
+    adapter.queryRaw = async (query) => {
+      if (handle.writing) await writerDone();
+      return queryRaw(query);
+    };
+    adapter.executeRaw = async (query) => {
+      if (handle.writing) await writerDone();
+      return executeRaw(query);
+    };
     return adapter;
   };
   return factory;
 }
 
-/** The connection behind a SQLite client opened by openDatabase and its turn lock (for ./writer.ts); undefined otherwise. */
-export function sqliteConnectionOf(db: Db): { connection: import("better-sqlite3").Database; acquire: () => Promise<() => void> } | undefined {
+/**
+ * The connection behind a SQLite client opened by openDatabase, its turn lock,
+ * and `writing(done)` to announce an open writer transaction (for ./writer.ts);
+ * undefined otherwise.
+ */
+export function sqliteConnectionOf(db: Db): { connection: import("better-sqlite3").Database; acquire: () => Promise<() => void>; writing: (done: Promise<void> | null) => void } | undefined {
   const handle = sqliteHandles.get(db);
-  return handle?.connection ? { connection: handle.connection, acquire: handle.acquire } : undefined;
+  if (!handle?.connection) return undefined;
+  return {
+    connection: handle.connection,
+    acquire: handle.acquire,
+    writing: (done) => {
+      handle.writing = done;
+    },
+  };
 }
 
 type PgFactory = InstanceType<typeof import("@prisma/adapter-pg").PrismaPg>;

@@ -104,7 +104,7 @@ const COMMIT = sql`COMMIT`;
 const ROLLBACK = sql`ROLLBACK`;
 const sqliteStatements = new WeakMap<Database.Database, Map<string, Database.Statement>>();
 
-async function sqliteTransaction<T>(handle: { connection: Database.Database; acquire(): Promise<() => void> }, fn: (w: Writer) => Promise<T>): Promise<T> {
+async function sqliteTransaction<T>(handle: { connection: Database.Database; acquire(): Promise<() => void>; writing(done: Promise<void> | null): void }, fn: (w: Writer) => Promise<T>): Promise<T> {
   const { connection } = handle;
   let statements = sqliteStatements.get(connection);
   if (!statements) sqliteStatements.set(connection, (statements = new Map()));
@@ -128,6 +128,9 @@ async function sqliteTransaction<T>(handle: { connection: Database.Database; acq
     run: (query: Sql) => Promise.resolve(prepared(query).run(...query.values.map(bindable)).changes),
   };
   const release = await handle.acquire();
+  // Prisma's reads outside transactions wait for the end (client.ts): on this connection they would see uncommitted rows.
+  let ended!: () => void;
+  handle.writing(new Promise<void>((resolve) => (ended = resolve)));
   try {
     prepared(BEGIN).run();
     try {
@@ -139,6 +142,8 @@ async function sqliteTransaction<T>(handle: { connection: Database.Database; acq
       throw err;
     }
   } finally {
+    handle.writing(null);
+    ended();
     release();
   }
 }
