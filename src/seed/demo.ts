@@ -6,13 +6,16 @@ import type { Prisma } from "../db/client.js";
 import type { Deps } from "../deps.js";
 import { ShopProfileSchema } from "../shop/shop.schema.js";
 import { seedShopProfile } from "../shop/shop.service.js";
-import sharp from "sharp";
+import type Sharp from "sharp";
+import { lazyModule } from "../lazy.js";
 import { handleKey, personKeyFor } from "../followers/person-key.js";
 import { storeImage } from "../media/media.service.js";
 import { contentHashOf } from "../reviews/moderation.js";
 import { moveReviewInTx } from "../reviews/summary.js";
 import { SEED_DIR } from "../package-root.js";
 
+// Only the first start of a demo shop draws its logo: the web process need not carry libvips (about 20 MB) for it.
+const sharp = lazyModule<typeof Sharp>("sharp");
 
 // The seed file is input like any other: parsed, so a typo fails loudly.
 const SeedFile = z.object({
@@ -71,7 +74,7 @@ export async function seedDemoShop(deps: Deps, opts: { dir?: string } = {}): Pro
   }
 
   // The logo is an SVG in the repository: rendered to a PNG first, then stored like an upload.
-  const logoPng = await sharp(readFileSync(path.join(dir, "images", seed.shop.logo))).resize(512, 512).png().toBuffer();
+  const logoPng = await sharp()(readFileSync(path.join(dir, "images", seed.shop.logo))).resize(512, 512).png().toBuffer();
   const logo = await storeImage(deps, { bytes: logoPng, alt: "" });
 
   await deps.db.$transaction(async (tx) => {
