@@ -39,6 +39,16 @@ async function main() {
     },
   });
   await ready;
+  // Before the banner: whoever reads "is running" may stop the server at once, and gets a graceful shutdown.
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.once(signal, () => {
+      deps.logger.info({ signal }, "shutting down: finishing in-flight requests");
+      void shutdown().then(() => {
+        deps.logger.info("shutdown complete");
+        process.exit(0);
+      });
+    });
+  }
 
   const base = config.PUBLIC_URL ?? `http://localhost:${config.PORT}`;
   const lines = [
@@ -66,15 +76,6 @@ async function main() {
     destination.afterFirstPageView(() => process.stdout.write(`\n  Shown again so it does not scroll away (this is the last time):\n${box}\n`));
   }
 
-  for (const signal of ["SIGTERM", "SIGINT"] as const) {
-    process.once(signal, () => {
-      deps.logger.info({ signal }, "shutting down: finishing in-flight requests");
-      void shutdown().then(() => {
-        deps.logger.info("shutdown complete");
-        process.exit(0);
-      });
-    });
-  }
 }
 
 /** The first-start credentials in a frame that stands out from log lines. */
