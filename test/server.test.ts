@@ -1,5 +1,5 @@
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
@@ -21,9 +21,21 @@ afterEach(() => {
   for (const p of running.splice(0)) if (p.exitCode === null) p.kill("SIGKILL");
 });
 
-/** Starts `src/server.ts` the way `npm start` does and waits for its banner. */
-async function start(env: Record<string, string>) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/server.ts"], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "warn", ...env } });
+/**
+ * The node flags of `npm start` ("node <flags> dist/server.js"): the server
+ * here runs under them too, so a flag this Node.js refuses fails the suite,
+ * not a shop's first start.
+ */
+const START_FLAGS = (() => {
+  const start = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
+  const words = start.trim().split(/\s+/);
+  if (words[0] !== "node" || words.at(-1) !== "dist/server.js") throw new Error(`package.json "start" is not "node [flags] dist/server.js": ${start}`);
+  return words.slice(1, -1);
+})();
+
+/** Starts `src/server.ts` the way `npm start` does (with its node flags) and waits for its banner. */
+async function start(env: Record<string, string>, nodeArgs: string[] = []) {
+  const child = spawn(process.execPath, [...START_FLAGS, ...nodeArgs, "--import", "tsx", "src/server.ts"], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: "warn", ...env } });
   running.push(child);
   let out = "";
   let err = "";
@@ -143,4 +155,28 @@ describe("npm start", () => {
     expect(products.data).toHaveLength(0);
     expect(await server.stop("SIGTERM")).toBe(0);
   }, 120_000);
+
+  it("loads no heavy module a SQLite shop's pages and feeds do not need: a restarted server that served pages and a feed has not loaded pg, sharp, Stripe, nodemailer, CSV, QR, argon2, multer, S3 or Redis", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "bazaarche-lean-"));
+    const env = { DATABASE_URL: `file:${path.join(dir, "shop.db")}`, UPLOADS_DIR: path.join(dir, "uploads"), SEED_DEMO: "false" };
+    // The first start creates the owner (an argon2 hash); a restart is what runs for days.
+    const first = await start({ ...env, PORT: String(await freePort()) });
+    expect(await first.stop("SIGTERM")).toBe(0);
+
+    const imports = path.join(dir, "imports.txt");
+    const port = await freePort();
+    const server = await start({ ...env, PORT: String(port), RECORD_IMPORTS: imports }, ["--import", "./test/helpers/record-imports.mjs"]);
+    for (const url of ["/", "/?lang=fa", "/gallery", "/feeds/google.xml", "/feeds/meta.csv", "/admin/login", "/health"]) {
+      expect((await fetch(`http://127.0.0.1:${port}${url}`)).status, url).toBe(200);
+    }
+    expect(await server.stop("SIGTERM")).toBe(0);
+
+    expect(existsSync(imports)).toBe(true);
+    const packages = new Set([...readFileSync(imports, "utf8").matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]!));
+    // The recorder sees ordinary packages too, so an empty list cannot pass this test.
+    expect(packages).toContain("express");
+    expect(packages).toContain("better-sqlite3");
+    const heavy = ["pg", "sharp", "stripe", "nodemailer", "csv-parse", "csv-stringify", "qrcode", "@node-rs/argon2", "multer", "@aws-sdk/client-s3", "redis", "rate-limit-redis"];
+    expect(heavy.filter((name) => packages.has(name))).toEqual([]);
+  }, 150_000);
 });
