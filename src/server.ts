@@ -75,7 +75,6 @@ async function main() {
   if (owner && destination) {
     destination.afterFirstPageView(() => process.stdout.write(`\n  Shown again so it does not scroll away (this is the last time):\n${box}\n`));
   }
-
 }
 
 /** The first-start credentials in a frame that stands out from log lines. */
