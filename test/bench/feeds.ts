@@ -128,8 +128,11 @@ function startBaselineProcess(flags: string[]): { run(): Promise<Run>; stop(): v
   return {
     run: () =>
       new Promise<Run>((resolve, reject) => {
-        child.once("message", (m) => resolve(m as Run));
         child.once("error", reject);
+        child.once("message", (m) => {
+          child.off("error", reject);
+          resolve(m as Run);
+        });
         child.send("run");
       }),
     stop: () => child.kill(),
@@ -144,11 +147,7 @@ function serveBaseline() {
   });
 }
 
-/**
- * Reads a feed to the end with curl in its own process, as a platform's
- * fetcher would: the client's receive buffers are then not counted in this
- * (the server's) RSS, and its CPU does not compete inside this event loop.
- */
+/** Reads a feed to the end with curl, in a process of its own, as a platform's fetcher would. */
 function fetchAll(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
     execFile("curl", ["--silent", "--show-error", "--fail", "--output", "/dev/null", "--write-out", "%{size_download}", url], (err, stdout) => {
