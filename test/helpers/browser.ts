@@ -65,7 +65,18 @@ export async function watchProblems(page: Page): Promise<PageProblems> {
 export async function screenshot(page: Page, name: string) {
   mkdirSync(SCREENSHOT_DIR, { recursive: true });
   const file = path.join(SCREENSHOT_DIR, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
+  await page.waitForLoadState("load");
+  try {
+    await page.screenshot({ path: file, fullPage: true });
+  } catch (err) {
+    // Chromium refused a capture once on a loaded CI machine right after a
+    // navigation ("Protocol error (Page.captureScreenshot): Unable to capture
+    // screenshot"): the picture is for people to look at, so after the next
+    // frame it gets one more try; any other error fails the test.
+    if (!String(err).includes("Unable to capture screenshot")) throw err;
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => resolve(null))));
+    await page.screenshot({ path: file, fullPage: true });
+  }
   return file;
 }
 
