@@ -4,6 +4,7 @@ import { createServer } from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { productionNodeFlags } from "./helpers/start-flags.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..");
 
@@ -21,17 +22,8 @@ afterEach(() => {
   for (const p of running.splice(0)) if (p.exitCode === null) p.kill("SIGKILL");
 });
 
-/**
- * The node flags of `npm start` ("node <flags> dist/server.js"): the server
- * here runs under them too, so a flag this Node.js refuses fails the suite,
- * not a shop's first start.
- */
-const START_FLAGS = (() => {
-  const start = (JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")) as { scripts: { start: string } }).scripts.start;
-  const words = start.trim().split(/\s+/);
-  if (words[0] !== "node" || words.at(-1) !== "dist/server.js") throw new Error(`package.json "start" is not "node [flags] dist/server.js": ${start}`);
-  return words.slice(1, -1);
-})();
+/** Flags a Node.js refuses fail the suite here, not a shop's first start. */
+const START_FLAGS = productionNodeFlags(ROOT);
 
 /** Starts `src/server.ts` the way `npm start` does (with its node flags) and waits for its banner. */
 async function start(env: Record<string, string>, nodeArgs: string[] = []) {

@@ -27,6 +27,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import { migrateDatabase } from "../../src/db/migrate.js";
+import { productionNodeFlags } from "../helpers/start-flags.js";
 
 const PRODUCTS = Number(process.env.BENCH_PRODUCTS ?? 10_000);
 const VARIANTS_PER_PRODUCT = 5;
@@ -176,18 +177,6 @@ const root = (() => {
   return at;
 })();
 
-/**
- * The node flags of `npm start` ("node <flags> dist/server.js" in
- * package.json), so the bench runs the server as production does and cannot
- * drift from it.
- */
-function productionNodeFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> };
-  const words = pkg.scripts.start!.trim().split(/\s+/);
-  if (words[0] !== "node" || words.at(-1) !== "dist/server.js") throw new Error(`package.json "start" is not "node [flags] dist/server.js": ${pkg.scripts.start}`);
-  return words.slice(1, -1);
-}
-
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = net.createServer().listen(0, "127.0.0.1", () => {
@@ -282,7 +271,7 @@ async function main() {
   // The server exactly as production runs it: `npm start`'s node flags,
   // dist/server.js, its own process. The first start migrates and creates
   // the owner (an argon2 hash); the measured one is a restart, as after a deploy.
-  const flags = productionNodeFlags();
+  const flags = productionNodeFlags(root);
   const firstStart = await startServer(flags);
   const firstReady = firstStart.rssMB();
   await firstStart.stop();
