@@ -9,6 +9,7 @@
 import type { Response } from "supertest";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openDatabase, postgresPoolOf, type Db } from "../src/db/client.js";
+import { isDatabaseUnavailable } from "../src/db/errors.js";
 import { migratePostgres } from "../src/db/migrate.js";
 import { mountTestStorefront } from "./helpers/app.js";
 import { onServer, urlForDatabase } from "./helpers/engine.js";
@@ -140,4 +141,34 @@ describe("PostgreSQL restarts during a burst of checkouts", () => {
       }
     }
   }, 300_000);
+});
+
+describe("a pooled connection the server drops while it changes hands", () => {
+  it("does not crash the process: the connection is marked broken, its next query fails as unavailable, and the pool replaces it", async () => {
+    const pool = postgresPoolOf(db)!;
+    // The state pg-pool leaves a connection in between handing it out and its taker's first line: checked out, the pool's idle
+    // listener removed, the taker's not yet added. In .ci/run the restart's FATAL landed exactly there and was thrown uncaught.
+    const client = await pool.connect();
+    let released = false;
+    try {
+      expect(client.listenerCount("error"), "a listener from the pool's connect hook").toBeGreaterThan(0);
+      const ended = new Promise((resolve) => client.once("end", resolve));
+      // The same message a restart sends (57P01, administrator command), from the real server.
+      const [{ terminated }] = (await pool.query("SELECT pg_terminate_backend($1) AS terminated", [(client as unknown as { processID: number }).processID])).rows;
+      expect(terminated).toBe(true);
+      await ended;
+      const failure = await client.query("SELECT 1").then(
+        () => null,
+        (err: unknown) => err,
+      );
+      expect(isDatabaseUnavailable(failure), String(failure)).toBe(true);
+      client.release();
+      released = true;
+      expect(pool.totalCount - pool.idleCount).toBe(0);
+      // The shop carries on with a fresh connection.
+      expect((await newShopper(shop.app)).csrf).toBeTruthy();
+    } finally {
+      if (!released) client.release(new Error("test failed"));
+    }
+  });
 });

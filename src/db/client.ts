@@ -86,6 +86,14 @@ async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<
   });
   // An idle connection the server dropped (restart, failover) is removed by the pool; nothing else to do.
   pool.on("error", (err) => options.onConnectionError?.(err));
+  // pg-pool takes its idle listener off a connection as it hands it out, and
+  // the taker adds its own only a microtask later. One socket read can carry
+  // both the end of the previous query (which releases the connection to a
+  // waiting taker) and the server's FATAL on a restart: emitted in between,
+  // with nobody listening, that error crashed the process (seen in .ci/run).
+  // Heard for the connection's whole life, the error only marks it broken: its
+  // next query fails (→ 503) and the pool drops it when it is released.
+  pool.on("connect", (client) => client.on("error", (err) => options.onConnectionError?.(err)));
   const adapter = wrap(
     releasingBrokenTransactions(
         new PrismaPg(pool, {
