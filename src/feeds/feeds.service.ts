@@ -34,7 +34,7 @@ const UTM = Object.fromEntries(
  * forced GC between fetches) promoted about 1.4 MB per scavenge, let its
  * heap reach 140 MB before collecting it, and went from 192 to 314 MB RSS
  * over six fetches after its first start; with 250, 191 to 205 MB. It also
- * keeps the batch well inside the 8 MB semi-space `npm start` gives V8.
+ * keeps the batch well inside the 4 MB semi-space `npm start` gives V8.
  */
 export const BATCH_SIZE = 250;
 
