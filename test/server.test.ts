@@ -163,12 +163,34 @@ describe("npm start", () => {
     }
     expect(await server.stop("SIGTERM")).toBe(0);
 
-    expect(existsSync(imports)).toBe(true);
-    const packages = new Set([...readFileSync(imports, "utf8").matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]!));
+    const packages = packagesIn(imports);
     // The recorder sees ordinary packages too, so an empty list cannot pass this test.
     expect(packages).toContain("express");
     expect(packages).toContain("better-sqlite3");
-    const heavy = ["pg", "sharp", "stripe", "nodemailer", "csv-parse", "csv-stringify", "qrcode", "@node-rs/argon2", "multer", "@aws-sdk/client-s3", "redis", "rate-limit-redis"];
-    expect(heavy.filter((name) => packages.has(name))).toEqual([]);
+    expect(HEAVY.filter((name) => packages.has(name))).toEqual([]);
   }, 150_000);
+
+  it("the package's entry, as a host app imports it to mount the shop, loads none of them either (it re-exports the PostgreSQL broadcaster, which loads pg on its first connection)", async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "bazaarche-lean-"));
+    const imports = path.join(dir, "imports.txt");
+    const child = spawn(process.execPath, ["--import", "tsx", "--import", "./test/helpers/record-imports.mjs", "--input-type=module", "-e", "const m = await import('./src/index.ts'); if (typeof m.PostgresBroadcaster !== 'function') process.exit(3);"], {
+      cwd: ROOT,
+      env: { ...process.env, RECORD_IMPORTS: imports },
+    });
+    running.push(child);
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    expect(await new Promise((resolve) => child.once("exit", resolve)), err).toBe(0);
+    const packages = packagesIn(imports);
+    expect(packages).toContain("express");
+    expect(HEAVY.filter((name) => packages.has(name))).toEqual([]);
+  }, 60_000);
 });
+
+const HEAVY = ["pg", "sharp", "stripe", "nodemailer", "csv-parse", "csv-stringify", "qrcode", "@node-rs/argon2", "multer", "@aws-sdk/client-s3", "redis", "rate-limit-redis"];
+
+/** The packages a process recorded by test/helpers/record-imports.mjs loaded. */
+function packagesIn(imports: string): Set<string> {
+  expect(existsSync(imports)).toBe(true);
+  return new Set([...readFileSync(imports, "utf8").matchAll(/\/node_modules\/((?:@[^/]+\/)?[^/]+)\//g)].map((m) => m[1]!));
+}

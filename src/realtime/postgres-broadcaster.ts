@@ -1,4 +1,4 @@
-import pg from "pg";
+import type pg from "pg";
 import type { BroadcastMessage, Broadcaster } from "./broadcaster.js";
 import { InProcessBroadcaster } from "./broadcaster.js";
 
@@ -83,7 +83,9 @@ export class PostgresBroadcaster implements Broadcaster {
 
   private async connect(): Promise<void> {
     if (this.closed) throw new Error("broadcaster closed");
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000, keepAlive: true, application_name: "bazaarche-broadcast" });
+    // Loaded on the first connection, so a host app that imports the package (src/index.ts re-exports this class) loads pg only if it uses it.
+    const { default: driver } = await import("pg");
+    const client = new driver.Client({ connectionString: this.url, connectionTimeoutMillis: 10_000, keepAlive: true, application_name: "bazaarche-broadcast" });
     client.on("notification", (n) => {
       if (n.channel !== PG_CHANNEL || !n.payload) return;
       let parsed: { c?: unknown; m?: unknown };
