@@ -11,6 +11,7 @@ import { prettyDestination } from "./http/pretty-log.js";
 import { createSmtpSender } from "./mail/sender.js";
 import { LocalFileStorage, S3FileStorage } from "./media/file-storage.js";
 import { createPaymentGateway } from "./payments/from-config.js";
+import { PostgresBroadcaster } from "./realtime/postgres-broadcaster.js";
 import { createStorefront } from "./storefront.js";
 
 /** Reads the environment; a wrong value prints one line per variable and exits 1. */
@@ -70,10 +71,9 @@ export async function bootShop(config: Config) {
   // config.ts refuses SMTP_URL without MAIL_FROM and PUBLIC_URL.
   const mail = config.SMTP_URL ? { sender: createSmtpSender(config.SMTP_URL), from: config.MAIL_FROM! } : undefined;
   // Live shows across instances: on PostgreSQL, every instance hears every other through LISTEN/NOTIFY.
-  // Imported only there, so a SQLite shop never loads pg (about 16 MB of memory).
   const broadcaster =
     engine === "postgres"
-      ? new (await import("./realtime/postgres-broadcaster.js")).PostgresBroadcaster(config.BROADCAST_DATABASE_URL ?? config.DATABASE_URL, {
+      ? new PostgresBroadcaster(config.BROADCAST_DATABASE_URL ?? config.DATABASE_URL, {
           onConnectionChange: (state, err) => (state === "lost" ? logger.warn({ err: err?.message }, "live broadcast connection lost; reconnecting") : logger.info("live broadcast connection restored")),
         })
       : undefined;

@@ -92,8 +92,14 @@ async function openPostgres(databaseUrl: string, options: OpenOptions): Promise<
   // waiting taker) and the server's FATAL on a restart: emitted in between,
   // with nobody listening, that error crashed the process (seen in .ci/run).
   // Heard for the connection's whole life, the error only marks it broken: its
-  // next query fails (→ 503) and the pool drops it when it is released.
-  pool.on("connect", (client) => client.on("error", (err) => options.onConnectionError?.(err)));
+  // next query fails (→ 503) and the pool drops it when it is released. Logged
+  // here only when no other listener (the pool's, the taker's) heard it too.
+  pool.on("connect", (client) => {
+    const onError = (err: Error) => {
+      if (client.listenerCount("error") === 1) options.onConnectionError?.(err);
+    };
+    client.on("error", onError);
+  });
   const adapter = wrap(
     releasingBrokenTransactions(
         new PrismaPg(pool, {
